@@ -1,0 +1,58 @@
+"""fieldapp: consent-first, in-person collection of hand-drawn portraits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from fieldapp.config import check_production_settings, settings_from_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app from the environment; `overrides` (tests) win over it."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(settings_from_environment(app.instance_path))
+    app.config.update(overrides or {})
+    check_production_settings(app.config, debug=app.debug, testing=app.testing)
+    if not app.config["SECRET_KEY"]:
+        # Debug and testing only (checked above): sessions last until the process stops.
+        import secrets
+
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from fieldapp import cli, errors, headers
+    from fieldapp.database import configure_engine
+    from fieldapp.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+    _register_blueprints(app)
+    errors.register(app)
+    headers.register(app)
+    cli.register(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from fieldapp import health
+    from fieldapp.api.views import bp as api
+    from fieldapp.auth.views import bp as auth
+    from fieldapp.encounters.views import bp as encounters
+    from fieldapp.pamphlet.views import bp as pamphlet
+    from fieldapp.participants.views import bp as participants
+
+    for blueprint in (health.bp, auth, encounters, participants, pamphlet, api):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,169 @@
+"""The JSON API the phone syncs through: /api/v1/..."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid as uuidlib
+
+from flask import Blueprint, current_app, g, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from fieldapp.api.openapi import openapi_document
+from fieldapp.auth.services import collector_for_api_token
+from fieldapp.consent.services import current_version
+from fieldapp.database import write_transaction
+from fieldapp.encounters.models import Encounter
+from fieldapp.encounters.services import EncounterConflict, encounter_by_uuid, record_encounter
+from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data
+from fieldapp.extensions import csrf, db
+from fieldapp.media.images import UnacceptablePhoto
+from fieldapp.media.services import media_store, prepare_photo, read_upload
+from fieldapp.participants.services import link_for
+from fieldapp.tickets.services import MAX_TICKETS_PER_REQUEST, reserve_tickets
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # checked below, for session callers only: a bearer token is not ambient
+PUBLIC_ENDPOINTS = {"api.openapi"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@bp.before_request
+def _authenticate():
+    """A bearer token, or the logged-in session plus a CSRF header; else 401."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        collector = collector_for_api_token(db.session, header.removeprefix("Bearer ").strip())
+        if collector is None:
+            return _error(401, "This API token is not valid.")
+        g.collector_id = collector.id
+        return None
+    if current_user.is_authenticated:
+        if request.method not in SAFE_METHODS:
+            try:
+                csrf.protect()
+            except CSRFError:
+                return _error(401, "Send the X-CSRFToken header with the session, or use a bearer token.")
+        g.collector_id = current_user.id
+        return None
+    return _error(401, "Log in, or send Authorization: Bearer <token>.")
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return openapi_document()
+
+
+@bp.get("/consent/current")
+def consent_current():
+    version = current_version(db.session)
+    return {"version": version.id, "text": version.text, "sha256": version.sha256}
+
+
+@bp.post("/tickets")
+def tickets():
+    body = request.get_json(silent=True)
+    count = body.get("count") if isinstance(body, dict) else None
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_TICKETS_PER_REQUEST:
+        return _error(
+            422,
+            "Invalid request.",
+            [{"field": "count", "message": f"must be a whole number from 1 to {MAX_TICKETS_PER_REQUEST}"}],
+        )
+    with write_transaction(db.session):
+        reserved = reserve_tickets(db.session, count, g.collector_id)
+        body = [{"number": t.number, "token": t.token, "participant_url": link_for(t.token)} for t in reserved]
+    return {"tickets": body}, 201
+
+
+@bp.get("/encounters/<uuid>")
+def get_encounter(uuid: str):
+    encounter = encounter_by_uuid(db.session, _normal_uuid(uuid) or "")
+    if encounter is None:
+        return _error(404, "No encounter has this UUID.")
+    return encounter_body(encounter)
+
+
+@bp.put("/encounters/<uuid>")
+def put_encounter(uuid: str):
+    """Record an encounter idempotently: 201 created, 200 already there, 409 conflicting."""
+    client_uuid = _normal_uuid(uuid)
+    if client_uuid is None:
+        return _error(422, "Invalid request.", [{"field": "uuid", "message": "must be a UUID"}])
+    if request.mimetype != "multipart/form-data":
+        return _error(415, "Send multipart/form-data with a `data` part (JSON) and an optional `photo` part.")
+    try:
+        data = parse_encounter_data(_data_part())
+        photo = _photo_part(client_uuid)
+        recorded = record_encounter(
+            db.session, media_store(), uuid=client_uuid, data=data, photo=photo, collector_id=g.collector_id
+        )
+    except InvalidEncounter as invalid:
+        return _error(422, "Invalid encounter.", invalid.errors)
+    except UnacceptablePhoto as refused:
+        return _error(refused.status, refused.message)
+    except EncounterConflict as conflict:
+        return _error(409, str(conflict))
+    body = encounter_body(recorded.encounter)
+    if recorded.created:
+        return body, 201, {"Location": url_for("api.get_encounter", uuid=client_uuid)}
+    return body, 200
+
+
+def encounter_body(encounter: Encounter) -> dict:
+    """The API's description of a stored encounter (the same for PUT and GET)."""
+    photo = encounter.photo
+    return {
+        "uuid": encounter.uuid,
+        "number": encounter.number,
+        "token": encounter.token,
+        "status": encounter.status,
+        "participant_url": link_for(encounter.token) if encounter.token else None,
+        "photo": {"sha256": photo.original_sha256, "width": photo.width, "height": photo.height}
+        if photo
+        else None,
+    }
+
+
+def _data_part():
+    unknown = sorted((set(request.form) | set(request.files)) - {"data", "photo"})
+    if unknown:
+        raise InvalidEncounter([{"field": name, "message": "is not a part of an encounter upload"} for name in unknown])
+    if "data" in request.form:
+        raw = request.form["data"]
+    elif "data" in request.files:  # a Blob appended to FormData arrives as a file part
+        raw = request.files["data"].read(1024 * 1024).decode("utf-8", errors="replace")
+    else:
+        raise InvalidEncounter([{"field": "data", "message": "is required: the encounter as JSON"}])
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise InvalidEncounter([{"field": "data", "message": "is not valid JSON"}]) from None
+
+
+def _photo_part(client_uuid: str):
+    upload = request.files.get("photo")
+    if upload is None:
+        return None
+    data = read_upload(upload.stream, current_app.config["MAX_PHOTO_BYTES"])
+    known = encounter_by_uuid(db.session, client_uuid)
+    if known is not None and known.photo is not None and known.photo.original_sha256 == hashlib.sha256(data).hexdigest():
+        return None  # a retry of a photo we already hold: skip decoding it again
+    return prepare_photo(data)
+
+
+def _normal_uuid(value: str) -> str | None:
+    try:
+        return str(uuidlib.UUID(value))
+    except ValueError:
+        return None
+
+
+def _error(status: int, message: str, errors: list | None = None):
+    body: dict = {"error": message}
+    if errors is not None:
+        body["errors"] = errors
+    return body, status

@@ -1,0 +1,28 @@
+"""Forms of the account pages (CSRF-protected by Flask-WTF)."""
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length
+
+from fieldapp.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+
+
+class SetupForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired(), Length(max=64)])
+    password = PasswordField(
+        "Password",
+        validators=[InputRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+    )
+    confirm = PasswordField(
+        "Password again", validators=[InputRequired(), EqualTo("password", "The passwords differ.")]
+    )
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired(), Length(max=64)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+
+
+class LogoutForm(FlaskForm):
+    """Only the CSRF token: logging out is a POST, so no other site can do it for us."""

@@ -1,0 +1,79 @@
+"""First-run setup, login and logout."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from fieldapp.auth.forms import LoginForm, LogoutForm, SetupForm
+from fieldapp.auth.models import Collector
+from fieldapp.auth.services import AccountError, authenticate, create_collector, has_collector
+from fieldapp.database import write_transaction
+from fieldapp.extensions import db, login_manager
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def _load_collector(collector_id: str) -> Collector | None:
+    return db.session.get(Collector, int(collector_id))
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    if not has_collector(db.session):
+        return redirect(url_for("auth.setup"))
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup():
+    """Create the first collector account; only while none exists."""
+    if has_collector(db.session):
+        return redirect(url_for("auth.login"))
+    form = SetupForm()
+    if form.validate_on_submit():
+        try:
+            with write_transaction(db.session):
+                if has_collector(db.session):  # someone finished setup while we typed
+                    return redirect(url_for("auth.login"))
+                collector = create_collector(db.session, form.username.data, form.password.data)
+        except AccountError as error:
+            form.username.errors = [*form.username.errors, str(error)]
+        else:
+            login_user(collector, remember=True)
+            return redirect(url_for("encounters.home"))
+    return render_template("auth/setup.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if not has_collector(db.session):
+        return redirect(url_for("auth.setup"))
+    if current_user.is_authenticated:
+        return redirect(url_for("encounters.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        collector = authenticate(db.session, form.username.data, form.password.data)
+        if collector is not None:
+            login_user(collector, remember=True)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors = [*form.password.errors, "Wrong username or password."]
+    return render_template("auth/login.html", form=form), 200 if not form.errors else 400
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    if LogoutForm().validate_on_submit():
+        logout_user()
+        flash("Logged out.")
+    return redirect(url_for("auth.login"))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow `next` to a path on this site, never to another host."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return url_for("encounters.home")
+    parts = urlsplit(target)
+    return url_for("encounters.home") if parts.scheme or parts.netloc else target

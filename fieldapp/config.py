@@ -1,0 +1,64 @@
+"""Configuration, read from the environment once, with defaults that work on a laptop."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+#: Largest photo upload accepted, in bytes. A 12 MP phone JPEG is 3-8 MB, a 48 MP one
+#: 15-25 MB; anything above this is refused with 413 before it is decoded.
+DEFAULT_MAX_PHOTO_BYTES = 30 * 1024 * 1024
+
+#: Largest photo accepted, in pixels (width x height). 50 MP phone modes (8160x6120) pass;
+#: a decompression bomb does not.
+DEFAULT_MAX_PHOTO_PIXELS = 52_000_000
+
+
+class ConfigError(RuntimeError):
+    """A setting the app cannot run without is missing or wrong."""
+
+
+def settings_from_environment(instance_path: str, environ: Mapping[str, str] | None = None) -> dict:
+    """Return Flask config keys built from FIELDAPP_* variables, falling back to local defaults.
+
+    Every variable read here is documented in README.md (a test keeps that true).
+    """
+    env = os.environ if environ is None else environ
+    instance = Path(instance_path)
+    max_photo_bytes = _positive_int(env, "FIELDAPP_MAX_PHOTO_BYTES", DEFAULT_MAX_PHOTO_BYTES)
+    return {
+        "SQLALCHEMY_DATABASE_URI": env.get("FIELDAPP_DATABASE_URL")
+        or f"sqlite:///{instance / 'fieldapp.sqlite3'}",
+        "MEDIA_DIR": env.get("FIELDAPP_MEDIA_DIR") or str(instance / "media"),
+        "SECRET_KEY": env.get("FIELDAPP_SECRET_KEY") or None,
+        "PUBLIC_URL": (env.get("FIELDAPP_PUBLIC_URL") or "").rstrip("/") or None,
+        "MAX_PHOTO_BYTES": max_photo_bytes,
+        "MAX_PHOTO_PIXELS": _positive_int(env, "FIELDAPP_MAX_PHOTO_PIXELS", DEFAULT_MAX_PHOTO_PIXELS),
+        # The whole request may carry the photo plus a JSON part and multipart framing.
+        "MAX_CONTENT_LENGTH": max_photo_bytes + 1024 * 1024,
+        "GOAL": _positive_int(env, "FIELDAPP_GOAL", 10_000),
+    }
+
+
+def check_production_settings(config: Mapping, *, debug: bool, testing: bool) -> None:
+    """Refuse to start outside debug/testing without a secret key."""
+    if not config.get("SECRET_KEY") and not (debug or testing):
+        raise ConfigError(
+            "FIELDAPP_SECRET_KEY is not set. Set it to a long random string "
+            "(python -c 'import secrets; print(secrets.token_hex(32))'); "
+            "`make run` generates one in instance/secret_key for you."
+        )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value

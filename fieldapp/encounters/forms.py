@@ -1,0 +1,79 @@
+"""The capture form: venue, time limit, the participant's consent, the photo."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
+
+from fieldapp.encounters.models import VENUE_TYPES
+
+VENUE_CHOICES = [(v, v.capitalize()) for v in VENUE_TYPES]
+TIME_LIMIT_CHOICES = [
+    ("30", "30 s"), ("60", "1 min"), ("120", "2 min"), ("180", "3 min"), ("300", "5 min"),
+    ("600", "10 min"), ("none", "No limit"),
+]  # fmt: skip
+
+
+class VenueFields(FlaskForm):
+    uuid = HiddenField()
+    started_at = HiddenField()
+    venue_type = SelectField("Venue type", choices=VENUE_CHOICES)
+    venue = StringField("Occasion", description='e.g. "Julia\'s birthday", "pool night"')
+    city = StringField("City")
+
+    def venue_data(self) -> dict:
+        return {
+            "venue_type": self.venue_type.data,
+            "venue": self.venue.data or "",
+            "city": self.city.data or "",
+            "started_at": self.started_at.data or None,
+        }
+
+
+class DeclinedForm(VenueFields):
+    """A declined approach: the venue only."""
+
+    def to_data(self) -> dict:
+        return {"status": "declined", **self.venue_data()}
+
+
+class EncounterForm(VenueFields):
+    time_limit = RadioField("Time limit", choices=TIME_LIMIT_CHOICES, default="120")
+    drawing_started_at = HiddenField()
+    drawing_finished_at = HiddenField()
+    consent_version = HiddenField()
+    keep = BooleanField("Keep my drawing in the collection", default=True)
+    gallery = BooleanField("Show it in the public gallery")
+    training = BooleanField("Allow it in datasets for training machine-learning models")
+    social = BooleanField("Allow posting it on social media")
+    credit = RadioField(
+        "Credit", choices=[("anonymous", "Stay anonymous"), ("name", "Credit me by name")], default="anonymous"
+    )
+    credit_name = StringField("Name to credit")
+    notes = StringField("Notes (collector)")
+    photo = FileField("Photo of the drawing")
+
+    def to_data(self) -> dict:
+        """The same `data` object the phone sends to the API, so one validator judges both."""
+        limit = self.time_limit.data
+        credit = (
+            {"name": self.credit_name.data or ""} if self.credit.data == "name" else {"anonymous": True}
+        )
+        version = self.consent_version.data
+        return {
+            "status": "completed",
+            **self.venue_data(),
+            "drawing_started_at": self.drawing_started_at.data or None,
+            "drawing_finished_at": self.drawing_finished_at.data or None,
+            "time_limit_seconds": int(limit) if limit and limit.isdigit() else None,
+            "consent": {
+                "version": int(version) if version and version.isdigit() else None,
+                "keep": bool(self.keep.data),
+                "gallery": bool(self.gallery.data),
+                "training": bool(self.training.data),
+                "social": bool(self.social.data),
+            },
+            "credit": credit,
+            "notes": self.notes.data or "",
+        }

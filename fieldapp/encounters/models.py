@@ -1,0 +1,93 @@
+"""Encounters: one in-person meeting each, completed (a drawing was made) or declined."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fieldapp.database import UTCDateTime, utcnow
+from fieldapp.extensions import db
+
+VENUE_TYPES = ("bar", "party", "fair", "conference", "street", "transit", "home", "other")
+
+
+class EncounterStatus(StrEnum):
+    COMPLETED = "completed"
+    DECLINED = "declined"
+
+
+class Encounter(db.Model):
+    """One meeting. A declined one keeps only its venue and time: no personal data.
+
+    The consent columns hold the *current* choices; every change to them goes through the
+    consent service, which appends a ConsentEvent in the same transaction.
+    """
+
+    __tablename__ = "encounters"
+    __table_args__ = (
+        CheckConstraint("status IN ('completed', 'declined')", name="status"),
+        CheckConstraint(
+            "venue_type IN ('bar', 'party', 'fair', 'conference', 'street', 'transit', "
+            "'home', 'other')",
+            name="venue_type",
+        ),
+        CheckConstraint(
+            "time_limit_seconds IS NULL OR time_limit_seconds > 0", name="time_limit_positive"
+        ),
+        Index("ix_encounters_started_at_id", "started_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    venue_type: Mapped[str] = mapped_column(String(16))
+    venue: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The collector's local offset at the time, so dates read as they did in the room.
+    utc_offset_minutes: Mapped[int] = mapped_column(default=0)
+    drawing_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    drawing_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    time_limit_seconds: Mapped[int | None]
+    consent_version_id: Mapped[int | None] = mapped_column(ForeignKey("consent_versions.id"))
+    keep: Mapped[bool | None]
+    gallery: Mapped[bool | None]
+    training: Mapped[bool | None]
+    social: Mapped[bool | None]
+    credit_name: Mapped[str | None] = mapped_column(String(100))  # None: anonymous
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("collectors.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # SHA-256 of the upload's canonical data: a retry must match it exactly.
+    data_sha256: Mapped[str] = mapped_column(String(64))
+
+    ticket = relationship("Ticket", lazy="joined")
+    consent_version = relationship("ConsentVersion")
+    photo = relationship("Photo", back_populates="encounter", uselist=False, lazy="joined")
+
+    @property
+    def number(self) -> int | None:
+        return self.ticket.number if self.ticket else None
+
+    @property
+    def token(self) -> str | None:
+        return self.ticket.token if self.ticket else None
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == EncounterStatus.COMPLETED
+
+    @property
+    def local_started_at(self) -> datetime:
+        """The start time as the clock in the room showed it."""
+        return self.started_at.astimezone(timezone(timedelta(minutes=self.utc_offset_minutes)))
+
+    @property
+    def drawing_seconds(self) -> int | None:
+        if self.drawing_started_at and self.drawing_finished_at:
+            return round((self.drawing_finished_at - self.drawing_started_at).total_seconds())
+        return None

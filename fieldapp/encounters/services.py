@@ -1,0 +1,186 @@
+"""Recording encounters exactly once, and reading them back for the collector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from fieldapp.consent.models import ConsentVersion
+from fieldapp.consent.services import record_field_grant
+from fieldapp.database import write_transaction
+from fieldapp.encounters.models import Encounter, EncounterStatus
+from fieldapp.encounters.validation import EncounterData, InvalidEncounter
+from fieldapp.media.images import ProcessedPhoto
+from fieldapp.media.services import PhotoConflict, attach_photo, remove_created
+from fieldapp.media.storage import MediaStore
+from fieldapp.tickets.models import Ticket
+from fieldapp.tickets.services import reserve_tickets, ticket_by_token
+
+
+class EncounterConflict(Exception):
+    """The upload contradicts what is stored (HTTP 409). The message says what and why."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    encounter: Encounter
+    created: bool
+
+
+def record_encounter(
+    session: Session,
+    store: MediaStore,
+    *,
+    uuid: str,
+    data: EncounterData,
+    photo: ProcessedPhoto | None,
+    collector_id: int | None,
+) -> Recorded:
+    """Store an encounter, keyed by the phone's UUID, at most once.
+
+    The same UUID with the same data is acknowledged again (and a photo missing until then is
+    attached); with other data it is a conflict. Photo files are written and fsynced before
+    the commit, and removed again if the commit does not happen.
+    """
+    if photo is not None and data.status == EncounterStatus.DECLINED:
+        raise InvalidEncounter([{"field": "photo", "message": "a declined approach has no drawing"}])
+    if photo is not None and data.choices is not None and not data.choices.keep:
+        raise InvalidEncounter(
+            [{"field": "photo", "message": "the drawer did not allow keeping the drawing: no photo is stored"}]
+        )
+    for attempt in (1, 2):
+        try:
+            return _record_once(session, store, uuid, data, photo, collector_id)
+        except IntegrityError:
+            # Another writer stored the same UUID between our check and our insert (possible
+            # on PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers). Look again.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _record_once(session, store, uuid, data, photo, collector_id) -> Recorded:
+    with write_transaction(session) as undo:
+        encounter = session.scalar(select(Encounter).where(Encounter.uuid == uuid))
+        created = encounter is None
+        if created:
+            encounter = _insert(session, uuid, data, collector_id)
+        elif encounter.data_sha256 != data.fingerprint:
+            raise EncounterConflict(
+                f"Encounter {uuid} was already recorded with different data; it was not changed."
+            )
+        if photo is not None:
+            _attach(session, store, encounter, photo, undo)
+    session.refresh(encounter)
+    return Recorded(encounter, created)
+
+
+def _insert(session: Session, uuid: str, data: EncounterData, collector_id: int | None) -> Encounter:
+    encounter = Encounter(
+        uuid=uuid,
+        status=data.status.value,
+        venue_type=data.venue_type,
+        venue=data.venue,
+        city=data.city,
+        started_at=data.started_at,
+        utc_offset_minutes=int(data.started_at.utcoffset().total_seconds() // 60),
+        recorded_by_id=collector_id,
+        data_sha256=data.fingerprint,
+    )
+    if data.status == EncounterStatus.COMPLETED:
+        if session.get(ConsentVersion, data.consent_version) is None:
+            raise InvalidEncounter(
+                [{"field": "consent.version", "message": f"there is no consent version {data.consent_version}"}]
+            )
+        encounter.ticket = _claim_ticket(session, data.ticket, collector_id)
+        encounter.drawing_started_at = data.drawing_started_at
+        encounter.drawing_finished_at = data.drawing_finished_at
+        encounter.time_limit_seconds = data.time_limit_seconds
+        encounter.consent_version_id = data.consent_version
+        encounter.credit_name = data.credit_name
+        encounter.notes = data.notes
+    session.add(encounter)
+    session.flush()
+    if data.choices is not None:
+        record_field_grant(session, encounter, data.choices, credited=data.credit_name is not None)
+    return encounter
+
+
+def _claim_ticket(session: Session, token: str | None, collector_id: int | None) -> Ticket:
+    if token is None:
+        return reserve_tickets(session, 1, collector_id)[0]
+    ticket = ticket_by_token(session, token)
+    if ticket is None:
+        raise InvalidEncounter([{"field": "ticket", "message": "no reserved ticket has this token"}])
+    if session.scalar(select(Encounter.id).where(Encounter.ticket_id == ticket.id)) is not None:
+        raise EncounterConflict(f"Ticket #{ticket.number} already belongs to another encounter.")
+    return ticket
+
+
+def _attach(session, store, encounter: Encounter, photo: ProcessedPhoto, undo) -> None:
+    if encounter.photo is not None:
+        if encounter.photo.original_sha256 != photo.original_sha256:
+            raise EncounterConflict(
+                f"Encounter {encounter.uuid} already has a different photo; it was not replaced."
+            )
+        return
+    try:
+        _photo, written = attach_photo(session, encounter.id, photo, store)
+    except PhotoConflict as conflict:
+        raise EncounterConflict("This photo is already the drawing of another encounter.") from conflict
+    undo.append(lambda: remove_created(store, written))
+
+
+# Reading ---------------------------------------------------------------------------------
+
+
+def encounter_by_uuid(session: Session, uuid: str) -> Encounter | None:
+    """The encounter with this client UUID, or None."""
+    return session.scalar(select(Encounter).where(Encounter.uuid == uuid))
+
+
+def last_venue(session: Session) -> dict[str, str]:
+    """Venue type, occasion and city of the newest encounter, to prefill the next one."""
+    latest = session.scalar(select(Encounter).order_by(Encounter.started_at.desc(), Encounter.id.desc()).limit(1))
+    if latest is None:
+        return {"venue_type": "bar", "venue": "", "city": ""}
+    return {"venue_type": latest.venue_type, "venue": latest.venue, "city": latest.city}
+
+
+@dataclass(frozen=True)
+class EncounterPage:
+    encounters: list[Encounter]
+    next_cursor: str | None  # pass as `before` to get the next (older) page
+
+
+def list_encounters(session: Session, *, before: str | None = None, per_page: int = 24) -> EncounterPage:
+    """Encounters newest first, a page at a time, by keyset (fast however long the log grows)."""
+    query = select(Encounter).order_by(Encounter.started_at.desc(), Encounter.id.desc())
+    cursor = _parse_cursor(before)
+    if cursor is not None:
+        started_at, encounter_id = cursor
+        query = query.where(
+            or_(
+                Encounter.started_at < started_at,
+                and_(Encounter.started_at == started_at, Encounter.id < encounter_id),
+            )
+        )
+    rows = list(session.scalars(query.limit(per_page + 1)).unique())
+    page, more = rows[:per_page], len(rows) > per_page
+    next_cursor = f"{page[-1].started_at.isoformat()}_{page[-1].id}" if more else None
+    return EncounterPage(page, next_cursor)
+
+
+def _parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    if not cursor:
+        return None
+    moment, _, encounter_id = cursor.rpartition("_")
+    try:
+        parsed = datetime.fromisoformat(moment)
+        return (parsed, int(encounter_id)) if parsed.tzinfo else None
+    except ValueError:
+        return None

@@ -1,0 +1,136 @@
+"""The collector's pages: home, the capture flow, the handoff screen, the log."""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from fieldapp.consent.services import current_version
+from fieldapp.database import utcnow
+from fieldapp.encounters.forms import DeclinedForm, EncounterForm
+from fieldapp.encounters.models import Encounter, EncounterStatus
+from fieldapp.encounters.services import (
+    EncounterConflict,
+    encounter_by_uuid,
+    last_venue,
+    list_encounters,
+    record_encounter,
+)
+from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data
+from fieldapp.extensions import db
+from fieldapp.media.images import UnacceptablePhoto
+from fieldapp.media.services import VARIANTS, media_store, prepare_photo, read_upload, send_photo
+
+bp = Blueprint("encounters", __name__)
+
+
+@bp.before_request
+@login_required
+def _collectors_only():
+    """Every page here is the collector's."""
+
+
+@bp.get("/")
+def home():
+    counts = dict(
+        db.session.execute(select(Encounter.status, func.count()).group_by(Encounter.status)).all()
+    )
+    declined = DeclinedForm(formdata=None, data=_fresh_start())
+    return render_template(
+        "encounters/home.html",
+        drawings=counts.get(EncounterStatus.COMPLETED, 0),
+        approaches=sum(counts.values()),
+        goal=current_app.config["GOAL"],
+        declined_form=declined,
+    )
+
+
+@bp.route("/encounters/new", methods=["GET", "POST"])
+def new():
+    """The capture flow. The form carries its own UUID, so a double submit records once."""
+    version = current_version(db.session)
+    form = EncounterForm(data=_fresh_start() | {"consent_version": str(version.id)})
+    if request.method == "POST" and form.validate_on_submit():
+        outcome = _record(form)
+        if isinstance(outcome, Encounter):
+            return redirect(url_for("encounters.handoff", uuid=outcome.uuid))
+        return render_template("encounters/new.html", form=form, consent=version, problems=outcome), 422
+    return render_template("encounters/new.html", form=form, consent=version, problems=[])
+
+
+@bp.post("/encounters/declined")
+def declined():
+    """Log an approach that was declined: one tap from home, venue only."""
+    form = DeclinedForm()
+    if form.validate_on_submit():
+        outcome = _record(form)
+        if isinstance(outcome, Encounter):
+            flash("Declined approach logged. It counts: asking is labor too.")
+            return redirect(url_for("encounters.home"))
+        flash("Not logged: " + "; ".join(outcome))
+    return redirect(url_for("encounters.home"))
+
+
+@bp.get("/encounters/<uuid>/handoff")
+def handoff(uuid: str):
+    encounter = _encounter_or_404(uuid)
+    if not encounter.is_completed:
+        return redirect(url_for("encounters.detail", uuid=uuid))
+    return render_template("encounters/handoff.html", encounter=encounter)
+
+
+@bp.get("/encounters")
+def index():
+    page = list_encounters(db.session, before=request.args.get("before"))
+    return render_template("encounters/index.html", page=page)
+
+
+@bp.get("/encounters/<uuid>")
+def detail(uuid: str):
+    return render_template("encounters/detail.html", encounter=_encounter_or_404(uuid))
+
+
+@bp.get("/encounters/<uuid>/photo/<variant>")
+def photo(uuid: str, variant: str):
+    encounter = _encounter_or_404(uuid)
+    if variant not in VARIANTS or encounter.photo is None:
+        abort(404)
+    return send_photo(encounter.photo, variant)
+
+
+def _fresh_start() -> dict:
+    """A new UUID, the time now, and the previous encounter's venue."""
+    return {"uuid": str(uuidlib.uuid4()), "started_at": utcnow().isoformat(), **last_venue(db.session)}
+
+
+def _record(form: EncounterForm | DeclinedForm) -> Encounter | list[str]:
+    """Record the form's encounter; return it, or the problems to show."""
+    try:
+        client_uuid = str(uuidlib.UUID(form.uuid.data))
+        data = parse_encounter_data(form.to_data())
+        upload = form.photo.data if isinstance(form, EncounterForm) else None
+        photo = prepare_photo(read_upload(upload.stream, current_app.config["MAX_PHOTO_BYTES"])) if upload else None
+        if photo is None and data.choices is not None and data.choices.keep:
+            return ["Take a photo of the drawing before handing over the QR code."]
+        recorded = record_encounter(
+            db.session, media_store(), uuid=client_uuid, data=data, photo=photo, collector_id=current_user.id
+        )
+    except InvalidEncounter as invalid:
+        return [f"{e['field']}: {e['message']}" for e in invalid.errors]
+    except UnacceptablePhoto as refused:
+        return [refused.message]
+    except ValueError:  # a UUID that is not one: the form was tampered with
+        return ["The form was damaged; start a new encounter."]
+    except EncounterConflict as conflict:
+        return [str(conflict)]
+    return recorded.encounter
+
+
+def _encounter_or_404(uuid: str) -> Encounter:
+    encounter = encounter_by_uuid(db.session, uuid)
+    if encounter is None:
+        abort(404)
+    return encounter

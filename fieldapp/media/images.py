@@ -1,0 +1,203 @@
+"""Turn an uploaded photo into an upright archive copy, a display image and a thumbnail.
+
+Pure functions on bytes: no app, no database, no disk. Every output is re-encoded from pixels,
+so no EXIF (GPS above all), XMP or maker notes can survive; only the colour profile is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from PIL import ExifTags, Image
+from pillow_heif import register_heif_opener
+
+register_heif_opener()
+
+# Decoders Pillow may try. Restricting them means an SVG, a TIFF or a text file is never
+# handed to a parser we did not choose, whatever its name or declared type.
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+ACCEPTED_DESCRIPTION = "JPEG, PNG, WebP or HEIC"
+
+DISPLAY_LONG_EDGE = 2016  # exactly half a 12 MP phone photo's long edge: a cheap 2x reduce
+THUMB_LONG_EDGE = 480
+ARCHIVE_JPEG_QUALITY = 92
+DISPLAY_JPEG_QUALITY = 85
+THUMB_JPEG_QUALITY = 80
+
+# EXIF Orientation -> the transposition that makes the pixels upright (as ImageOps does).
+_UPRIGHT = {
+    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
+    3: (Image.Transpose.ROTATE_180,),
+    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
+    5: (Image.Transpose.TRANSPOSE,),
+    6: (Image.Transpose.ROTATE_270,),
+    7: (Image.Transpose.TRANSVERSE,),
+    8: (Image.Transpose.ROTATE_90,),
+}
+
+# The archive (full size) is rotated and encoded on this thread while the display image and
+# the thumbnail are made on the caller's: Pillow releases the GIL in both, so they overlap.
+_archive_worker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photo-archive")
+
+
+class UnacceptablePhoto(ValueError):
+    """The upload is not a photo we accept. `status` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 415):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One encoded output image."""
+
+    data: bytes
+    extension: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    """What an upload became: three renditions and facts about the original."""
+
+    original_sha256: str
+    original_format: str
+    original_bytes: int
+    archive: Rendition
+    display: Rendition
+    thumb: Rendition
+
+
+def process_photo(data: bytes, *, max_pixels: int) -> ProcessedPhoto:
+    """Decode, orient and re-encode a photo, or raise UnacceptablePhoto with a clear message.
+
+    Refused: empty, truncated or corrupt files; anything but JPEG, PNG, WebP and HEIC;
+    animated or multi-frame images; images over `max_pixels`.
+    """
+    if not data:
+        raise UnacceptablePhoto("The photo is empty (0 bytes).", 400)
+    image, source_format = _open_single_frame(data, max_pixels)
+    icc_profile = image.info.get("icc_profile")
+    lossless = source_format == "PNG" or (source_format == "WEBP" and _is_lossless_webp(data))
+    orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    image = _flatten_to_rgb(image)
+
+    archive_job = _archive_worker.submit(
+        lambda: _encode(
+            _upright(image, orientation),
+            lossless=lossless,
+            quality=ARCHIVE_JPEG_QUALITY,
+            icc=icc_profile,
+        )
+    )
+    # Shrink first, then turn upright: rotating 3 MP instead of 12 MP.
+    display_image = _upright(_shrink(image, DISPLAY_LONG_EDGE), orientation)
+    display = _encode(display_image, quality=DISPLAY_JPEG_QUALITY, icc=icc_profile)
+    thumb_image = _shrink(display_image, THUMB_LONG_EDGE)
+    thumb = _encode(thumb_image, quality=THUMB_JPEG_QUALITY, icc=icc_profile)
+    return ProcessedPhoto(
+        original_sha256=hashlib.sha256(data).hexdigest(),
+        original_format=source_format,
+        original_bytes=len(data),
+        archive=archive_job.result(),
+        display=display,
+        thumb=thumb,
+    )
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    for method in _UPRIGHT.get(orientation, ()):
+        image = image.transpose(method)
+    return image
+
+
+def _open_single_frame(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
+    with warnings.catch_warnings():
+        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; we refuse both.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _too_many_pixels(None, max_pixels) from None
+        except Exception:
+            raise UnacceptablePhoto(
+                f"This file is not a photo we can read. Send a {ACCEPTED_DESCRIPTION} image."
+            ) from None
+        width, height = image.size
+        if width * height > max_pixels:
+            raise _too_many_pixels((width, height), max_pixels)
+        if width < 1 or height < 1:
+            raise UnacceptablePhoto("The image has no pixels.")
+        if getattr(image, "n_frames", 1) > 1:
+            raise UnacceptablePhoto(
+                "Animated or multi-frame images are not accepted: send a single photo."
+            )
+        source_format = image.format
+        try:
+            image.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _too_many_pixels((width, height), max_pixels) from None
+        except Exception:
+            raise UnacceptablePhoto(
+                "The photo is damaged or incomplete (was the upload cut off?). Take it again."
+            ) from None
+    return image, source_format
+
+
+def _too_many_pixels(size: tuple[int, int] | None, max_pixels: int) -> UnacceptablePhoto:
+    described = f"{size[0]}×{size[1]} pixels" if size else "too many pixels"
+    return UnacceptablePhoto(
+        f"The image is {described}; the limit is {max_pixels // 1_000_000} megapixels.", 413
+    )
+
+
+def _is_lossless_webp(data: bytes) -> bool:
+    # RIFF....WEBPVP8L is a lossless bitstream; VP8 (lossy) and VP8X (extended) are not.
+    return data[12:16] == b"VP8L"
+
+
+def _flatten_to_rgb(image: Image.Image) -> Image.Image:
+    """RGB on white: transparency becomes paper, not black."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        paper = Image.new("RGB", rgba.size, "white")
+        paper.paste(rgba, mask=rgba.getchannel("A"))
+        return paper
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit greyscale: scale to 8 bits instead of clipping everything to white.
+        return image.point(lambda v: v / 256).convert("L").convert("RGB")
+    return image.convert("RGB")
+
+
+def _shrink(image: Image.Image, long_edge: int) -> Image.Image:
+    """Fit inside long_edge x long_edge, keeping the aspect ratio."""
+    longest = max(image.size)
+    if longest <= long_edge:
+        return image
+    if longest % long_edge == 0:
+        # An exact integer ratio (4032 -> 2016): a box reduce is exact and three times faster.
+        return image.reduce(longest // long_edge)
+    scale = long_edge / longest
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+
+
+def _encode(image: Image.Image, *, quality: int, icc: bytes | None, lossless: bool = False) -> Rendition:
+    out = io.BytesIO()
+    options = {"icc_profile": icc} if icc else {}
+    if lossless:
+        image.save(out, "PNG", compress_level=1, **options)
+        extension = "png"
+    else:
+        image.save(out, "JPEG", quality=quality, **options)
+        extension = "jpg"
+    return Rendition(out.getvalue(), extension, image.width, image.height)

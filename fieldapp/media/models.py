@@ -1,0 +1,38 @@
+"""The stored files of a photographed drawing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fieldapp.database import UTCDateTime, utcnow
+from fieldapp.extensions import db
+
+
+class Photo(db.Model):
+    """A drawing's photo: an archive copy, a display image and a thumbnail, none with metadata.
+
+    File names are relative to the media directory and made of each file's own SHA-256.
+    `original_sha256` is the hash of the bytes the phone sent: the same photo sent twice is
+    recognised, and it can belong to one encounter only.
+    """
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    encounter_id: Mapped[int] = mapped_column(ForeignKey("encounters.id"), unique=True)
+    original_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    original_format: Mapped[str] = mapped_column(String(8))
+    original_bytes: Mapped[int]
+    width: Mapped[int]  # of the upright archive image
+    height: Mapped[int]
+    archive_name: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(128))
+    display_width: Mapped[int]
+    display_height: Mapped[int]
+    thumb_name: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    encounter = relationship("Encounter", back_populates="photo")

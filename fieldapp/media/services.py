@@ -1,0 +1,92 @@
+"""Storing a processed photo for an encounter, and finding its files again."""
+
+from __future__ import annotations
+
+from flask import current_app, send_file
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fieldapp.media.images import ProcessedPhoto, UnacceptablePhoto, process_photo
+from fieldapp.media.models import Photo
+from fieldapp.media.storage import MediaStore, StoredFile
+
+VARIANTS = ("archive", "display", "thumb")
+
+
+class PhotoConflict(Exception):
+    """This exact photo is already another encounter's drawing."""
+
+
+def attach_photo(
+    session: Session, encounter_id: int, processed: ProcessedPhoto, store: MediaStore
+) -> tuple[Photo, list[StoredFile]]:
+    """Write the three files durably and add the Photo row (the caller commits).
+
+    Returns the files this call created, so that the caller can remove them if its commit
+    fails: the files are on disk before the row that points at them, never after.
+    """
+    owner = session.scalar(select(Photo).where(Photo.original_sha256 == processed.original_sha256))
+    if owner is not None:
+        raise PhotoConflict(owner.encounter_id)
+    written: list[StoredFile] = []
+    try:
+        for variant in VARIANTS:
+            rendition = getattr(processed, variant)
+            written.append(store.write(variant, rendition.data, rendition.extension))
+    except BaseException:
+        remove_created(store, written)
+        raise
+    archive, display, thumb = written
+    photo = Photo(
+        encounter_id=encounter_id,
+        original_sha256=processed.original_sha256,
+        original_format=processed.original_format,
+        original_bytes=processed.original_bytes,
+        width=processed.archive.width,
+        height=processed.archive.height,
+        archive_name=archive.name,
+        display_name=display.name,
+        display_width=processed.display.width,
+        display_height=processed.display.height,
+        thumb_name=thumb.name,
+    )
+    session.add(photo)
+    session.flush()
+    return photo, written
+
+
+def remove_created(store: MediaStore, files: list[StoredFile]) -> None:
+    """Undo attach_photo's writes: remove the files it created (not those already there)."""
+    for stored in files:
+        if stored.created:
+            store.remove(stored.name)
+
+
+def file_name(photo: Photo, variant: str) -> str:
+    """The media-relative name of one of a photo's files."""
+    return {"archive": photo.archive_name, "display": photo.display_name, "thumb": photo.thumb_name}[variant]
+
+
+def read_upload(stream, max_bytes: int) -> bytes:
+    """Read an uploaded file, refusing (413) one over the size limit without reading it all."""
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise UnacceptablePhoto(f"The photo is larger than {max_bytes // (1024 * 1024)} MB.", 413)
+    return data
+
+
+def media_store() -> MediaStore:
+    """The media directory of the running app."""
+    return MediaStore(current_app.config["MEDIA_DIR"])
+
+
+def prepare_photo(data: bytes) -> ProcessedPhoto:
+    """Process an upload with the running app's pixel limit (raises UnacceptablePhoto)."""
+    return process_photo(data, max_pixels=current_app.config["MAX_PHOTO_PIXELS"])
+
+
+def send_photo(photo: Photo, variant: str, *, max_age: int = 3600):
+    """A response with one of a photo's files (named by content hash, so it never changes)."""
+    name = file_name(photo, variant)
+    mimetype = "image/png" if name.endswith(".png") else "image/jpeg"
+    return send_file(media_store().path(name), mimetype=mimetype, max_age=max_age, conditional=True)

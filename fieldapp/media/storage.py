@@ -1,0 +1,57 @@
+"""Content-addressed files under the media directory, written atomically and fsynced."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    name: str  # relative to the media directory, e.g. "display/ab/ab12...ef.jpg"
+    created: bool  # False when an identical file was already there
+
+
+class MediaStore:
+    """Files named by their own SHA-256. A name, once written, always holds the same bytes."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    def write(self, kind: str, data: bytes, extension: str) -> StoredFile:
+        """Store `data` durably: temp file, fsync, rename, fsync the folder. Never half a file."""
+        digest = hashlib.sha256(data).hexdigest()
+        name = f"{kind}/{digest[:2]}/{digest}.{extension}"
+        target = self.path(name)
+        if target.exists():
+            return StoredFile(name, created=False)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_path = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as temp:
+                temp.write(data)
+                temp.flush()
+                os.fsync(temp.fileno())
+            os.replace(temp_path, target)
+        except BaseException:
+            Path(temp_path).unlink(missing_ok=True)
+            raise
+        _fsync_dir(target.parent)
+        return StoredFile(name, created=True)
+
+    def remove(self, name: str) -> None:
+        self.path(name).unlink(missing_ok=True)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

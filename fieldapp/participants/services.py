@@ -1,0 +1,61 @@
+"""What a participant's token opens: their encounter, and the QR code that leads to it."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import qrcode
+import qrcode.image.svg
+from flask import current_app, request
+from qrcode.constants import ERROR_CORRECT_M
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fieldapp.encounters.models import Encounter
+from fieldapp.tickets.models import Ticket
+from fieldapp.tickets.services import participant_url, ticket_by_token
+
+
+@dataclass(frozen=True)
+class ParticipantView:
+    ticket: Ticket
+    encounter: Encounter | None  # None: reserved on the phone, upload not arrived yet
+
+
+def participant_view(session: Session, token: str) -> ParticipantView | None:
+    """The ticket and encounter behind a token, or None for a token that does not exist."""
+    ticket = ticket_by_token(session, token)
+    if ticket is None:
+        return None
+    encounter = session.scalar(select(Encounter).where(Encounter.ticket_id == ticket.id))
+    return ParticipantView(ticket, encounter)
+
+
+def public_base_url() -> str:
+    """FIELDAPP_PUBLIC_URL, or the host this request came to."""
+    return current_app.config["PUBLIC_URL"] or request.host_url.rstrip("/")
+
+
+def link_for(token: str) -> str:
+    return participant_url(public_base_url(), token)
+
+
+def _qr(url: str, **kwargs) -> qrcode.QRCode:
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4, **kwargs)
+    code.add_data(url)
+    code.make(fit=True)
+    return code
+
+
+def qr_svg(url: str) -> bytes:
+    """The link as an SVG QR code: dark modules on an opaque white square, 4-module margin."""
+    image = _qr(url, box_size=10, image_factory=qrcode.image.svg.SvgPathFillImage).make_image()
+    return image.to_string(encoding="utf-8")
+
+
+def qr_png(url: str) -> bytes:
+    """The link as a PNG QR code, 10 pixels a module."""
+    out = io.BytesIO()
+    _qr(url, box_size=10).make_image(fill_color="black", back_color="white").save(out, format="PNG")
+    return out.getvalue()

@@ -1,0 +1,23 @@
+"""Tickets: portrait numbers reserved together with the participant's secret token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fieldapp.database import UTCDateTime, utcnow
+from fieldapp.extensions import db
+
+
+class Ticket(db.Model):
+    """A portrait number and its token. Reserved first; an encounter claims it later."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(unique=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    reserved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reserved_by_id: Mapped[int | None] = mapped_column(ForeignKey("collectors.id"))

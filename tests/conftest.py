@@ -1,0 +1,142 @@
+"""Fixtures: one migrated app for the whole run, each test inside a transaction rolled back."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import flask_migrate
+import pytest
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from fieldapp import create_app
+from fieldapp.extensions import db
+
+PASSWORD = "correct horse battery"
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def app_config(root: Path, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / 'fieldapp.sqlite3'}",
+        "MEDIA_DIR": str(root / "media"),
+        "PUBLIC_URL": None,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory) -> Path:
+    """An empty database at the newest migration, made once and copied by apps that commit."""
+    root = tmp_path_factory.mktemp("template")
+    app = create_app(app_config(root))
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return root / "fieldapp.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, migrated_db):
+    root = tmp_path_factory.mktemp("app")
+    shutil.copy(migrated_db, root / "fieldapp.sqlite3")
+    return create_app(app_config(root))
+
+
+@pytest.fixture(autouse=True)
+def _rolled_back(request, tmp_path):
+    """Run each test in a transaction that is rolled back, with its own media folder.
+
+    Every request still gets its own session (one per app context), all bound to this
+    connection; services' commits become savepoint releases.
+    """
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    app.config["MEDIA_DIR"] = str(tmp_path / "media")
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+    original = db.session
+    db.session = scoped_session(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"), scopefunc=_app_ctx_id
+    )
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.remove()
+        db.session = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_INPUT.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1) or match.group(2)
+
+
+class AuthActions:
+    """Log in and out through the real forms (CSRF included)."""
+
+    def __init__(self, app, client):
+        self.app = app
+        self.client = client
+
+    def create_collector(self, username: str = "max", password: str = PASSWORD):
+        from fieldapp.auth.services import create_collector
+
+        with self.app.app_context():
+            collector = create_collector(db.session, username, password)
+            db.session.commit()
+            return collector.id
+
+    def login(self, username: str = "max", password: str = PASSWORD):
+        page = self.client.get("/login")
+        return self.client.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": csrf_token_from(page.text)},
+        )
+
+    def csrf_token(self) -> str:
+        return csrf_token_from(self.client.get("/").text)
+
+
+@pytest.fixture
+def auth(app, client) -> AuthActions:
+    return AuthActions(app, client)
+
+
+@pytest.fixture
+def logged_in(auth) -> AuthActions:
+    auth.create_collector()
+    response = auth.login()
+    assert response.status_code == 302
+    return auth
+
+
+@pytest.fixture
+def api_token(app, auth) -> str:
+    """A bearer token for a fresh collector, made through the real service."""
+    from sqlalchemy import select
+
+    from fieldapp.auth.models import Collector
+    from fieldapp.auth.services import create_api_token
+
+    auth.create_collector("phone-owner")
+    with app.app_context():
+        collector = db.session.scalar(select(Collector).where(Collector.username == "phone-owner"))
+        token = create_api_token(db.session, collector)
+        db.session.commit()
+    return token

@@ -1,0 +1,44 @@
+"""Test data with named options: make_encounter(app, declined=True, credit_name="Ana")."""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from datetime import UTC, datetime, timedelta
+
+from fieldapp.encounters.services import record_encounter
+from fieldapp.encounters.validation import parse_encounter_data
+from fieldapp.extensions import db
+from fieldapp.media.images import process_photo
+from fieldapp.media.services import media_store
+
+
+def encounter_data(*, declined: bool = False, started_at: datetime | None = None, **fields) -> dict:
+    """The `data` JSON of an upload, valid unless told otherwise."""
+    started = started_at or datetime.now(UTC) - timedelta(minutes=10)
+    if declined:
+        return {"status": "declined", "venue_type": "bar", "venue": "pool night", "city": "New York",
+                "started_at": started.isoformat(), **fields}  # fmt: skip
+    return {
+        "status": "completed",
+        "venue_type": "bar",
+        "venue": "pool night",
+        "city": "New York",
+        "started_at": started.isoformat(),
+        "drawing_started_at": (started + timedelta(minutes=1)).isoformat(),
+        "drawing_finished_at": (started + timedelta(minutes=3)).isoformat(),
+        "time_limit_seconds": 120,
+        "consent": {"version": 1, "keep": True, "gallery": True, "training": False, "social": False},
+        "credit": {"anonymous": True},
+        "notes": "",
+        **fields,
+    }
+
+
+def make_encounter(app, *, photo: bytes | None = None, declined: bool = False, **fields):
+    """Record an encounter through the real service; returns its UUID."""
+    client_uuid = str(uuidlib.uuid4())
+    with app.app_context():
+        data = parse_encounter_data(encounter_data(declined=declined, **fields))
+        processed = process_photo(photo, max_pixels=app.config["MAX_PHOTO_PIXELS"]) if photo else None
+        record_encounter(db.session, media_store(), uuid=client_uuid, data=data, photo=processed, collector_id=None)
+    return client_uuid
