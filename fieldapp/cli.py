@@ -6,14 +6,15 @@ import os
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from fieldapp.auth.models import Collector
 from fieldapp.auth.services import AccountError, create_api_token, create_collector
 from fieldapp.extensions import db
 
-user = click.Group("user", help="Collector accounts.")
-token = click.Group("token", help="API tokens for the collector's devices.")
+user = AppGroup("user", help="Collector accounts.")
+token = AppGroup("token", help="API tokens for the collector's devices.")
 
 
 @user.command("create")

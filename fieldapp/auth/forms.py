@@ -2,16 +2,21 @@
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
-from fieldapp.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from fieldapp.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
+
+
+def _acceptable_password(_form, field) -> None:
+    if problem := password_problem(field.data or ""):
+        raise ValidationError(problem)
 
 
 class SetupForm(FlaskForm):
     username = StringField("Username", validators=[InputRequired(), Length(max=64)])
     password = PasswordField(
         "Password",
-        validators=[InputRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+        validators=[InputRequired(), _acceptable_password],
         description=f"At least {MIN_PASSWORD_LENGTH} characters.",
     )
     confirm = PasswordField(

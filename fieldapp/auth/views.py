@@ -43,7 +43,7 @@ def setup():
         else:
             login_user(collector, remember=True)
             return redirect(url_for("encounters.home"))
-    return render_template("auth/setup.html", form=form)
+    return render_template("auth/setup.html", form=form), 400 if form.errors else 200
 
 
 @bp.route("/login", methods=["GET", "POST"])

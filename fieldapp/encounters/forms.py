@@ -5,13 +5,17 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 
 from fieldapp.encounters.models import VENUE_TYPES
 
-VENUE_CHOICES = [(v, v.capitalize()) for v in VENUE_TYPES]
+VENUE_CHOICES = [SelectChoice(v, v.capitalize()) for v in VENUE_TYPES]
 TIME_LIMIT_CHOICES = [
-    ("30", "30 s"), ("60", "1 min"), ("120", "2 min"), ("180", "3 min"), ("300", "5 min"),
-    ("600", "10 min"), ("none", "No limit"),
+    SelectChoice(value, label)
+    for value, label in [
+        ("30", "30 s"), ("60", "1 min"), ("120", "2 min"), ("180", "3 min"), ("300", "5 min"),
+        ("600", "10 min"), ("none", "No limit"),
+    ]
 ]  # fmt: skip
 
 
@@ -48,7 +52,9 @@ class EncounterForm(VenueFields):
     training = BooleanField("Allow it in datasets for training machine-learning models")
     social = BooleanField("Allow posting it on social media")
     credit = RadioField(
-        "Credit", choices=[("anonymous", "Stay anonymous"), ("name", "Credit me by name")], default="anonymous"
+        "Credit",
+        choices=[SelectChoice("anonymous", "Stay anonymous"), SelectChoice("name", "Credit me by name")],
+        default="anonymous",
     )
     credit_name = StringField("Name to credit")
     notes = StringField("Notes (collector)")

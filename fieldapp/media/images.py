@@ -22,6 +22,7 @@ register_heif_opener()
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 ACCEPTED_DESCRIPTION = "JPEG, PNG, WebP or HEIC"
 
+MIN_SHORT_EDGE = 64  # smaller than this is an icon or a tracking pixel, not a photo of a drawing
 DISPLAY_LONG_EDGE = 2016  # exactly half a 12 MP phone photo's long edge: a cheap 2x reduce
 THUMB_LONG_EDGE = 480
 ARCHIVE_JPEG_QUALITY = 92
@@ -133,8 +134,10 @@ def _open_single_frame(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
         width, height = image.size
         if width * height > max_pixels:
             raise _too_many_pixels((width, height), max_pixels)
-        if width < 1 or height < 1:
-            raise UnacceptablePhoto("The image has no pixels.")
+        if min(width, height) < MIN_SHORT_EDGE:
+            raise UnacceptablePhoto(
+                f"The image is {width}×{height} pixels: too small to be a photo of a drawing.", 422
+            )
         if getattr(image, "n_frames", 1) > 1:
             raise UnacceptablePhoto(
                 "Animated or multi-frame images are not accepted: send a single photo."

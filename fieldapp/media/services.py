@@ -33,25 +33,25 @@ def attach_photo(
         for variant in VARIANTS:
             rendition = getattr(processed, variant)
             written.append(store.write(variant, rendition.data, rendition.extension))
+        archive, display, thumb = written
+        photo = Photo(
+            encounter_id=encounter_id,
+            original_sha256=processed.original_sha256,
+            original_format=processed.original_format,
+            original_bytes=processed.original_bytes,
+            width=processed.archive.width,
+            height=processed.archive.height,
+            archive_name=archive.name,
+            display_name=display.name,
+            display_width=processed.display.width,
+            display_height=processed.display.height,
+            thumb_name=thumb.name,
+        )
+        session.add(photo)
+        session.flush()
     except BaseException:
         remove_created(store, written)
         raise
-    archive, display, thumb = written
-    photo = Photo(
-        encounter_id=encounter_id,
-        original_sha256=processed.original_sha256,
-        original_format=processed.original_format,
-        original_bytes=processed.original_bytes,
-        width=processed.archive.width,
-        height=processed.archive.height,
-        archive_name=archive.name,
-        display_name=display.name,
-        display_width=processed.display.width,
-        display_height=processed.display.height,
-        thumb_name=thumb.name,
-    )
-    session.add(photo)
-    session.flush()
     return photo, written
 
 

@@ -1,0 +1,154 @@
+"""The collector's pages: home, the capture form, handoff, declined, the log."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from fieldapp.encounters.models import Encounter
+from fieldapp.extensions import db
+from tests.conftest import csrf_token_from
+from tests.factories import make_encounter
+from tests.test_api_encounters import small_jpeg
+
+
+def hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"|id="{name}" name="{name}" type="hidden" value="([^"]*)"', html)
+    assert match, f"no hidden {name}"
+    return match.group(1) if match.group(1) is not None else match.group(2)
+
+
+def capture_form(client, **overrides):
+    page = client.get("/encounters/new")
+    assert page.status_code == 200
+    html = page.text
+    fields = {
+        "csrf_token": csrf_token_from(html),
+        "uuid": hidden(html, "uuid"),
+        "started_at": hidden(html, "started_at"),
+        "consent_version": hidden(html, "consent_version"),
+        "venue_type": "party",
+        "venue": "Julia's birthday",
+        "city": "Brooklyn",
+        "time_limit": "60",
+        "keep": "y",
+        "gallery": "y",
+        "credit": "name",
+        "credit_name": "Julia",
+        "photo": (io.BytesIO(small_jpeg()), "photo.jpg", "image/jpeg"),
+    }
+    fields.update(overrides)
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def count_encounters(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Encounter))
+
+
+def test_capture_form_records_and_lands_on_the_handoff_screen(app, client, logged_in):
+    form = capture_form(client)
+    response = client.post("/encounters/new", data=form, content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/encounters/{form['uuid']}/handoff"
+    handoff = client.get(response.headers["Location"]).text
+    assert "Write <strong>#1</strong> on the back" in handoff
+    assert re.search(r'<img class="qr" src="/p/[\w-]+/qr.svg"', handoff)
+    with app.app_context():
+        encounter = db.session.scalar(select(Encounter))
+        assert (encounter.venue, encounter.credit_name, encounter.gallery, encounter.training) == ("Julia's birthday", "Julia", True, False)
+        assert encounter.time_limit_seconds == 60
+        assert encounter.photo is not None
+
+
+def test_submitting_the_same_form_twice_records_once(app, client, logged_in):
+    form = capture_form(client)
+    first = client.post("/encounters/new", data=form, content_type="multipart/form-data")
+    form["photo"] = (io.BytesIO(small_jpeg()), "photo.jpg", "image/jpeg")
+    second = client.post("/encounters/new", data=form, content_type="multipart/form-data")
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count_encounters(app) == 1
+
+
+def test_anonymous_choice_stores_no_name_even_if_one_was_typed(app, client, logged_in):
+    client.post("/encounters/new", data=capture_form(client, credit="anonymous", credit_name="Typed Then Changed"),
+                content_type="multipart/form-data")  # fmt: skip
+    with app.app_context():
+        assert db.session.scalar(select(Encounter.credit_name)) is None
+
+
+def test_a_kept_drawing_needs_its_photo(app, client, logged_in):
+    response = client.post("/encounters/new", data=capture_form(client, photo=None), content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "Take a photo" in response.text
+    assert count_encounters(app) == 0
+
+
+def test_a_broken_photo_is_explained_and_nothing_is_recorded(app, client, logged_in):
+    form = capture_form(client, photo=(io.BytesIO(b"not a photo" * 100), "photo.jpg", "image/jpeg"))
+    response = client.post("/encounters/new", data=form, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "not a photo we can read" in response.text
+    assert count_encounters(app) == 0
+
+
+def test_forged_capture_form_without_csrf_changes_nothing(app, client, logged_in):
+    response = client.post("/encounters/new", data=capture_form(client, csrf_token="forged"), content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert count_encounters(app) == 0
+
+
+def test_venue_is_prefilled_from_the_previous_encounter(app, client, logged_in):
+    make_encounter(app, venue_type="fair", venue="STEM fair", city="Queens")
+    html = client.get("/encounters/new").text
+    assert '<option selected value="fair">' in html or 'value="fair" selected' in html
+    assert 'value="STEM fair"' in html and 'value="Queens"' in html
+
+
+def test_declined_is_one_tap_from_home_and_keeps_only_the_venue(app, client, logged_in):
+    make_encounter(app, venue_type="bar", venue="Bootleg", city="New York")
+    home = client.get("/").text
+    form = re.search(r'<form method="post" action="/encounters/declined".*?</form>', home, re.S).group(0)
+    fields = dict(re.findall(r'name="(\w+)"[^>]*value="([^"]*)"', form))
+    response = client.post("/encounters/declined", data=fields)
+    assert response.status_code == 302
+    assert "Declined approach logged" in client.get("/").text
+    with app.app_context():
+        declined = db.session.scalar(select(Encounter).where(Encounter.status == "declined"))
+        assert (declined.venue_type, declined.venue, declined.city) == ("bar", "Bootleg", "New York")
+        assert declined.ticket is None and declined.credit_name is None and declined.keep is None
+
+
+def test_home_counts_drawings_and_approaches(app, client, logged_in):
+    make_encounter(app)
+    make_encounter(app, declined=True)
+    html = client.get("/").text
+    assert "<strong>1</strong> <span>of 10,000 drawings</span>" in html
+    assert "2 approaches logged" in html
+
+
+def test_log_is_newest_first_with_thumbnails_and_pages(app, client, logged_in):
+    start = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
+    for minutes in range(30):
+        make_encounter(app, started_at=start + timedelta(minutes=minutes))
+    make_encounter(app, photo=small_jpeg(), started_at=start + timedelta(hours=5))
+    first = client.get("/encounters").text
+    numbers = [int(n) for n in re.findall(r"<strong>#(\d+)</strong>", first)]
+    assert numbers[0] == 31  # newest first: the one with the photo
+    assert len(numbers) == 24
+    assert 'loading="lazy"' in first and "/photo/thumb" in first
+    cursor = re.search(r'href="/encounters\?before=([^"]+)"', first).group(1)
+    second = client.get(f"/encounters?before={cursor.replace('&#43;', '+')}").text
+    rest = [int(n) for n in re.findall(r"<strong>#(\d+)</strong>", second)]
+    assert sorted(numbers + rest) == list(range(1, 32))
+
+
+def test_detail_page_shows_the_encounter(app, client, logged_in):
+    client_uuid = make_encounter(app, photo=small_jpeg(), credit={"name": "Ana"}, notes="asked about the red ink")
+    html = client.get(f"/encounters/{client_uuid}").text
+    assert "Drawing #1" in html and "Ana" in html and "asked about the red ink" in html
+    assert client.get(f"/encounters/{client_uuid}/photo/display").status_code == 200
+    assert client.get("/encounters/00000000-0000-4000-8000-000000000000").status_code == 404

@@ -1,0 +1,114 @@
+"""Never lose a drawing, never store one twice, never leave a file without its row."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import threading
+import uuid as uuidlib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from fieldapp import create_app
+from fieldapp.encounters.models import Encounter
+from fieldapp.encounters.services import record_encounter
+from fieldapp.encounters.validation import parse_encounter_data
+from fieldapp.extensions import db
+from fieldapp.media.images import process_photo
+from fieldapp.media.models import Photo
+from fieldapp.media.services import media_store
+from tests.conftest import app_config
+from tests.factories import encounter_data
+from tests.test_api_encounters import small_jpeg
+
+
+@pytest.fixture
+def committing_app(tmp_path, migrated_db):
+    """An app on its own database file, whose commits are real (for threads)."""
+    shutil.copy(migrated_db, tmp_path / "fieldapp.sqlite3")
+    app = create_app(app_config(tmp_path))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_ten_identical_concurrent_puts_store_one_encounter(committing_app):
+    from fieldapp.auth.services import create_api_token, create_collector
+
+    with committing_app.app_context():
+        token = create_api_token(db.session, create_collector(db.session, "max", "a long password"))
+        db.session.commit()
+    client_uuid, data, photo = str(uuidlib.uuid4()), json.dumps(encounter_data()), small_jpeg()
+    barrier = threading.Barrier(10)
+    statuses: list[int] = []
+
+    def send():
+        client = committing_app.test_client()
+        barrier.wait()
+        response = client.put(
+            f"/api/v1/encounters/{client_uuid}",
+            data={"data": data, "photo": (io.BytesIO(photo), "d.jpg", "image/jpeg")},
+            headers={"Authorization": f"Bearer {token}"},
+            content_type="multipart/form-data",
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] * 9 + [201]
+    with committing_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Encounter)) == 1
+        assert db.session.scalar(select(func.count()).select_from(Photo)) == 1
+    files = [p for p in Path(committing_app.config["MEDIA_DIR"]).rglob("*") if p.is_file()]
+    assert len(files) == 3
+
+
+def test_a_failed_commit_leaves_no_file_behind(committing_app, monkeypatch):
+    processed = process_photo(small_jpeg(), max_pixels=52_000_000)
+    with committing_app.app_context():
+        data = parse_encounter_data(encounter_data())
+        session = db.session()
+        real_commit = session.commit
+        commits = []
+
+        def commit_fails_after_the_files_are_written():
+            commits.append(1)
+            if len(commits) == 1:
+                return real_commit()  # write_transaction first ends any read transaction
+            raise OSError("disk full during commit")
+
+        monkeypatch.setattr(session, "commit", commit_fails_after_the_files_are_written)
+        with pytest.raises(OSError, match="disk full"):
+            record_encounter(db.session, media_store(), uuid=str(uuidlib.uuid4()), data=data, photo=processed, collector_id=None)
+        monkeypatch.undo()
+        db.session.remove()
+    with committing_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Encounter)) == 0
+    assert [p for p in Path(committing_app.config["MEDIA_DIR"]).rglob("*") if p.is_file()] == []
+
+
+def test_an_unwritable_media_directory_gives_a_clear_error_and_no_row(committing_app, tmp_path):
+    from fieldapp.auth.services import create_api_token, create_collector
+
+    with committing_app.app_context():
+        token = create_api_token(db.session, create_collector(db.session, "max", "a long password"))
+        db.session.commit()
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the media directory should be")
+    committing_app.config["MEDIA_DIR"] = str(blocker)
+    response = committing_app.test_client().put(
+        f"/api/v1/encounters/{uuidlib.uuid4()}",
+        data={"data": json.dumps(encounter_data()), "photo": (io.BytesIO(small_jpeg()), "d.jpg", "image/jpeg")},
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code >= 500 and response.is_json
+    assert "Nothing was lost" in response.get_json()["error"]
+    with committing_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Encounter)) == 0
