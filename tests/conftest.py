@@ -140,3 +140,50 @@ def api_token(app, auth) -> str:
         token = create_api_token(db.session, collector)
         db.session.commit()
     return token
+
+
+# Browser tests ---------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+@pytest.fixture
+def live_server(tmp_path, migrated_db):
+    """The app on a real port of 127.0.0.1, on its own database file (commits are real)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    shutil.copy(migrated_db, tmp_path / "fieldapp.sqlite3")
+    app = create_app(app_config(tmp_path))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    """Debian's Chromium (Playwright's own download is not available here)."""
+    import os
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: `make test` installs it as root")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(playwright):
+    return {**playwright.devices["Pixel 7"]}
