@@ -41,9 +41,13 @@ system-packages:
 	  fi; \
 	fi
 
-## Install what the tests need and run the whole suite, browser tests included.
-test: $(VENV)/.test-installed system-packages
+## Install what the tests need, lint, and run the whole suite, browser tests included.
+test: $(VENV)/.test-installed system-packages lint
 	$(BIN)/python -m pytest
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check fieldapp tests bench
+	$(BIN)/ruff format --check fieldapp tests bench
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/ingest.py

@@ -76,7 +76,9 @@ def main() -> int:
     ratio = ingest_ms / floor_ms
     print(f"floor (half-scale decode + one 2016-px JPEG):        {floor_ms:7.1f} ms  1.00x")
     print(f"ingest (upright archive + display + thumbnail):      {ingest_ms:7.1f} ms  {ratio:.2f}x")
-    print(f"ingest + atomic fsynced writes of the three files:   {store_ms:7.1f} ms  {store_ms / floor_ms:.2f}x")
+    print(
+        f"ingest + atomic fsynced writes of the three files:   {store_ms:7.1f} ms  {store_ms / floor_ms:.2f}x"
+    )
     print(f"goal: ingest at most {GOAL}x the floor -> {'met' if ratio <= GOAL else 'NOT met'}")
     return 0
 

@@ -34,7 +34,9 @@ def settings_from_environment(instance_path: str, environ: Mapping[str, str] | N
         "SECRET_KEY": env.get("FIELDAPP_SECRET_KEY") or None,
         "PUBLIC_URL": (env.get("FIELDAPP_PUBLIC_URL") or "").rstrip("/") or None,
         "MAX_PHOTO_BYTES": max_photo_bytes,
-        "MAX_PHOTO_PIXELS": _positive_int(env, "FIELDAPP_MAX_PHOTO_PIXELS", DEFAULT_MAX_PHOTO_PIXELS),
+        "MAX_PHOTO_PIXELS": _positive_int(
+            env, "FIELDAPP_MAX_PHOTO_PIXELS", DEFAULT_MAX_PHOTO_PIXELS
+        ),
         # The whole request may carry the photo plus a JSON part and multipart framing.
         "MAX_CONTENT_LENGTH": max_photo_bytes + 1024 * 1024,
         "GOAL": _positive_int(env, "FIELDAPP_GOAL", 10_000),

@@ -14,7 +14,9 @@ def wants_json() -> bool:
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
-        message = "This form has expired or was not sent from this site. Go back, reload and try again."
+        message = (
+            "This form has expired or was not sent from this site. Go back, reload and try again."
+        )
         if wants_json():
             return {"error": message}, 400
         return render_template("errors/error.html", title="Form expired", message=message), 400

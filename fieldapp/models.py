@@ -6,4 +6,12 @@ from fieldapp.encounters.models import Encounter
 from fieldapp.media.models import Photo
 from fieldapp.tickets.models import Ticket
 
-__all__ = ["ApiToken", "Collector", "ConsentEvent", "ConsentVersion", "Encounter", "Photo", "Ticket"]
+__all__ = [
+    "ApiToken",
+    "Collector",
+    "ConsentEvent",
+    "ConsentVersion",
+    "Encounter",
+    "Photo",
+    "Ticket",
+]

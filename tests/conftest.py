@@ -15,7 +15,9 @@ from fieldapp import create_app
 from fieldapp.extensions import db
 
 PASSWORD = "correct horse battery"
-CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+CSRF_INPUT = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 def app_config(root: Path, **extra) -> dict:
@@ -64,7 +66,8 @@ def _rolled_back(request, tmp_path):
         outer = connection.begin()
     original = db.session
     db.session = scoped_session(
-        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"), scopefunc=_app_ctx_id
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+        scopefunc=_app_ctx_id,
     )
     try:
         yield
@@ -106,7 +109,11 @@ class AuthActions:
         page = self.client.get("/login")
         return self.client.post(
             "/login",
-            data={"username": username, "password": password, "csrf_token": csrf_token_from(page.text)},
+            data={
+                "username": username,
+                "password": password,
+                "csrf_token": csrf_token_from(page.text),
+            },
         )
 
     def csrf_token(self) -> str:

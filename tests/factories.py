@@ -16,8 +16,14 @@ def encounter_data(*, declined: bool = False, started_at: datetime | None = None
     """The `data` JSON of an upload, valid unless told otherwise."""
     started = started_at or datetime.now(UTC) - timedelta(minutes=10)
     if declined:
-        return {"status": "declined", "venue_type": "bar", "venue": "pool night", "city": "New York",
-                "started_at": started.isoformat(), **fields}  # fmt: skip
+        return {
+            "status": "declined",
+            "venue_type": "bar",
+            "venue": "pool night",
+            "city": "New York",
+            "started_at": started.isoformat(),
+            **fields,
+        }
     return {
         "status": "completed",
         "venue_type": "bar",
@@ -27,7 +33,13 @@ def encounter_data(*, declined: bool = False, started_at: datetime | None = None
         "drawing_started_at": (started + timedelta(minutes=1)).isoformat(),
         "drawing_finished_at": (started + timedelta(minutes=3)).isoformat(),
         "time_limit_seconds": 120,
-        "consent": {"version": 1, "keep": True, "gallery": True, "training": False, "social": False},
+        "consent": {
+            "version": 1,
+            "keep": True,
+            "gallery": True,
+            "training": False,
+            "social": False,
+        },
         "credit": {"anonymous": True},
         "notes": "",
         **fields,
@@ -39,6 +51,15 @@ def make_encounter(app, *, photo: bytes | None = None, declined: bool = False, *
     client_uuid = str(uuidlib.uuid4())
     with app.app_context():
         data = parse_encounter_data(encounter_data(declined=declined, **fields))
-        processed = process_photo(photo, max_pixels=app.config["MAX_PHOTO_PIXELS"]) if photo else None
-        record_encounter(db.session, media_store(), uuid=client_uuid, data=data, photo=processed, collector_id=None)
+        processed = (
+            process_photo(photo, max_pixels=app.config["MAX_PHOTO_PIXELS"]) if photo else None
+        )
+        record_encounter(
+            db.session,
+            media_store(),
+            uuid=client_uuid,
+            data=data,
+            photo=processed,
+            collector_id=None,
+        )
     return client_uuid

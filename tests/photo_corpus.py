@@ -8,6 +8,7 @@ names to zero-argument builders returning (content, filename, content_type).
 CLI: `python tests/photo_corpus.py OUTDIR` writes every fixture, prints one line per file, then
 self-checks the promises made here and exits 1 if any of them fails.
 """
+
 from __future__ import annotations
 
 import io
@@ -18,8 +19,8 @@ import sys
 import time
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PIL import Image, ImageChops, ImageDraw, ImageOps, ImageStat
 from PIL.TiffImagePlugin import IFDRational
@@ -27,8 +28,15 @@ from PIL.TiffImagePlugin import IFDRational
 T = Image.Transpose
 # What turns an upright picture into the pixels a camera stores with EXIF orientation N:
 # the inverse of the transpose ImageOps.exif_transpose applies for N.
-STORE_TRANSPOSE = {2: T.FLIP_LEFT_RIGHT, 3: T.ROTATE_180, 4: T.FLIP_TOP_BOTTOM, 5: T.TRANSPOSE,
-                   6: T.ROTATE_90, 7: T.TRANSVERSE, 8: T.ROTATE_270}
+STORE_TRANSPOSE = {
+    2: T.FLIP_LEFT_RIGHT,
+    3: T.ROTATE_180,
+    4: T.FLIP_TOP_BOTTOM,
+    5: T.TRANSPOSE,
+    6: T.ROTATE_90,
+    7: T.TRANSVERSE,
+    8: T.ROTATE_270,
+}
 LAT, LON = 40.7128, -74.0060  # New York: 40°42'46.08" N, 74°0'21.6" W
 BOMB_SIDE = 30000
 Fixture = Callable[[], tuple[bytes, str, str]]
@@ -38,14 +46,20 @@ def corner_boxes(size: tuple[int, int]) -> dict[str, tuple[int, int, int, int]]:
     """The four marker-sized squares (side 8%, margin 2% of the shorter edge) of an image."""
     w, h = size
     s, m = max(1, round(0.08 * min(w, h))), round(0.02 * min(w, h))
-    return {"top-left": (m, m, m + s, m + s), "top-right": (w - m - s, m, w - m, m + s),
-            "bottom-left": (m, h - m - s, m + s, h - m), "bottom-right": (w - m - s, h - m - s, w - m, h - m)}
+    return {
+        "top-left": (m, m, m + s, m + s),
+        "top-right": (w - m - s, m, w - m, m + s),
+        "bottom-left": (m, h - m - s, m + s, h - m),
+        "bottom-right": (w - m - s, h - m - s, w - m, h - m),
+    }
 
 
 def marker_corner(img: Image.Image) -> str:
     """Corner whose square is reddest (the marker); raises ValueError if none is clearly red."""
     rgb = img.convert("RGB")
-    means = {name: ImageStat.Stat(rgb.crop(box)).mean for name, box in corner_boxes(rgb.size).items()}
+    means = {
+        name: ImageStat.Stat(rgb.crop(box)).mean for name, box in corner_boxes(rgb.size).items()
+    }
     redness = {name: r - (g + b) / 2 for name, (r, g, b) in means.items()}
     best, second = sorted(redness.values(), reverse=True)[:2]
     if best < 80 or best - second < 60:
@@ -85,39 +99,67 @@ def _portrait_strokes(rng: random.Random) -> list[list[tuple[float, float]]]:
     """About fifty polylines (fractions of width/height): a face and shoulders right of centre.
 
     Everything above half height stays right of x=0.53, so the top-left quarter is ink-free."""
+
     def arc(cx, cy, rx, ry, a0, a1, n=40):
         angles = [math.radians(a0 + (a1 - a0) * i / n) for i in range(n + 1)]
         return [(cx + rx * math.cos(a), cy + ry * math.sin(a)) for a in angles]
-    strokes = [arc(0.68, 0.32, 0.135 - 0.004 * k, 0.14, 10 * k, 10 * k + 350) for k in range(3)]  # head
-    strokes += [arc(0.68, 0.32 - 0.007 * k, 0.135 + 0.002 * k, 0.15, 190 + 3 * k, 350 - 3 * k)
-                for k in range(10)]  # hair
+
+    strokes = [
+        arc(0.68, 0.32, 0.135 - 0.004 * k, 0.14, 10 * k, 10 * k + 350) for k in range(3)
+    ]  # head
+    strokes += [
+        arc(0.68, 0.32 - 0.007 * k, 0.135 + 0.002 * k, 0.15, 190 + 3 * k, 350 - 3 * k)
+        for k in range(10)
+    ]  # hair
     for ex in (0.63, 0.73):  # eyes, pupils, brows
-        strokes += [arc(ex, 0.30, 0.025, 0.010, 0, 360), arc(ex, 0.30, 0.006, 0.005, 0, 360, 12),
-                    arc(ex, 0.285, 0.03, 0.012, 200, 340)]
-    strokes += [[(0.68, 0.31), (0.665, 0.36), (0.69, 0.365)],  # nose
-                arc(0.68, 0.39, 0.035, 0.012, 10, 170), arc(0.68, 0.395, 0.03, 0.008, 190, 350),  # mouth
-                arc(0.545, 0.32, 0.012, 0.025, 90, 270), arc(0.815, 0.32, 0.012, 0.025, -90, 90),  # ears
-                [(0.635, 0.45), (0.64, 0.56)], [(0.725, 0.45), (0.72, 0.56)],  # neck
-                [(0.64, 0.56), (0.40, 0.60), (0.22, 0.66), (0.19, 0.86)],  # left shoulder and arm
-                [(0.72, 0.56), (0.86, 0.60), (0.92, 0.66), (0.92, 0.86)],  # right shoulder and arm
-                arc(0.68, 0.56, 0.06, 0.05, 10, 170)]  # collar
-    strokes += [[(0.30 + 0.05 * k, 0.70 + 0.01 * (k % 3)), (0.33 + 0.05 * k, 0.84)] for k in range(12)]  # shading
+        strokes += [
+            arc(ex, 0.30, 0.025, 0.010, 0, 360),
+            arc(ex, 0.30, 0.006, 0.005, 0, 360, 12),
+            arc(ex, 0.285, 0.03, 0.012, 200, 340),
+        ]
+    strokes += [
+        [(0.68, 0.31), (0.665, 0.36), (0.69, 0.365)],  # nose
+        arc(0.68, 0.39, 0.035, 0.012, 10, 170),
+        arc(0.68, 0.395, 0.03, 0.008, 190, 350),  # mouth
+        arc(0.545, 0.32, 0.012, 0.025, 90, 270),
+        arc(0.815, 0.32, 0.012, 0.025, -90, 90),  # ears
+        [(0.635, 0.45), (0.64, 0.56)],
+        [(0.725, 0.45), (0.72, 0.56)],  # neck
+        [(0.64, 0.56), (0.40, 0.60), (0.22, 0.66), (0.19, 0.86)],  # left shoulder and arm
+        [(0.72, 0.56), (0.86, 0.60), (0.92, 0.66), (0.92, 0.86)],  # right shoulder and arm
+        arc(0.68, 0.56, 0.06, 0.05, 10, 170),
+    ]  # collar
+    strokes += [
+        [(0.30 + 0.05 * k, 0.70 + 0.01 * (k % 3)), (0.33 + 0.05 * k, 0.84)] for k in range(12)
+    ]  # shading
     wobbly = []
     for stroke in strokes:  # hand-drawn look: each stroke slightly displaced, each point jittered
         dx, dy = rng.uniform(-0.004, 0.004), rng.uniform(-0.004, 0.004)
-        wobbly.append([(x + dx + rng.uniform(-6e-4, 6e-4), y + dy + rng.uniform(-6e-4, 6e-4)) for x, y in stroke])
+        wobbly.append(
+            [
+                (x + dx + rng.uniform(-6e-4, 6e-4), y + dy + rng.uniform(-6e-4, 6e-4))
+                for x, y in stroke
+            ]
+        )
     return wobbly
 
 
 def drawing(size: tuple[int, int] = (3024, 4032)) -> Image.Image:
     """Upright RGB phone photo of a red portrait on paper, with the pure-red marker square top-left."""
     rng = random.Random(20240517)
-    half = (max(1, size[0] // 2), max(1, size[1] // 2))  # ink drawn at half size, upscaled: soft edges
+    half = (
+        max(1, size[0] // 2),
+        max(1, size[1] // 2),
+    )  # ink drawn at half size, upscaled: soft edges
     mask = Image.new("L", half)
     pen = ImageDraw.Draw(mask)
     for stroke in _portrait_strokes(rng):
-        pen.line([(x * half[0], y * half[1]) for x, y in stroke], fill=rng.randint(190, 255),
-                 width=max(1, round(min(half) * rng.uniform(0.004, 0.007))), joint="curve")
+        pen.line(
+            [(x * half[0], y * half[1]) for x, y in stroke],
+            fill=rng.randint(190, 255),
+            width=max(1, round(min(half) * rng.uniform(0.004, 0.007))),
+            joint="curve",
+        )
     ink = Image.new("RGB", size, (178, 30, 44))
     img = Image.composite(ink, _paper(size), mask.resize(size, Image.Resampling.BILINEAR))
     img = ImageChops.add(img, _noise(size, rng), offset=-5)
@@ -132,9 +174,11 @@ def camera_exif(orientation: int = 1, gps: bool = True) -> Image.Exif:
     exif[0x0131], exif[0x0132] = "HDR+ 1.0.540104767zd", "2024:05:17 14:32:09"
     exif.get_ifd(0x8769)[0x9003] = "2024:05:17 14:32:09"  # DateTimeOriginal
     if gps:
+
         def dms(deg: float) -> tuple[IFDRational, ...]:
             d, rest = divmod(round(abs(deg) * 360000), 360000)  # hundredths of a second
             return IFDRational(d, 1), IFDRational(rest // 6000, 1), IFDRational(rest % 6000, 100)
+
         g = exif.get_ifd(0x8825)
         g[0], g[1], g[2] = b"\x02\x02\x00\x00", "N" if LAT >= 0 else "S", dms(LAT)
         g[3], g[4] = "E" if LON >= 0 else "W", dms(LON)
@@ -145,8 +189,9 @@ def _stored(upright: Image.Image, orientation: int) -> Image.Image:
     return upright.transpose(STORE_TRANSPOSE[orientation]) if orientation != 1 else upright
 
 
-def camera_jpeg(orientation: int = 6, gps: bool = True, size: tuple[int, int] = (4032, 3024),
-                quality: int = 92) -> bytes:
+def camera_jpeg(
+    orientation: int = 6, gps: bool = True, size: tuple[int, int] = (4032, 3024), quality: int = 92
+) -> bytes:
     """JPEG storing `size` pixels that become the upright drawing once EXIF `orientation` is applied."""
     upright = size if orientation <= 4 else (size[1], size[0])
     stored = _stored(drawing(upright), orientation)
@@ -181,6 +226,7 @@ def heic_bytes(size: tuple[int, int] = (600, 800), gps: bool = True, orientation
     still holds the GPS. A reader applying irot AND the file's raw Orientation=6 rotates twice.
     """
     from pillow_heif import register_heif_opener
+
     register_heif_opener()
     stored = _stored(drawing(size), orientation)
     return _save(stored, "HEIF", quality=80, exif=camera_exif(orientation, gps).tobytes())
@@ -189,32 +235,41 @@ def heic_bytes(size: tuple[int, int] = (600, 800), gps: bool = True, orientation
 def animated(fmt: str, frames: int = 3, size: tuple[int, int] = (300, 400)) -> bytes:
     """A `frames`-frame animated GIF, WEBP or PNG (APNG) of the drawing, each frame tinted differently."""
     base = drawing(size)
-    imgs = [ImageChops.add(base, Image.new("RGB", size, (0, 25 * i, 25 * i))) for i in range(frames)]
+    imgs = [
+        ImageChops.add(base, Image.new("RGB", size, (0, 25 * i, 25 * i))) for i in range(frames)
+    ]
     return _save(imgs[0], fmt, save_all=True, append_images=imgs[1:], duration=200, loop=0)
 
 
 def truncated_jpeg() -> bytes:
     """The first 60% of a 1600x1200 camera JPEG: headers and EXIF intact, load() raises OSError."""
     data = camera_jpeg(size=(1600, 1200))
-    return data[:len(data) * 6 // 10]
+    return data[: len(data) * 6 // 10]
 
 
 def corrupt_jpeg() -> bytes:
     """320x240 JPEG whose mid-scan data is garbage ending in a bogus SOS: opens, load() raises OSError."""
     data = bytearray(camera_jpeg(orientation=1, gps=False, size=(320, 240)))
     sos = data.find(b"\xff\xda")
-    mid = (sos + 4 + int.from_bytes(data[sos + 2:sos + 4], "big") + data.rfind(b"\xff\xd9")) // 2
+    mid = (sos + 4 + int.from_bytes(data[sos + 2 : sos + 4], "big") + data.rfind(b"\xff\xd9")) // 2
     # Plain garbage only earns libjpeg warnings; the marker makes it stop the scan and fail.
     garbage = bytes(b % 255 for b in random.Random(7).randbytes(120)) + b"\xff\xda\x00\x02"
-    data[mid:mid + len(garbage)] = garbage
+    data[mid : mid + len(garbage)] = garbage
     return bytes(data)
 
 
 def bomb_png(side: int = BOMB_SIDE) -> bytes:
     """1-bit PNG declaring side x side white pixels (~150 KB), compressed row batch by row batch."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    row, z = b"\x00" + b"\xff" * ((side + 7) // 8), zlib.compressobj(9)  # filter 0, then white pixels
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    row, z = (
+        b"\x00" + b"\xff" * ((side + 7) // 8),
+        zlib.compressobj(9),
+    )  # filter 0, then white pixels
     idat = b"".join(z.compress(row * min(1000, side - y)) for y in range(0, side, 1000)) + z.flush()
     ihdr = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
@@ -224,7 +279,7 @@ def huge_dimensions_jpeg(side: int = BOMB_SIDE) -> bytes:
     """A 16x16 JPEG whose SOF0 header is patched to declare side x side (a few hundred bytes)."""
     data = bytearray(_save(Image.new("RGB", (16, 16), (240, 236, 226)), "JPEG"))
     sof = data.find(b"\xff\xc0")
-    data[sof + 5:sof + 9] = struct.pack(">HH", side, side)
+    data[sof + 5 : sof + 9] = struct.pack(">HH", side, side)
     return bytes(data)
 
 
@@ -232,14 +287,18 @@ def polyglot_jpeg_zip() -> bytes:
     """Decodable 480x640 JPEG + appended zip: refuse it, or accept and re-encode without the trailer."""
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zf:
-        entry = zipfile.ZipInfo("payload.html", date_time=(2024, 5, 17, 14, 32, 9))  # fixed: deterministic
+        entry = zipfile.ZipInfo(
+            "payload.html", date_time=(2024, 5, 17, 14, 32, 9)
+        )  # fixed: deterministic
         zf.writestr(entry, "<script>alert(document.cookie)</script>")
     return camera_jpeg(orientation=1, gps=False, size=(480, 640)) + archive.getvalue()
 
 
 _HTML = b"<!DOCTYPE html><html><body><h1>drawing</h1><script>alert(document.cookie)</script></body></html>\n"
-_SVG = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="300" height="400">'
-        b'<rect width="300" height="400" fill="#f3eee2"/><script>alert(1)</script></svg>\n')
+_SVG = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="300" height="400">'
+    b'<rect width="300" height="400" fill="#f3eee2"/><script>alert(1)</script></svg>\n'
+)
 
 BAD_FILES: dict[str, Fixture] = {
     "empty": lambda: (b"", "photo.jpg", "image/jpeg"),
@@ -258,11 +317,19 @@ BAD_FILES: dict[str, Fixture] = {
     "bmp": lambda: (_save(drawing((300, 400)), "BMP"), "drawing.bmp", "image/bmp"),
     # The last two DO decode; the tests decide whether the app must refuse them (see the docstrings).
     "polyglot_jpeg_zip": lambda: (polyglot_jpeg_zip(), "photo.jpg", "image/jpeg"),
-    "one_by_one": lambda: (_save(Image.new("RGB", (1, 1), (240, 236, 226)), "JPEG"), "photo.jpg", "image/jpeg"),
+    "one_by_one": lambda: (
+        _save(Image.new("RGB", (1, 1), (240, 236, 226)), "JPEG"),
+        "photo.jpg",
+        "image/jpeg",
+    ),
 }
 
 GOOD_FILES: dict[str, Fixture] = {
-    "camera_jpeg_orientation_6_gps": lambda: (camera_jpeg(), "PXL_20240517_143209123.jpg", "image/jpeg"),
+    "camera_jpeg_orientation_6_gps": lambda: (
+        camera_jpeg(),
+        "PXL_20240517_143209123.jpg",
+        "image/jpeg",
+    ),
     "png": lambda: (png_bytes(), "drawing.png", "image/png"),
     "png_alpha": lambda: (png_bytes(alpha=True), "drawing.png", "image/png"),
     "webp": lambda: (webp_bytes(), "drawing.webp", "image/webp"),
@@ -313,6 +380,7 @@ def _saturated_red(img: Image.Image) -> Image.Image:
 def self_check(built: dict[str, tuple[bytes, str, str]]) -> list[str]:
     """Check this module's promises against the built fixtures (plus a few rebuilt); returns failures."""
     from pillow_heif import register_heif_opener
+
     register_heif_opener()
     fails: list[str] = []
 
@@ -321,75 +389,170 @@ def self_check(built: dict[str, tuple[bytes, str, str]]) -> list[str]:
 
     for size in ((3024, 4032), (300, 400), (4032, 3024)):
         d, boxes = drawing(size), corner_boxes(size)
-        check([c for _, c in d.crop(boxes["top-left"]).getcolors()] == [(255, 0, 0)], f"drawing{size}: marker")
+        check(
+            [c for _, c in d.crop(boxes["top-left"]).getcolors()] == [(255, 0, 0)],
+            f"drawing{size}: marker",
+        )
         quarter = d.crop((0, 0, size[0] // 2, size[1] // 2))
         quarter.paste((240, 236, 226), boxes["top-left"])
-        check(_saturated_red(quarter).getbbox() is None, f"drawing{size}: top-left quarter red only in marker")
+        check(
+            _saturated_red(quarter).getbbox() is None,
+            f"drawing{size}: top-left quarter red only in marker",
+        )
         for name in ("top-right", "bottom-left", "bottom-right"):
             paper = d.crop(boxes[name])
-            check(_saturated_red(paper).getbbox() is None and min(ImageStat.Stat(paper).mean) > 180,
-                  f"drawing{size}: {name} square is paper")
-        for method, corner in ((None, "top-left"), (T.ROTATE_90, "bottom-left"), (T.ROTATE_180, "bottom-right"),
-                               (T.FLIP_LEFT_RIGHT, "top-right")):
+            check(
+                _saturated_red(paper).getbbox() is None and min(ImageStat.Stat(paper).mean) > 180,
+                f"drawing{size}: {name} square is paper",
+            )
+        for method, corner in (
+            (None, "top-left"),
+            (T.ROTATE_90, "bottom-left"),
+            (T.ROTATE_180, "bottom-right"),
+            (T.FLIP_LEFT_RIGHT, "top-right"),
+        ):
             img = d if method is None else d.transpose(method)
-            small = _opened(_save(img.resize((img.width // 5, img.height // 5)), "JPEG", quality=60))
-            check(marker_corner(small) == corner, f"drawing{size} {method}: marker_corner -> {corner} after JPEG")
+            small = _opened(
+                _save(img.resize((img.width // 5, img.height // 5)), "JPEG", quality=60)
+            )
+            check(
+                marker_corner(small) == corner,
+                f"drawing{size} {method}: marker_corner -> {corner} after JPEG",
+            )
 
     content, _, _ = built["camera_jpeg_orientation_6_gps"]
     jpg = _opened(content)
     exif, gps = jpg.getexif(), jpg.getexif().get_ifd(0x8825)
     check(jpg.format == "JPEG" and jpg.size == (4032, 3024), "camera JPEG stores 4032x3024")
     check(2_000_000 <= len(content) <= 5_000_000, f"camera JPEG is 2-5 MB (is {len(content):,})")
-    check((exif.get(0x010F), exif.get(0x0110), exif.get(0x0112)) == ("Google", "Pixel 7", 6), "Make/Model/Orient")
-    check(exif.get_ifd(0x8769).get(0x9003) == "2024:05:17 14:32:09", "DateTimeOriginal in the Exif IFD")
+    check(
+        (exif.get(0x010F), exif.get(0x0110), exif.get(0x0112)) == ("Google", "Pixel 7", 6),
+        "Make/Model/Orient",
+    )
+    check(
+        exif.get_ifd(0x8769).get(0x9003) == "2024:05:17 14:32:09",
+        "DateTimeOriginal in the Exif IFD",
+    )
     deg = {k: float(gps[k][0] + gps[k][1] / 60 + gps[k][2] / 3600) for k in (2, 4) if k in gps}
-    check(gps.get(1) == "N" and gps.get(3) == "W" and all(isinstance(v, IFDRational) for v in gps.get(2, ()))
-          and abs(deg.get(2, 0) - 40.7128) < 1e-6 and abs(deg.get(4, 0) - 74.0060) < 1e-6, "GPS 40.7128 N 74.006 W")
+    check(
+        gps.get(1) == "N"
+        and gps.get(3) == "W"
+        and all(isinstance(v, IFDRational) for v in gps.get(2, ()))
+        and abs(deg.get(2, 0) - 40.7128) < 1e-6
+        and abs(deg.get(4, 0) - 74.0060) < 1e-6,
+        "GPS 40.7128 N 74.006 W",
+    )
     upright = ImageOps.exif_transpose(jpg)
-    check(upright.size == (3024, 4032) and marker_corner(upright) == "top-left", "camera JPEG upright, marker TL")
-    check(marker_corner(jpg) == "bottom-left", "camera JPEG stored pixels are rotated (marker bottom-left)")
+    check(
+        upright.size == (3024, 4032) and marker_corner(upright) == "top-left",
+        "camera JPEG upright, marker TL",
+    )
+    check(
+        marker_corner(jpg) == "bottom-left",
+        "camera JPEG stored pixels are rotated (marker bottom-left)",
+    )
     for orientation in range(1, 9):
         for with_gps in (True, False):
             im = _opened(camera_jpeg(orientation, with_gps, size=(160, 120)))
-            check(im.getexif().get(0x0112) == orientation and bool(im.getexif().get_ifd(0x8825)) == with_gps
-                  and marker_corner(ImageOps.exif_transpose(im)) == "top-left", f"camera_jpeg({orientation})")
+            check(
+                im.getexif().get(0x0112) == orientation
+                and bool(im.getexif().get_ifd(0x8825)) == with_gps
+                and marker_corner(ImageOps.exif_transpose(im)) == "top-left",
+                f"camera_jpeg({orientation})",
+            )
 
-    for name, mode in (("png", "RGB"), ("png_alpha", "RGBA"), ("webp", "RGB"), ("webp_lossless", "RGB")):
+    for name, mode in (
+        ("png", "RGB"),
+        ("png_alpha", "RGBA"),
+        ("webp", "RGB"),
+        ("webp_lossless", "RGB"),
+    ):
         im = _opened(built[name][0])
-        check(im.format == name.split("_")[0].upper() and im.size == (1200, 1600) and im.mode == mode
-              and marker_corner(im) == "top-left", f"{name}: 1200x1600 {mode}, marker top-left")
+        check(
+            im.format == name.split("_")[0].upper()
+            and im.size == (1200, 1600)
+            and im.mode == mode
+            and marker_corner(im) == "top-left",
+            f"{name}: 1200x1600 {mode}, marker top-left",
+        )
     alpha = _opened(built["png_alpha"][0]).getchannel("A")
-    check(alpha.getpixel((0, 0)) == 0 and alpha.getpixel((600, 800)) == 255, "png_alpha: transparent margin")
-    check(ImageChops.difference(_opened(built["webp_lossless"][0]), drawing((1200, 1600))).getbbox() is None,
-          "webp_lossless decodes to exactly drawing((1200, 1600))")
+    check(
+        alpha.getpixel((0, 0)) == 0 and alpha.getpixel((600, 800)) == 255,
+        "png_alpha: transparent margin",
+    )
+    check(
+        ImageChops.difference(_opened(built["webp_lossless"][0]), drawing((1200, 1600))).getbbox()
+        is None,
+        "webp_lossless decodes to exactly drawing((1200, 1600))",
+    )
 
     heic = built["heic"][0]
     im, raw = _opened(heic), Image.Exif()
-    raw.load(heic[max(heic.rfind(b"Exif\0\0MM\0*"), heic.rfind(b"Exif\0\0II*\0")):])  # the file's own EXIF
-    check(im.format == "HEIF" and im.size == (600, 800), "HEIC opens as 600x800 (libheif applied irot)")
-    check(b"irot" in heic and raw.get(0x0112) == 6 and raw.get(0x010F) == "Google", "HEIC: irot + raw Orient 6")
-    check(im.getexif().get(0x0112) == 1 and im.info.get("original_orientation") == 6, "pillow-heif says 1 (was 6)")
-    check(bool(im.getexif().get_ifd(0x8825)) and bool(raw.get_ifd(0x8825)), "HEIC keeps GPS in its EXIF")
-    check(marker_corner(ImageOps.exif_transpose(im)) == "top-left", "HEIC via exif_transpose: marker top-left")
+    raw.load(
+        heic[max(heic.rfind(b"Exif\0\0MM\0*"), heic.rfind(b"Exif\0\0II*\0")) :]
+    )  # the file's own EXIF
+    check(
+        im.format == "HEIF" and im.size == (600, 800),
+        "HEIC opens as 600x800 (libheif applied irot)",
+    )
+    check(
+        b"irot" in heic and raw.get(0x0112) == 6 and raw.get(0x010F) == "Google",
+        "HEIC: irot + raw Orient 6",
+    )
+    check(
+        im.getexif().get(0x0112) == 1 and im.info.get("original_orientation") == 6,
+        "pillow-heif says 1 (was 6)",
+    )
+    check(
+        bool(im.getexif().get_ifd(0x8825)) and bool(raw.get_ifd(0x8825)),
+        "HEIC keeps GPS in its EXIF",
+    )
+    check(
+        marker_corner(ImageOps.exif_transpose(im)) == "top-left",
+        "HEIC via exif_transpose: marker top-left",
+    )
     check(GOOD_FILES["heic"]()[0] == heic, "HEIC encoding is deterministic")
 
     bad = {name: built[name][0] for name in BAD_FILES}
     check(bad["empty"] == b"", "empty is empty")
     for name in ("truncated_jpeg", "corrupt_jpeg"):
-        check(Image.open(io.BytesIO(bad[name])).format == "JPEG" and _error(bad[name]) is OSError,
-              f"{name}: header opens, load() raises OSError")
+        check(
+            Image.open(io.BytesIO(bad[name])).format == "JPEG" and _error(bad[name]) is OSError,
+            f"{name}: header opens, load() raises OSError",
+        )
     for name in ("text_as_jpg", "html_as_png", "svg_with_script"):
-        check(_error(bad[name]) is Image.UnidentifiedImageError, f"{name} is not an image to Pillow")
-    check(b"<script>alert(1)</script>" in bad["svg_with_script"] and b"<script>" in bad["html_as_png"], "scripts")
+        check(
+            _error(bad[name]) is Image.UnidentifiedImageError, f"{name} is not an image to Pillow"
+        )
+    check(
+        b"<script>alert(1)</script>" in bad["svg_with_script"]
+        and b"<script>" in bad["html_as_png"],
+        "scripts",
+    )
     for name, limit in (("decompression_bomb_png", 2_000_000), ("huge_dimensions_jpeg", 2_000)):
-        check(len(bad[name]) < limit and _error(bad[name]) is Image.DecompressionBombError,
-              f"{name}: under {limit:,} bytes, Image.open raises DecompressionBombError")
-    check(struct.unpack(">II", bad["decompression_bomb_png"][16:24]) == (BOMB_SIDE, BOMB_SIDE), "bomb IHDR")
-    for name, fmt, frames in (("animated_gif", "GIF", 3), ("animated_webp", "WEBP", 3), ("animated_png", "PNG", 3),
-                              ("gif_single", "GIF", 1), ("tiff", "TIFF", 1), ("bmp", "BMP", 1),
-                              ("polyglot_jpeg_zip", "JPEG", 1), ("one_by_one", "JPEG", 1)):
+        check(
+            len(bad[name]) < limit and _error(bad[name]) is Image.DecompressionBombError,
+            f"{name}: under {limit:,} bytes, Image.open raises DecompressionBombError",
+        )
+    check(
+        struct.unpack(">II", bad["decompression_bomb_png"][16:24]) == (BOMB_SIDE, BOMB_SIDE),
+        "bomb IHDR",
+    )
+    for name, fmt, frames in (
+        ("animated_gif", "GIF", 3),
+        ("animated_webp", "WEBP", 3),
+        ("animated_png", "PNG", 3),
+        ("gif_single", "GIF", 1),
+        ("tiff", "TIFF", 1),
+        ("bmp", "BMP", 1),
+        ("polyglot_jpeg_zip", "JPEG", 1),
+        ("one_by_one", "JPEG", 1),
+    ):
         im = _opened(bad[name])
-        check(im.format == fmt and getattr(im, "n_frames", 1) == frames, f"{name} is {fmt} with {frames} frame(s)")
+        check(
+            im.format == fmt and getattr(im, "n_frames", 1) == frames,
+            f"{name} is {fmt} with {frames} frame(s)",
+        )
     check(zipfile.is_zipfile(io.BytesIO(bad["polyglot_jpeg_zip"])), "polyglot also reads as a zip")
     check(_opened(bad["one_by_one"]).size == (1, 1), "one_by_one is 1x1")
     return fails
@@ -401,6 +564,7 @@ def main(argv: list[str]) -> int:
         print(f"usage: {argv[0]} OUTDIR", file=sys.stderr)
         return 2
     from pillow_heif import register_heif_opener
+
     register_heif_opener()
     out, start, built = Path(argv[1]), time.monotonic(), {}
     out.mkdir(parents=True, exist_ok=True)
@@ -409,14 +573,18 @@ def main(argv: list[str]) -> int:
             content, filename, content_type = built[name] = make()
             path = out / f"{group}_{name}{Path(filename).suffix.lower()}"
             path.write_bytes(content)
-            print(f"{path.name:38} {len(content):>10,} B  {content_type:13} {filename!r}: {describe(content)}")
+            print(
+                f"{path.name:38} {len(content):>10,} B  {content_type:13} {filename!r}: {describe(content)}"
+            )
     try:
         fails = self_check(built)
     except Exception as exc:  # noqa: BLE001 - a crash is a failed claim too
         fails = [f"self-check crashed: {exc!r}"]
     for claim in fails:
         print(f"SELF-CHECK FAILED: {claim}")
-    print(f"self-check {'FAILED' if fails else 'OK'}: {len(built)} files in {time.monotonic() - start:.1f}s")
+    print(
+        f"self-check {'FAILED' if fails else 'OK'}: {len(built)} files in {time.monotonic() - start:.1f}s"
+    )
     return 1 if fails else 0
 
 

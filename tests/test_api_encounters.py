@@ -59,12 +59,20 @@ def test_completed_encounter_is_created_with_number_token_and_photo(app, client,
     assert body["participant_url"] == f"http://localhost/p/{body['token']}"
     assert body["photo"]["width"] == 300 and body["photo"]["height"] == 400
     assert response.headers["Location"].endswith(client_uuid)
-    assert client.get(f"/api/v1/encounters/{client_uuid}", headers={"Authorization": f"Bearer {api_token}"}).get_json() == body
+    assert (
+        client.get(
+            f"/api/v1/encounters/{client_uuid}", headers={"Authorization": f"Bearer {api_token}"}
+        ).get_json()
+        == body
+    )
     assert len(media_files(app)) == 3  # archive, display, thumbnail
 
 
 def test_numbers_are_sequential(client, api_token):
-    numbers = [put(client, api_token, str(uuidlib.uuid4()), encounter_data()).get_json()["number"] for _ in range(3)]
+    numbers = [
+        put(client, api_token, str(uuidlib.uuid4()), encounter_data()).get_json()["number"]
+        for _ in range(3)
+    ]
     assert numbers == [1, 2, 3]
 
 
@@ -122,7 +130,9 @@ def test_reserved_ticket_is_claimed_by_its_token(client, api_token):
     tickets = client.post("/api/v1/tickets", json={"count": 3}, headers=headers)
     assert tickets.status_code == 201
     second = tickets.get_json()["tickets"][1]
-    body = put(client, api_token, str(uuidlib.uuid4()), encounter_data(ticket=second["token"])).get_json()
+    body = put(
+        client, api_token, str(uuidlib.uuid4()), encounter_data(ticket=second["token"])
+    ).get_json()
     assert (body["number"], body["token"]) == (second["number"], second["token"])
     # A ticket can belong to one encounter only.
     again = put(client, api_token, str(uuidlib.uuid4()), encounter_data(ticket=second["token"]))
@@ -130,9 +140,13 @@ def test_reserved_ticket_is_claimed_by_its_token(client, api_token):
 
 
 def test_unknown_ticket_is_refused(client, api_token):
-    response = put(client, api_token, str(uuidlib.uuid4()), encounter_data(ticket="not-a-real-token"))
+    response = put(
+        client, api_token, str(uuidlib.uuid4()), encounter_data(ticket="not-a-real-token")
+    )
     assert response.status_code == 422
-    assert response.get_json()["errors"] == [{"field": "ticket", "message": "no reserved ticket has this token"}]
+    assert response.get_json()["errors"] == [
+        {"field": "ticket", "message": "no reserved ticket has this token"}
+    ]
 
 
 def test_declined_approach_keeps_no_personal_data(app, client, api_token):
@@ -140,7 +154,12 @@ def test_declined_approach_keeps_no_personal_data(app, client, api_token):
     response = put(client, api_token, client_uuid, encounter_data(declined=True))
     assert response.status_code == 201
     body = response.get_json()
-    assert (body["status"], body["number"], body["token"], body["participant_url"]) == ("declined", None, None, None)
+    assert (body["status"], body["number"], body["token"], body["participant_url"]) == (
+        "declined",
+        None,
+        None,
+        None,
+    )
     with app.app_context():
         encounter = db.session.scalar(select(Encounter))
         assert encounter.credit_name is None and encounter.keep is None and encounter.notes == ""
@@ -151,7 +170,18 @@ def test_declined_approach_keeps_no_personal_data(app, client, api_token):
     [
         ({"credit": {"name": "Ana"}}, "credit"),
         ({"notes": "wore a red hat"}, "notes"),
-        ({"consent": {"version": 1, "keep": True, "gallery": True, "training": True, "social": True}}, "consent"),
+        (
+            {
+                "consent": {
+                    "version": 1,
+                    "keep": True,
+                    "gallery": True,
+                    "training": True,
+                    "social": True,
+                }
+            },
+            "consent",
+        ),
         ({"ticket": "x"}, "ticket"),
     ],
 )
@@ -162,7 +192,9 @@ def test_declined_approach_refuses_personal_fields(client, api_token, extra, fie
 
 
 def test_declined_approach_refuses_a_photo(app, client, api_token):
-    response = put(client, api_token, str(uuidlib.uuid4()), encounter_data(declined=True), small_jpeg())
+    response = put(
+        client, api_token, str(uuidlib.uuid4()), encounter_data(declined=True), small_jpeg()
+    )
     assert response.status_code == 422
     assert media_files(app) == [] and count(app, Encounter) == 0
 
@@ -182,9 +214,42 @@ def future(days: int) -> str:
         ({"time_limit_seconds": -30}, "time_limit_seconds"),
         ({"time_limit_seconds": "120"}, "time_limit_seconds"),
         ({"time_limit_seconds": True}, "time_limit_seconds"),
-        ({"consent": {"version": 1, "keep": "yes", "gallery": True, "training": True, "social": True}}, "consent.keep"),
-        ({"consent": {"version": 99, "keep": True, "gallery": True, "training": True, "social": True}}, "consent.version"),
-        ({"consent": {"version": 1, "keep": False, "gallery": True, "training": False, "social": False}}, "consent.gallery"),
+        (
+            {
+                "consent": {
+                    "version": 1,
+                    "keep": "yes",
+                    "gallery": True,
+                    "training": True,
+                    "social": True,
+                }
+            },
+            "consent.keep",
+        ),
+        (
+            {
+                "consent": {
+                    "version": 99,
+                    "keep": True,
+                    "gallery": True,
+                    "training": True,
+                    "social": True,
+                }
+            },
+            "consent.version",
+        ),
+        (
+            {
+                "consent": {
+                    "version": 1,
+                    "keep": False,
+                    "gallery": True,
+                    "training": False,
+                    "social": False,
+                }
+            },
+            "consent.gallery",
+        ),
         ({"credit": {"name": "   "}}, "credit.name"),
         ({"credit": {"anonymous": True, "name": "Ana"}}, "credit"),
         ({"credit": {"anonymous": 1}}, "credit"),
@@ -194,7 +259,9 @@ def future(days: int) -> str:
     ],
 )
 def test_invalid_data_is_refused_with_the_field_named(app, client, api_token, changes, field):
-    response = put(client, api_token, str(uuidlib.uuid4()), {**encounter_data(), **changes}, small_jpeg())
+    response = put(
+        client, api_token, str(uuidlib.uuid4()), {**encounter_data(), **changes}, small_jpeg()
+    )
     assert response.status_code == 422
     body = response.get_json()
     assert field in [e["field"] for e in body["errors"]], body
@@ -215,7 +282,9 @@ def test_data_that_is_not_a_json_object_is_refused(client, api_token, raw):
 
 def test_json_body_instead_of_multipart_is_415(client, api_token):
     response = client.put(
-        f"/api/v1/encounters/{uuidlib.uuid4()}", json=encounter_data(), headers={"Authorization": f"Bearer {api_token}"}
+        f"/api/v1/encounters/{uuidlib.uuid4()}",
+        json=encounter_data(),
+        headers={"Authorization": f"Bearer {api_token}"},
     )
     assert response.status_code == 415
 
@@ -238,20 +307,30 @@ def test_photo_over_the_size_limit_is_413_and_leaves_nothing(app, client, api_to
 
 
 def test_request_over_the_content_length_limit_is_413_json(app, client, api_token):
-    response = put(client, api_token, str(uuidlib.uuid4()), encounter_data(), b"\0" * (app.config["MAX_CONTENT_LENGTH"] + 10))
+    response = put(
+        client,
+        api_token,
+        str(uuidlib.uuid4()),
+        encounter_data(),
+        b"\0" * (app.config["MAX_CONTENT_LENGTH"] + 10),
+    )
     assert response.status_code == 413
     assert "too large" in response.get_json()["error"]
 
 
 def test_text_file_named_jpg_is_415(app, client, api_token):
-    response = put(client, api_token, str(uuidlib.uuid4()), encounter_data(), b"hello, not a photo\n" * 40)
+    response = put(
+        client, api_token, str(uuidlib.uuid4()), encounter_data(), b"hello, not a photo\n" * 40
+    )
     assert response.status_code == 415
     assert "not a photo" in response.get_json()["error"]
     assert count(app, Encounter) == 0 and media_files(app) == []
 
 
 def test_consent_current(client, api_token):
-    body = client.get("/api/v1/consent/current", headers={"Authorization": f"Bearer {api_token}"}).get_json()
+    body = client.get(
+        "/api/v1/consent/current", headers={"Authorization": f"Bearer {api_token}"}
+    ).get_json()
     assert body["version"] == 1
     assert "withdraw" in body["text"]
     import hashlib
@@ -261,12 +340,18 @@ def test_consent_current(client, api_token):
 
 @pytest.mark.parametrize("count_value", [0, 101, "3", None, True, 2.5])
 def test_ticket_count_must_be_1_to_100(client, api_token, count_value):
-    response = client.post("/api/v1/tickets", json={"count": count_value}, headers={"Authorization": f"Bearer {api_token}"})
+    response = client.post(
+        "/api/v1/tickets",
+        json={"count": count_value},
+        headers={"Authorization": f"Bearer {api_token}"},
+    )
     assert response.status_code == 422
 
 
 def test_tickets_have_distinct_unguessable_tokens(client, api_token):
-    tickets = client.post("/api/v1/tickets", json={"count": 100}, headers={"Authorization": f"Bearer {api_token}"}).get_json()["tickets"]
+    tickets = client.post(
+        "/api/v1/tickets", json={"count": 100}, headers={"Authorization": f"Bearer {api_token}"}
+    ).get_json()["tickets"]
     tokens = {t["token"] for t in tickets}
     assert len(tokens) == 100
     assert all(len(t) >= 22 for t in tokens)

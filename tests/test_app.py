@@ -25,9 +25,13 @@ def test_defaults_work_on_a_laptop(tmp_path):
 def test_environment_overrides_defaults(tmp_path):
     settings = settings_from_environment(
         str(tmp_path),
-        {"FIELDAPP_DATABASE_URL": "postgresql://db/fieldapp", "FIELDAPP_MEDIA_DIR": "/srv/media",
-         "FIELDAPP_PUBLIC_URL": "https://example.org/", "FIELDAPP_SECRET_KEY": "s"},
-    )  # fmt: skip
+        {
+            "FIELDAPP_DATABASE_URL": "postgresql://db/fieldapp",
+            "FIELDAPP_MEDIA_DIR": "/srv/media",
+            "FIELDAPP_PUBLIC_URL": "https://example.org/",
+            "FIELDAPP_SECRET_KEY": "s",
+        },
+    )
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql://db/fieldapp"
     assert settings["MEDIA_DIR"] == "/srv/media"
     assert settings["PUBLIC_URL"] == "https://example.org"
@@ -52,8 +56,11 @@ def test_healthz(client):
 
 
 def test_migrations_upgrade_an_empty_database_and_match_the_models(tmp_path):
-    env = {"FIELDAPP_SECRET_KEY": "check", "FIELDAPP_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
-           "PATH": "/usr/bin:/bin"}  # fmt: skip
+    env = {
+        "FIELDAPP_SECRET_KEY": "check",
+        "FIELDAPP_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+        "PATH": "/usr/bin:/bin",
+    }
     flask = [sys.executable, "-m", "flask", "--app", "fieldapp", "db"]
     upgrade = subprocess.run([*flask, "upgrade"], env=env, cwd=ROOT, capture_output=True, text=True)
     assert upgrade.returncode == 0, upgrade.stderr
@@ -83,7 +90,14 @@ def test_pamphlet_is_real_prose_with_sources(client):
     assert page.status_code == 200
     text = re.sub(r"<[^>]+>", " ", page.text)
     assert len(text.split()) > 1200
-    for section in ("crowd-work", "scraping", "the-cost", "this-collection", "what-you-can-do", "sources"):
+    for section in (
+        "crowd-work",
+        "scraping",
+        "the-cost",
+        "this-collection",
+        "what-you-can-do",
+        "sources",
+    ):
         assert f'id="{section}"' in page.text
     assert page.text.count('id="src-') >= 10
     assert "10,000" in text

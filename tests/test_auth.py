@@ -23,7 +23,12 @@ def test_first_visit_asks_for_the_collectors_account_and_logs_in(app, client):
     form = client.get("/setup")
     response = client.post(
         "/setup",
-        data={"username": "max", "password": PASSWORD, "confirm": PASSWORD, "csrf_token": csrf_token_from(form.text)},
+        data={
+            "username": "max",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+            "csrf_token": csrf_token_from(form.text),
+        },
     )
     assert response.status_code == 302
     assert client.get("/").status_code == 200  # logged in
@@ -37,7 +42,13 @@ def test_first_visit_asks_for_the_collectors_account_and_logs_in(app, client):
 def test_setup_refuses_a_short_password(app, client):
     form = client.get("/setup")
     response = client.post(
-        "/setup", data={"username": "max", "password": "short", "confirm": "short", "csrf_token": csrf_token_from(form.text)}
+        "/setup",
+        data={
+            "username": "max",
+            "password": "short",
+            "confirm": "short",
+            "csrf_token": csrf_token_from(form.text),
+        },
     )
     assert response.status_code == 400
     assert "at least 10 characters" in response.text
@@ -81,7 +92,8 @@ def test_login_never_redirects_to_another_site(auth, client, target):
     auth.create_collector()
     page = client.get("/login")
     response = client.post(
-        f"/login?next={target}", data={"username": "max", "password": PASSWORD, "csrf_token": csrf_token_from(page.text)}
+        f"/login?next={target}",
+        data={"username": "max", "password": PASSWORD, "csrf_token": csrf_token_from(page.text)},
     )
     assert response.headers["Location"] == "/"
 
@@ -128,7 +140,7 @@ def test_every_collector_route_refuses_anonymous_requests(auth, client, collecto
 
 def test_the_public_list_holds_only_real_endpoints(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    assert PUBLIC_ENDPOINTS <= endpoints
+    assert endpoints >= PUBLIC_ENDPOINTS
 
 
 def test_api_refuses_a_wrong_token(client):
@@ -139,5 +151,7 @@ def test_api_refuses_a_wrong_token(client):
 def test_api_accepts_the_session_with_csrf_header_on_writes(logged_in, client):
     assert client.get("/api/v1/consent/current").status_code == 200
     assert client.post("/api/v1/tickets", json={"count": 1}).status_code == 401
-    response = client.post("/api/v1/tickets", json={"count": 1}, headers={"X-CSRFToken": logged_in.csrf_token()})
+    response = client.post(
+        "/api/v1/tickets", json={"count": 1}, headers={"X-CSRFToken": logged_in.csrf_token()}
+    )
     assert response.status_code == 201

@@ -29,7 +29,9 @@ def phone_photo(tmp_path) -> Path:
     return path
 
 
-def test_collector_runs_the_capture_flow_and_the_participant_sees_the_drawing(page, live_server, phone_photo):
+def test_collector_runs_the_capture_flow_and_the_participant_sees_the_drawing(
+    page, live_server, phone_photo
+):
     # First visit: no account yet, so the app asks for one and logs in.
     page.goto(live_server + "/")
     assert page.url.endswith("/setup")

@@ -7,7 +7,9 @@ from fieldapp.extensions import db
 
 
 def test_user_create_takes_the_password_from_the_environment(app):
-    result = app.test_cli_runner().invoke(args=["user", "create", "max"], env={"FIELDAPP_PASSWORD": "a long enough password"})
+    result = app.test_cli_runner().invoke(
+        args=["user", "create", "max"], env={"FIELDAPP_PASSWORD": "a long enough password"}
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.scalar(select(Collector.username)) == "max"
@@ -15,12 +17,16 @@ def test_user_create_takes_the_password_from_the_environment(app):
 
 def test_user_create_prompts_when_no_password_is_set(app, monkeypatch):
     monkeypatch.delenv("FIELDAPP_PASSWORD", raising=False)
-    result = app.test_cli_runner().invoke(args=["user", "create", "max"], input="a long enough password\na long enough password\n")
+    result = app.test_cli_runner().invoke(
+        args=["user", "create", "max"], input="a long enough password\na long enough password\n"
+    )
     assert result.exit_code == 0, result.output
 
 
 def test_user_create_refuses_a_short_password(app):
-    result = app.test_cli_runner().invoke(args=["user", "create", "max"], env={"FIELDAPP_PASSWORD": "short"})
+    result = app.test_cli_runner().invoke(
+        args=["user", "create", "max"], env={"FIELDAPP_PASSWORD": "short"}
+    )
     assert result.exit_code != 0
     assert "at least 10 characters" in result.output
 
@@ -34,7 +40,12 @@ def test_token_create_prints_only_the_token_and_stores_its_hash(app, auth, clien
     with app.app_context():
         stored = db.session.scalar(select(ApiToken.token_sha256))
         assert stored != token and len(stored) == 64
-    assert client.get("/api/v1/consent/current", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert (
+        client.get(
+            "/api/v1/consent/current", headers={"Authorization": f"Bearer {token}"}
+        ).status_code
+        == 200
+    )
 
 
 def test_token_create_for_an_unknown_user_fails(app):

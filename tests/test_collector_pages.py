@@ -16,7 +16,10 @@ from tests.test_api_encounters import small_jpeg
 
 
 def hidden(html: str, name: str) -> str:
-    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"|id="{name}" name="{name}" type="hidden" value="([^"]*)"', html)
+    match = re.search(
+        rf'name="{name}" type="hidden" value="([^"]*)"|id="{name}" name="{name}" type="hidden" value="([^"]*)"',
+        html,
+    )
     assert match, f"no hidden {name}"
     return match.group(1) if match.group(1) is not None else match.group(2)
 
@@ -59,7 +62,12 @@ def test_capture_form_records_and_lands_on_the_handoff_screen(app, client, logge
     assert re.search(r'<img class="qr" src="/p/[\w-]+/qr.svg"', handoff)
     with app.app_context():
         encounter = db.session.scalar(select(Encounter))
-        assert (encounter.venue, encounter.credit_name, encounter.gallery, encounter.training) == ("Julia's birthday", "Julia", True, False)
+        assert (encounter.venue, encounter.credit_name, encounter.gallery, encounter.training) == (
+            "Julia's birthday",
+            "Julia",
+            True,
+            False,
+        )
         assert encounter.time_limit_seconds == 60
         assert encounter.photo is not None
 
@@ -74,14 +82,19 @@ def test_submitting_the_same_form_twice_records_once(app, client, logged_in):
 
 
 def test_anonymous_choice_stores_no_name_even_if_one_was_typed(app, client, logged_in):
-    client.post("/encounters/new", data=capture_form(client, credit="anonymous", credit_name="Typed Then Changed"),
-                content_type="multipart/form-data")  # fmt: skip
+    client.post(
+        "/encounters/new",
+        data=capture_form(client, credit="anonymous", credit_name="Typed Then Changed"),
+        content_type="multipart/form-data",
+    )
     with app.app_context():
         assert db.session.scalar(select(Encounter.credit_name)) is None
 
 
 def test_a_kept_drawing_needs_its_photo(app, client, logged_in):
-    response = client.post("/encounters/new", data=capture_form(client, photo=None), content_type="multipart/form-data")
+    response = client.post(
+        "/encounters/new", data=capture_form(client, photo=None), content_type="multipart/form-data"
+    )
     assert response.status_code == 422
     assert "Take a photo" in response.text
     assert count_encounters(app) == 0
@@ -96,7 +109,11 @@ def test_a_broken_photo_is_explained_and_nothing_is_recorded(app, client, logged
 
 
 def test_forged_capture_form_without_csrf_changes_nothing(app, client, logged_in):
-    response = client.post("/encounters/new", data=capture_form(client, csrf_token="forged"), content_type="multipart/form-data")
+    response = client.post(
+        "/encounters/new",
+        data=capture_form(client, csrf_token="forged"),
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400
     assert count_encounters(app) == 0
 
@@ -111,14 +128,20 @@ def test_venue_is_prefilled_from_the_previous_encounter(app, client, logged_in):
 def test_declined_is_one_tap_from_home_and_keeps_only_the_venue(app, client, logged_in):
     make_encounter(app, venue_type="bar", venue="Bootleg", city="New York")
     home = client.get("/").text
-    form = re.search(r'<form method="post" action="/encounters/declined".*?</form>', home, re.S).group(0)
+    form = re.search(
+        r'<form method="post" action="/encounters/declined".*?</form>', home, re.S
+    ).group(0)
     fields = dict(re.findall(r'name="(\w+)"[^>]*value="([^"]*)"', form))
     response = client.post("/encounters/declined", data=fields)
     assert response.status_code == 302
     assert "Declined approach logged" in client.get("/").text
     with app.app_context():
         declined = db.session.scalar(select(Encounter).where(Encounter.status == "declined"))
-        assert (declined.venue_type, declined.venue, declined.city) == ("bar", "Bootleg", "New York")
+        assert (declined.venue_type, declined.venue, declined.city) == (
+            "bar",
+            "Bootleg",
+            "New York",
+        )
         assert declined.ticket is None and declined.credit_name is None and declined.keep is None
 
 
@@ -147,7 +170,9 @@ def test_log_is_newest_first_with_thumbnails_and_pages(app, client, logged_in):
 
 
 def test_detail_page_shows_the_encounter(app, client, logged_in):
-    client_uuid = make_encounter(app, photo=small_jpeg(), credit={"name": "Ana"}, notes="asked about the red ink")
+    client_uuid = make_encounter(
+        app, photo=small_jpeg(), credit={"name": "Ana"}, notes="asked about the red ink"
+    )
     html = client.get(f"/encounters/{client_uuid}").text
     assert "Drawing #1" in html and "Ana" in html and "asked about the red ink" in html
     assert client.get(f"/encounters/{client_uuid}/photo/display").status_code == 200

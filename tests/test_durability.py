@@ -85,7 +85,14 @@ def test_a_failed_commit_leaves_no_file_behind(committing_app, monkeypatch):
 
         monkeypatch.setattr(session, "commit", commit_fails_after_the_files_are_written)
         with pytest.raises(OSError, match="disk full"):
-            record_encounter(db.session, media_store(), uuid=str(uuidlib.uuid4()), data=data, photo=processed, collector_id=None)
+            record_encounter(
+                db.session,
+                media_store(),
+                uuid=str(uuidlib.uuid4()),
+                data=data,
+                photo=processed,
+                collector_id=None,
+            )
         monkeypatch.undo()
         db.session.remove()
     with committing_app.app_context():
@@ -104,7 +111,10 @@ def test_an_unwritable_media_directory_gives_a_clear_error_and_no_row(committing
     committing_app.config["MEDIA_DIR"] = str(blocker)
     response = committing_app.test_client().put(
         f"/api/v1/encounters/{uuidlib.uuid4()}",
-        data={"data": json.dumps(encounter_data()), "photo": (io.BytesIO(small_jpeg()), "d.jpg", "image/jpeg")},
+        data={
+            "data": json.dumps(encounter_data()),
+            "photo": (io.BytesIO(small_jpeg()), "d.jpg", "image/jpeg"),
+        },
         headers={"Authorization": f"Bearer {token}"},
         content_type="multipart/form-data",
     )

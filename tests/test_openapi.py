@@ -39,16 +39,34 @@ def test_document_lists_every_api_route_and_method(app, spec):
 def check(spec, path, method, response):
     declared = spec["paths"][path][method]["responses"][str(response.status_code)]
     schema = declared["content"]["application/json"]["schema"]
-    jsonschema.validate(response.get_json(), {**schema, "components": spec["components"]},
-                        format_checker=jsonschema.FormatChecker())  # fmt: skip
+    jsonschema.validate(
+        response.get_json(),
+        {**schema, "components": spec["components"]},
+        format_checker=jsonschema.FormatChecker(),
+    )
     # $ref resolution: wrap the components so "#/components/..." resolves in the instance schema.
 
 
 def test_real_responses_match_their_schemas(client, spec, api_token):
     headers = {"Authorization": f"Bearer {api_token}"}
-    check(spec, "/api/v1/consent/current", "get", client.get("/api/v1/consent/current", headers=headers))
-    check(spec, "/api/v1/tickets", "post", client.post("/api/v1/tickets", json={"count": 2}, headers=headers))
-    check(spec, "/api/v1/tickets", "post", client.post("/api/v1/tickets", json={"count": 0}, headers=headers))
+    check(
+        spec,
+        "/api/v1/consent/current",
+        "get",
+        client.get("/api/v1/consent/current", headers=headers),
+    )
+    check(
+        spec,
+        "/api/v1/tickets",
+        "post",
+        client.post("/api/v1/tickets", json={"count": 2}, headers=headers),
+    )
+    check(
+        spec,
+        "/api/v1/tickets",
+        "post",
+        client.post("/api/v1/tickets", json={"count": 0}, headers=headers),
+    )
     client_uuid = str(uuidlib.uuid4())
     path = "/api/v1/encounters/{uuid}"
 
@@ -56,10 +74,20 @@ def test_real_responses_match_their_schemas(client, spec, api_token):
         parts = {"data": json.dumps(data)}
         if photo:
             parts["photo"] = (io.BytesIO(photo), "d.jpg", "image/jpeg")
-        return client.put(f"/api/v1/encounters/{client_uuid}", data=parts, headers=headers, content_type="multipart/form-data")
+        return client.put(
+            f"/api/v1/encounters/{client_uuid}",
+            data=parts,
+            headers=headers,
+            content_type="multipart/form-data",
+        )
 
     data = encounter_data()
-    for response in (put(data, small_jpeg()), put(data), put({**data, "city": "Elsewhere"}), put({"status": "x"})):
+    for response in (
+        put(data, small_jpeg()),
+        put(data),
+        put({**data, "city": "Elsewhere"}),
+        put({"status": "x"}),
+    ):
         check(spec, path, "put", response)
     check(spec, path, "get", client.get(f"/api/v1/encounters/{client_uuid}", headers=headers))
     check(spec, path, "get", client.get(f"/api/v1/encounters/{uuidlib.uuid4()}", headers=headers))

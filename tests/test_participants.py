@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-import uuid as uuidlib
+from datetime import UTC, datetime
 
 import pytest
 from PIL import Image
@@ -29,8 +29,13 @@ def decode_qr(image: Image.Image) -> str:
 
 
 def test_participant_page_shows_drawing_number_date_limit_credit_and_pamphlet(app, client):
-    client_uuid = make_encounter(app, photo=small_jpeg(), credit={"name": "Ana Lima"}, time_limit_seconds=180,
-                                 started_at=__import__("datetime").datetime(2026, 5, 20, 21, 30, tzinfo=__import__("datetime").timezone.utc))  # fmt: skip
+    client_uuid = make_encounter(
+        app,
+        photo=small_jpeg(),
+        credit={"name": "Ana Lima"},
+        time_limit_seconds=180,
+        started_at=datetime(2026, 5, 20, 21, 30, tzinfo=UTC),
+    )
     token = token_of(app, client_uuid)
     page = client.get(f"/p/{token}")
     assert page.status_code == 200
@@ -62,7 +67,9 @@ def test_unknown_token_gets_a_friendly_404_without_referrer(client):
 
 
 def test_reserved_ticket_without_upload_says_the_drawing_is_on_its_way(client, api_token):
-    ticket = client.post("/api/v1/tickets", json={"count": 1}, headers={"Authorization": f"Bearer {api_token}"}).get_json()["tickets"][0]
+    ticket = client.post(
+        "/api/v1/tickets", json={"count": 1}, headers={"Authorization": f"Bearer {api_token}"}
+    ).get_json()["tickets"][0]
     page = client.get(f"/p/{ticket['token']}")
     assert page.status_code == 200
     assert "on its way" in page.text
@@ -116,7 +123,9 @@ def render_svg(svg: bytes) -> Image.Image:
     root = ET.fromstring(svg)
     ns = "{http://www.w3.org/2000/svg}"
     rects = root.findall(f"{ns}rect")
-    assert rects and rects[0].get("fill") == "white", "the QR must sit on an opaque white background"
+    assert rects and rects[0].get("fill") == "white", (
+        "the QR must sit on an opaque white background"
+    )
     _x, _y, width, height = (float(v) for v in root.get("viewBox").split())
     scale = 10
     image = Image.new("L", (int(width * scale), int(height * scale)), 255)

@@ -13,7 +13,12 @@ from sqlalchemy import func, select
 
 from fieldapp.encounters.models import Encounter
 from fieldapp.extensions import db
-from fieldapp.media.images import DISPLAY_LONG_EDGE, THUMB_LONG_EDGE, UnacceptablePhoto, process_photo
+from fieldapp.media.images import (
+    DISPLAY_LONG_EDGE,
+    THUMB_LONG_EDGE,
+    UnacceptablePhoto,
+    process_photo,
+)
 from fieldapp.media.models import Photo
 from tests import photo_corpus as corpus
 from tests.factories import encounter_data
@@ -34,7 +39,10 @@ def assert_no_metadata(data: bytes) -> None:
 def upload(client, token, content: bytes, filename: str, content_type: str, data=None):
     return client.put(
         f"/api/v1/encounters/{uuidlib.uuid4()}",
-        data={"data": json.dumps(data or encounter_data()), "photo": (io.BytesIO(content), filename, content_type)},
+        data={
+            "data": json.dumps(data or encounter_data()),
+            "photo": (io.BytesIO(content), filename, content_type),
+        },
         headers={"Authorization": f"Bearer {token}"},
         content_type="multipart/form-data",
     )
@@ -71,7 +79,9 @@ def test_camera_jpeg_comes_out_upright_with_no_exif(camera_photo):
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_every_exif_orientation_is_made_upright(orientation):
-    processed = process_photo(corpus.camera_jpeg(orientation=orientation, size=(400, 300)), max_pixels=MAX_PIXELS)
+    processed = process_photo(
+        corpus.camera_jpeg(orientation=orientation, size=(400, 300)), max_pixels=MAX_PIXELS
+    )
     for rendition in (processed.archive, processed.display, processed.thumb):
         image = Image.open(io.BytesIO(rendition.data)).convert("RGB")
         assert corpus.marker_corner(image) == "top-left"
@@ -107,11 +117,16 @@ def test_transparency_becomes_white_paper():
 
 def test_lossless_sources_keep_a_lossless_archive():
     assert process_photo(corpus.png_bytes(), max_pixels=MAX_PIXELS).archive.extension == "png"
-    assert process_photo(corpus.webp_bytes(lossless=True), max_pixels=MAX_PIXELS).archive.extension == "png"
+    assert (
+        process_photo(corpus.webp_bytes(lossless=True), max_pixels=MAX_PIXELS).archive.extension
+        == "png"
+    )
     assert process_photo(corpus.webp_bytes(), max_pixels=MAX_PIXELS).archive.extension == "jpg"
 
 
-def test_every_stored_and_served_file_of_an_upload_is_clean_and_upright(app, client, api_token, camera_photo):
+def test_every_stored_and_served_file_of_an_upload_is_clean_and_upright(
+    app, client, api_token, camera_photo
+):
     response = upload(client, api_token, camera_photo, "PXL_20240517_143209123.jpg", "image/jpeg")
     assert response.status_code == 201
     assert response.get_json()["photo"]["width"] == 3024

@@ -8,7 +8,11 @@ from fieldapp.encounters.models import VENUE_TYPES
 from fieldapp.encounters.validation import MAX_TIME_LIMIT_SECONDS, NAME_LIMIT, TEXT_LIMITS
 from fieldapp.tickets.services import MAX_TICKETS_PER_REQUEST
 
-_MOMENT = {"type": ["string", "null"], "format": "date-time", "description": "ISO 8601 with a UTC offset"}
+_MOMENT = {
+    "type": ["string", "null"],
+    "format": "date-time",
+    "description": "ISO 8601 with a UTC offset",
+}
 
 
 def _json(schema_name: str) -> dict:
@@ -29,14 +33,25 @@ _ENCOUNTER_DATA = {
     "required": ["status", "venue_type", "started_at"],
     "properties": {
         "status": {"enum": ["completed", "declined"]},
-        "ticket": {"type": ["string", "null"], "description": "Token of a reserved ticket; without it the next number is reserved."},
+        "ticket": {
+            "type": ["string", "null"],
+            "description": "Token of a reserved ticket; without it the next number is reserved.",
+        },
         "venue_type": {"enum": list(VENUE_TYPES)},
-        "venue": {"type": "string", "maxLength": TEXT_LIMITS["venue"], "description": "The occasion, e.g. \"Julia's birthday\"."},
+        "venue": {
+            "type": "string",
+            "maxLength": TEXT_LIMITS["venue"],
+            "description": 'The occasion, e.g. "Julia\'s birthday".',
+        },
         "city": {"type": "string", "maxLength": TEXT_LIMITS["city"]},
         "started_at": {**_MOMENT, "type": "string"},
         "drawing_started_at": _MOMENT,
         "drawing_finished_at": _MOMENT,
-        "time_limit_seconds": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_TIME_LIMIT_SECONDS},
+        "time_limit_seconds": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": MAX_TIME_LIMIT_SECONDS,
+        },
         "consent": {
             "type": "object",
             "additionalProperties": False,
@@ -51,8 +66,20 @@ _ENCOUNTER_DATA = {
         },
         "credit": {
             "oneOf": [
-                {"type": "object", "additionalProperties": False, "required": ["anonymous"], "properties": {"anonymous": {"const": True}}},
-                {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": NAME_LIMIT}}},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["anonymous"],
+                    "properties": {"anonymous": {"const": True}},
+                },
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["name"],
+                    "properties": {
+                        "name": {"type": "string", "minLength": 1, "maxLength": NAME_LIMIT}
+                    },
+                },
             ]
         },
         "notes": {"type": "string", "maxLength": TEXT_LIMITS["notes"]},
@@ -64,7 +91,13 @@ _ENCOUNTER_DATA = {
 @cache
 def openapi_document() -> dict:
     """The API description, built once."""
-    uuid_param = {"name": "uuid", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}, "description": "Made by the client when the encounter starts."}
+    uuid_param = {
+        "name": "uuid",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "format": "uuid"},
+        "description": "Made by the client when the encounter starts.",
+    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -77,26 +110,46 @@ def openapi_document() -> dict:
         "security": [{"bearer": []}, {"session": []}],
         "paths": {
             "/api/v1/openapi.json": {
-                "get": {"summary": "This document.", "security": [], "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}
+                "get": {
+                    "summary": "This document.",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
             },
             "/api/v1/consent/current": {
                 "get": {
                     "summary": "The consent text shown to the next participant.",
-                    "responses": {"200": _response("The current consent version.", "ConsentVersion"), **_ERRORS},
+                    "responses": {
+                        "200": _response("The current consent version.", "ConsentVersion"),
+                        **_ERRORS,
+                    },
                 }
             },
             "/api/v1/tickets": {
                 "post": {
                     "summary": "Reserve portrait numbers, each with its participant token.",
                     "requestBody": {"required": True, "content": _json("TicketRequest")},
-                    "responses": {"201": _response("The reserved tickets.", "TicketList"), "422": _response("Invalid count.", "ValidationError"), **_ERRORS},
+                    "responses": {
+                        "201": _response("The reserved tickets.", "TicketList"),
+                        "422": _response("Invalid count.", "ValidationError"),
+                        **_ERRORS,
+                    },
                 }
             },
             "/api/v1/encounters/{uuid}": {
                 "get": {
                     "summary": "An encounter as stored.",
                     "parameters": [uuid_param],
-                    "responses": {"200": _response("The encounter.", "Encounter"), "404": _response("No encounter has this UUID."), **_ERRORS},
+                    "responses": {
+                        "200": _response("The encounter.", "Encounter"),
+                        "404": _response("No encounter has this UUID."),
+                        **_ERRORS,
+                    },
                 },
                 "put": {
                     "summary": "Record an encounter, idempotently (the client's UUID is the key).",
@@ -110,7 +163,14 @@ def openapi_document() -> dict:
                                     "required": ["data"],
                                     "properties": {
                                         "data": {"$ref": "#/components/schemas/EncounterData"},
-                                        "photo": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP or HEIC; at most FIELDAPP_MAX_PHOTO_BYTES (30 MB by default)."},
+                                        "photo": {
+                                            "type": "string",
+                                            "format": "binary",
+                                            "description": (
+                                                "JPEG, PNG, WebP or HEIC; at most "
+                                                "FIELDAPP_MAX_PHOTO_BYTES (30 MB by default)."
+                                            ),
+                                        },
                                     },
                                 },
                                 "encoding": {"data": {"contentType": "application/json"}},
@@ -119,12 +179,21 @@ def openapi_document() -> dict:
                     },
                     "responses": {
                         "201": _response("Recorded now.", "Encounter"),
-                        "200": _response("Already recorded with the same data (a missing photo is attached).", "Encounter"),
+                        "200": _response(
+                            "Already recorded with the same data (a missing photo is attached).",
+                            "Encounter",
+                        ),
                         "400": _response("An empty photo file."),
-                        "409": _response("This UUID, ticket or photo is already recorded with other data."),
+                        "409": _response(
+                            "This UUID, ticket or photo is already recorded with other data."
+                        ),
                         "413": _response("The photo is over the size or pixel limit."),
-                        "415": _response("Not multipart/form-data, or a photo that is not an accepted image."),
-                        "422": _response("Invalid data: every problem is listed.", "ValidationError"),
+                        "415": _response(
+                            "Not multipart/form-data, or a photo that is not an accepted image."
+                        ),
+                        "422": _response(
+                            "Invalid data: every problem is listed.", "ValidationError"
+                        ),
                         **_ERRORS,
                     },
                 },
@@ -136,24 +205,48 @@ def openapi_document() -> dict:
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},
             },
             "schemas": {
-                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {"type": "string"}},
+                },
                 "ValidationError": {
                     "type": "object",
                     "required": ["error", "errors"],
                     "properties": {
                         "error": {"type": "string"},
-                        "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"], "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
+                        "errors": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["field", "message"],
+                                "properties": {
+                                    "field": {"type": "string"},
+                                    "message": {"type": "string"},
+                                },
+                            },
+                        },
                     },
                 },
                 "ConsentVersion": {
                     "type": "object",
                     "required": ["version", "text", "sha256"],
-                    "properties": {"version": {"type": "integer"}, "text": {"type": "string"}, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+                    "properties": {
+                        "version": {"type": "integer"},
+                        "text": {"type": "string"},
+                        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    },
                 },
                 "TicketRequest": {
                     "type": "object",
                     "required": ["count"],
-                    "properties": {"count": {"type": "integer", "minimum": 1, "maximum": MAX_TICKETS_PER_REQUEST}},
+                    "properties": {
+                        "count": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_TICKETS_PER_REQUEST,
+                        }
+                    },
                 },
                 "TicketList": {
                     "type": "object",
@@ -164,7 +257,11 @@ def openapi_document() -> dict:
                             "items": {
                                 "type": "object",
                                 "required": ["number", "token", "participant_url"],
-                                "properties": {"number": {"type": "integer"}, "token": {"type": "string"}, "participant_url": {"type": "string", "format": "uri"}},
+                                "properties": {
+                                    "number": {"type": "integer"},
+                                    "token": {"type": "string"},
+                                    "participant_url": {"type": "string", "format": "uri"},
+                                },
                             },
                         }
                     },
@@ -175,14 +272,28 @@ def openapi_document() -> dict:
                     "required": ["uuid", "number", "token", "status", "participant_url", "photo"],
                     "properties": {
                         "uuid": {"type": "string", "format": "uuid"},
-                        "number": {"type": ["integer", "null"], "description": "null for a declined approach"},
+                        "number": {
+                            "type": ["integer", "null"],
+                            "description": "null for a declined approach",
+                        },
                         "token": {"type": ["string", "null"]},
                         "status": {"enum": ["completed", "declined"]},
                         "participant_url": {"type": ["string", "null"], "format": "uri"},
                         "photo": {
                             "oneOf": [
                                 {"type": "null"},
-                                {"type": "object", "required": ["sha256", "width", "height"], "properties": {"sha256": {"type": "string", "description": "SHA-256 of the bytes the client sent"}, "width": {"type": "integer"}, "height": {"type": "integer"}}},
+                                {
+                                    "type": "object",
+                                    "required": ["sha256", "width", "height"],
+                                    "properties": {
+                                        "sha256": {
+                                            "type": "string",
+                                            "description": "SHA-256 of the bytes the client sent",
+                                        },
+                                        "width": {"type": "integer"},
+                                        "height": {"type": "integer"},
+                                    },
+                                },
                             ]
                         },
                     },

@@ -46,7 +46,9 @@ def _authenticate():
             try:
                 csrf.protect()
             except CSRFError:
-                return _error(401, "Send the X-CSRFToken header with the session, or use a bearer token.")
+                return _error(
+                    401, "Send the X-CSRFToken header with the session, or use a bearer token."
+                )
         g.collector_id = current_user.id
         return None
     return _error(401, "Log in, or send Authorization: Bearer <token>.")
@@ -67,15 +69,27 @@ def consent_current():
 def tickets():
     body = request.get_json(silent=True)
     count = body.get("count") if isinstance(body, dict) else None
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_TICKETS_PER_REQUEST:
+    if (
+        isinstance(count, bool)
+        or not isinstance(count, int)
+        or not 1 <= count <= MAX_TICKETS_PER_REQUEST
+    ):
         return _error(
             422,
             "Invalid request.",
-            [{"field": "count", "message": f"must be a whole number from 1 to {MAX_TICKETS_PER_REQUEST}"}],
+            [
+                {
+                    "field": "count",
+                    "message": f"must be a whole number from 1 to {MAX_TICKETS_PER_REQUEST}",
+                }
+            ],
         )
     with write_transaction(db.session):
         reserved = reserve_tickets(db.session, count, g.collector_id)
-        body = [{"number": t.number, "token": t.token, "participant_url": link_for(t.token)} for t in reserved]
+        body = [
+            {"number": t.number, "token": t.token, "participant_url": link_for(t.token)}
+            for t in reserved
+        ]
     return {"tickets": body}, 201
 
 
@@ -94,12 +108,19 @@ def put_encounter(uuid: str):
     if client_uuid is None:
         return _error(422, "Invalid request.", [{"field": "uuid", "message": "must be a UUID"}])
     if request.mimetype != "multipart/form-data":
-        return _error(415, "Send multipart/form-data with a `data` part (JSON) and an optional `photo` part.")
+        return _error(
+            415, "Send multipart/form-data with a `data` part (JSON) and an optional `photo` part."
+        )
     try:
         data = parse_encounter_data(_data_part())
         photo = _photo_part(client_uuid)
         recorded = record_encounter(
-            db.session, media_store(), uuid=client_uuid, data=data, photo=photo, collector_id=g.collector_id
+            db.session,
+            media_store(),
+            uuid=client_uuid,
+            data=data,
+            photo=photo,
+            collector_id=g.collector_id,
         )
     except InvalidEncounter as invalid:
         return _error(422, "Invalid encounter.", invalid.errors)
@@ -131,7 +152,9 @@ def encounter_body(encounter: Encounter) -> dict:
 def _data_part():
     unknown = sorted((set(request.form) | set(request.files)) - {"data", "photo"})
     if unknown:
-        raise InvalidEncounter([{"field": name, "message": "is not a part of an encounter upload"} for name in unknown])
+        raise InvalidEncounter(
+            [{"field": name, "message": "is not a part of an encounter upload"} for name in unknown]
+        )
     if "data" in request.form:
         raw = request.form["data"]
     elif "data" in request.files:  # a Blob appended to FormData arrives as a file part
@@ -150,7 +173,11 @@ def _photo_part(client_uuid: str):
         return None
     data = read_upload(upload.stream, current_app.config["MAX_PHOTO_BYTES"])
     known = encounter_by_uuid(db.session, client_uuid)
-    if known is not None and known.photo is not None and known.photo.original_sha256 == hashlib.sha256(data).hexdigest():
+    if (
+        known is not None
+        and known.photo is not None
+        and known.photo.original_sha256 == hashlib.sha256(data).hexdigest()
+    ):
         return None  # a retry of a photo we already hold: skip decoding it again
     return prepare_photo(data)
 

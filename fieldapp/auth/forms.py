@@ -26,7 +26,9 @@ class SetupForm(FlaskForm):
 
 class LoginForm(FlaskForm):
     username = StringField("Username", validators=[InputRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[InputRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    password = PasswordField(
+        "Password", validators=[InputRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
 
 
 class LogoutForm(FlaskForm):

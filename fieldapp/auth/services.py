@@ -15,7 +15,7 @@ from fieldapp.auth.models import ApiToken, Collector
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # scrypt of a megabyte is a denial of service, not a password
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-PASSWORD_METHOD = "scrypt"  # memory-hard KDF (werkzeug: N=2**15, r=8, p=1)
+PASSWORD_METHOD = "scrypt"  # noqa: S105  (a KDF name) memory-hard: N=2**15, r=8, p=1
 
 # Checked against when the username is unknown, so both paths cost one scrypt.
 _DUMMY_HASH = generate_password_hash("not a real password", method=PASSWORD_METHOD)

@@ -53,7 +53,10 @@ class EncounterForm(VenueFields):
     social = BooleanField("Allow posting it on social media")
     credit = RadioField(
         "Credit",
-        choices=[SelectChoice("anonymous", "Stay anonymous"), SelectChoice("name", "Credit me by name")],
+        choices=[
+            SelectChoice("anonymous", "Stay anonymous"),
+            SelectChoice("name", "Credit me by name"),
+        ],
         default="anonymous",
     )
     credit_name = StringField("Name to credit")
@@ -64,7 +67,9 @@ class EncounterForm(VenueFields):
         """The same `data` object the phone sends to the API, so one validator judges both."""
         limit = self.time_limit.data
         credit = (
-            {"name": self.credit_name.data or ""} if self.credit.data == "name" else {"anonymous": True}
+            {"name": self.credit_name.data or ""}
+            if self.credit.data == "name"
+            else {"anonymous": True}
         )
         version = self.consent_version.data
         return {

@@ -47,10 +47,17 @@ def record_encounter(
     the commit, and removed again if the commit does not happen.
     """
     if photo is not None and data.status == EncounterStatus.DECLINED:
-        raise InvalidEncounter([{"field": "photo", "message": "a declined approach has no drawing"}])
+        raise InvalidEncounter(
+            [{"field": "photo", "message": "a declined approach has no drawing"}]
+        )
     if photo is not None and data.choices is not None and not data.choices.keep:
         raise InvalidEncounter(
-            [{"field": "photo", "message": "the drawer did not allow keeping the drawing: no photo is stored"}]
+            [
+                {
+                    "field": "photo",
+                    "message": "the drawer did not allow keeping the drawing: no photo is stored",
+                }
+            ]
         )
     for attempt in (1, 2):
         try:
@@ -79,7 +86,9 @@ def _record_once(session, store, uuid, data, photo, collector_id) -> Recorded:
     return Recorded(encounter, created)
 
 
-def _insert(session: Session, uuid: str, data: EncounterData, collector_id: int | None) -> Encounter:
+def _insert(
+    session: Session, uuid: str, data: EncounterData, collector_id: int | None
+) -> Encounter:
     encounter = Encounter(
         uuid=uuid,
         status=data.status.value,
@@ -94,7 +103,12 @@ def _insert(session: Session, uuid: str, data: EncounterData, collector_id: int 
     if data.status == EncounterStatus.COMPLETED:
         if session.get(ConsentVersion, data.consent_version) is None:
             raise InvalidEncounter(
-                [{"field": "consent.version", "message": f"there is no consent version {data.consent_version}"}]
+                [
+                    {
+                        "field": "consent.version",
+                        "message": f"there is no consent version {data.consent_version}",
+                    }
+                ]
             )
         encounter.ticket = _claim_ticket(session, data.ticket, collector_id)
         encounter.drawing_started_at = data.drawing_started_at
@@ -115,7 +129,9 @@ def _claim_ticket(session: Session, token: str | None, collector_id: int | None)
         return reserve_tickets(session, 1, collector_id)[0]
     ticket = ticket_by_token(session, token)
     if ticket is None:
-        raise InvalidEncounter([{"field": "ticket", "message": "no reserved ticket has this token"}])
+        raise InvalidEncounter(
+            [{"field": "ticket", "message": "no reserved ticket has this token"}]
+        )
     if session.scalar(select(Encounter.id).where(Encounter.ticket_id == ticket.id)) is not None:
         raise EncounterConflict(f"Ticket #{ticket.number} already belongs to another encounter.")
     return ticket
@@ -131,7 +147,9 @@ def _attach(session, store, encounter: Encounter, photo: ProcessedPhoto, undo) -
     try:
         _photo, written = attach_photo(session, encounter.id, photo, store)
     except PhotoConflict as conflict:
-        raise EncounterConflict("This photo is already the drawing of another encounter.") from conflict
+        raise EncounterConflict(
+            "This photo is already the drawing of another encounter."
+        ) from conflict
     undo.append(lambda: remove_created(store, written))
 
 
@@ -145,7 +163,9 @@ def encounter_by_uuid(session: Session, uuid: str) -> Encounter | None:
 
 def last_venue(session: Session) -> dict[str, str]:
     """Venue type, occasion and city of the newest encounter, to prefill the next one."""
-    latest = session.scalar(select(Encounter).order_by(Encounter.started_at.desc(), Encounter.id.desc()).limit(1))
+    latest = session.scalar(
+        select(Encounter).order_by(Encounter.started_at.desc(), Encounter.id.desc()).limit(1)
+    )
     if latest is None:
         return {"venue_type": "bar", "venue": "", "city": ""}
     return {"venue_type": latest.venue_type, "venue": latest.venue, "city": latest.city}
@@ -157,7 +177,9 @@ class EncounterPage:
     next_cursor: str | None  # pass as `before` to get the next (older) page
 
 
-def list_encounters(session: Session, *, before: str | None = None, per_page: int = 24) -> EncounterPage:
+def list_encounters(
+    session: Session, *, before: str | None = None, per_page: int = 24
+) -> EncounterPage:
     """Encounters newest first, a page at a time, by keyset (fast however long the log grows)."""
     query = select(Encounter).order_by(Encounter.started_at.desc(), Encounter.id.desc())
     cursor = _parse_cursor(before)

@@ -141,7 +141,10 @@ def _consent(reader: _Reader) -> tuple[int | None, ConsentChoices | None]:
     if not choices.keep:
         for key in ("gallery", "training", "social"):
             if flags[key]:
-                reader.error(f"consent.{key}", "needs consent.keep: a drawing not kept cannot be shown or used")
+                reader.error(
+                    f"consent.{key}",
+                    "needs consent.keep: a drawing not kept cannot be shown or used",
+                )
     return version, choices
 
 
@@ -201,7 +204,10 @@ class _Reader:
         except ValueError:
             moment = None
         if moment is None or moment.tzinfo is None:
-            self.error(key, "must be an ISO 8601 date and time with a UTC offset, e.g. 2026-05-20T21:30:00+02:00")
+            self.error(
+                key,
+                "must be an ISO 8601 date and time with a UTC offset, e.g. 2026-05-20T21:30:00+02:00",
+            )
             return None
         if moment > self.now + MAX_FUTURE_SKEW:
             self.error(key, "is in the future: check the phone's clock")

@@ -57,7 +57,9 @@ def new():
         outcome = _record(form)
         if isinstance(outcome, Encounter):
             return redirect(url_for("encounters.handoff", uuid=outcome.uuid))
-        return render_template("encounters/new.html", form=form, consent=version, problems=outcome), 422
+        return render_template(
+            "encounters/new.html", form=form, consent=version, problems=outcome
+        ), 422
     return render_template("encounters/new.html", form=form, consent=version, problems=[])
 
 
@@ -103,7 +105,11 @@ def photo(uuid: str, variant: str):
 
 def _fresh_start() -> dict:
     """A new UUID, the time now, and the previous encounter's venue."""
-    return {"uuid": str(uuidlib.uuid4()), "started_at": utcnow().isoformat(), **last_venue(db.session)}
+    return {
+        "uuid": str(uuidlib.uuid4()),
+        "started_at": utcnow().isoformat(),
+        **last_venue(db.session),
+    }
 
 
 def _record(form: EncounterForm | DeclinedForm) -> Encounter | list[str]:
@@ -112,11 +118,20 @@ def _record(form: EncounterForm | DeclinedForm) -> Encounter | list[str]:
         client_uuid = str(uuidlib.UUID(form.uuid.data))
         data = parse_encounter_data(form.to_data())
         upload = form.photo.data if isinstance(form, EncounterForm) else None
-        photo = prepare_photo(read_upload(upload.stream, current_app.config["MAX_PHOTO_BYTES"])) if upload else None
+        photo = (
+            prepare_photo(read_upload(upload.stream, current_app.config["MAX_PHOTO_BYTES"]))
+            if upload
+            else None
+        )
         if photo is None and data.choices is not None and data.choices.keep:
             return ["Take a photo of the drawing before handing over the QR code."]
         recorded = record_encounter(
-            db.session, media_store(), uuid=client_uuid, data=data, photo=photo, collector_id=current_user.id
+            db.session,
+            media_store(),
+            uuid=client_uuid,
+            data=data,
+            photo=photo,
+            collector_id=current_user.id,
         )
     except InvalidEncounter as invalid:
         return [f"{e['field']}: {e['message']}" for e in invalid.errors]

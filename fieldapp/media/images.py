@@ -194,7 +194,9 @@ def _shrink(image: Image.Image, long_edge: int) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
-def _encode(image: Image.Image, *, quality: int, icc: bytes | None, lossless: bool = False) -> Rendition:
+def _encode(
+    image: Image.Image, *, quality: int, icc: bytes | None, lossless: bool = False
+) -> Rendition:
     out = io.BytesIO()
     options = {"icc_profile": icc} if icc else {}
     if lossless:

@@ -64,7 +64,11 @@ def remove_created(store: MediaStore, files: list[StoredFile]) -> None:
 
 def file_name(photo: Photo, variant: str) -> str:
     """The media-relative name of one of a photo's files."""
-    return {"archive": photo.archive_name, "display": photo.display_name, "thumb": photo.thumb_name}[variant]
+    return {
+        "archive": photo.archive_name,
+        "display": photo.display_name,
+        "thumb": photo.thumb_name,
+    }[variant]
 
 
 def read_upload(stream, max_bytes: int) -> bytes:

@@ -4,7 +4,13 @@ from flask import Blueprint, Response, abort, render_template
 
 from fieldapp.extensions import db
 from fieldapp.media.services import send_photo
-from fieldapp.participants.services import ParticipantView, link_for, participant_view, qr_png, qr_svg
+from fieldapp.participants.services import (
+    ParticipantView,
+    link_for,
+    participant_view,
+    qr_png,
+    qr_svg,
+)
 
 bp = Blueprint("participants", __name__, url_prefix="/p")
 

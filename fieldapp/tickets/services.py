@@ -20,7 +20,11 @@ def reserve_tickets(session: Session, count: int, collector_id: int | None) -> l
     """
     highest = session.scalar(select(func.max(Ticket.number))) or 0
     tickets = [
-        Ticket(number=highest + offset, token=secrets.token_urlsafe(TOKEN_BYTES), reserved_by_id=collector_id)
+        Ticket(
+            number=highest + offset,
+            token=secrets.token_urlsafe(TOKEN_BYTES),
+            reserved_by_id=collector_id,
+        )
         for offset in range(1, count + 1)
     ]
     session.add_all(tickets)
