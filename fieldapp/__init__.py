@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from flask import Flask
@@ -23,8 +24,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     check_production_settings(app.config, debug=app.debug, testing=app.testing)
     if not app.config["SECRET_KEY"]:
         # Debug and testing only (checked above): sessions last until the process stops.
-        import secrets
-
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 

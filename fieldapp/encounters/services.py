@@ -59,15 +59,12 @@ def record_encounter(
                 }
             ]
         )
-    for attempt in (1, 2):
-        try:
-            return _record_once(session, store, uuid, data, photo, collector_id)
-        except IntegrityError:
-            # Another writer stored the same UUID between our check and our insert (possible
-            # on PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers). Look again.
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    try:
+        return _record_once(session, store, uuid, data, photo, collector_id)
+    except IntegrityError:
+        # Another writer stored the same UUID between our check and our insert (possible
+        # on PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers). Look once more.
+        return _record_once(session, store, uuid, data, photo, collector_id)
 
 
 def _record_once(session, store, uuid, data, photo, collector_id) -> Recorded:
