@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import json
 import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from PIL import Image
+from sqlalchemy import func, select
 
 from fieldapp.encounters.services import record_encounter
 from fieldapp.encounters.validation import parse_encounter_data
@@ -63,3 +69,44 @@ def make_encounter(app, *, photo: bytes | None = None, declined: bool = False, *
             collector_id=None,
         )
     return client_uuid
+
+
+def small_jpeg(color=(200, 30, 30), size=(300, 400)) -> bytes:
+    """A plain 300x400 JPEG: a valid photo where its content does not matter."""
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "JPEG")
+    return out.getvalue()
+
+
+def put_encounter(
+    client,
+    token: str,
+    client_uuid: str,
+    data: dict,
+    photo: bytes | None = None,
+    *,
+    filename: str = "drawing.jpg",
+    content_type: str = "image/jpeg",
+):
+    """PUT /api/v1/encounters/<uuid> as the phone sends it: multipart `data` JSON and `photo`."""
+    parts = {"data": json.dumps(data)}
+    if photo is not None:
+        parts["photo"] = (io.BytesIO(photo), filename, content_type)
+    return client.put(
+        f"/api/v1/encounters/{client_uuid}",
+        data=parts,
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="multipart/form-data",
+    )
+
+
+def count_rows(app, model) -> int:
+    """How many rows a table holds."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def stored_files(app) -> list[Path]:
+    """Every file under the app's media directory."""
+    root = Path(app.config["MEDIA_DIR"])
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []

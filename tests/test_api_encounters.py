@@ -2,54 +2,21 @@
 
 from __future__ import annotations
 
-import io
-import json
 import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fieldapp.encounters.models import Encounter
 from fieldapp.extensions import db
 from fieldapp.media.models import Photo
-from tests.factories import encounter_data
-
-
-def small_jpeg(color=(200, 30, 30), size=(300, 400)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, "JPEG")
-    return out.getvalue()
-
-
-def put(client, token, client_uuid, data, photo: bytes | None = None, filename="drawing.jpg"):
-    parts = {"data": json.dumps(data)}
-    if photo is not None:
-        parts["photo"] = (io.BytesIO(photo), filename, "image/jpeg")
-    return client.put(
-        f"/api/v1/encounters/{client_uuid}",
-        data=parts,
-        headers={"Authorization": f"Bearer {token}"},
-        content_type="multipart/form-data",
-    )
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
-def media_files(app) -> list:
-    from pathlib import Path
-
-    root = Path(app.config["MEDIA_DIR"])
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+from tests.factories import count_rows, encounter_data, put_encounter, small_jpeg, stored_files
 
 
 def test_completed_encounter_is_created_with_number_token_and_photo(app, client, api_token):
     client_uuid = str(uuidlib.uuid4())
-    response = put(client, api_token, client_uuid, encounter_data(), small_jpeg())
+    response = put_encounter(client, api_token, client_uuid, encounter_data(), small_jpeg())
     assert response.status_code == 201
     body = response.get_json()
     assert body["uuid"] == client_uuid
@@ -65,12 +32,14 @@ def test_completed_encounter_is_created_with_number_token_and_photo(app, client,
         ).get_json()
         == body
     )
-    assert len(media_files(app)) == 3  # archive, display, thumbnail
+    assert len(stored_files(app)) == 3  # archive, display, thumbnail
 
 
 def test_numbers_are_sequential(client, api_token):
     numbers = [
-        put(client, api_token, str(uuidlib.uuid4()), encounter_data()).get_json()["number"]
+        put_encounter(client, api_token, str(uuidlib.uuid4()), encounter_data()).get_json()[
+            "number"
+        ]
         for _ in range(3)
     ]
     assert numbers == [1, 2, 3]
@@ -79,29 +48,29 @@ def test_numbers_are_sequential(client, api_token):
 def test_same_upload_twice_is_stored_once(app, client, api_token):
     client_uuid = str(uuidlib.uuid4())
     data, photo = encounter_data(), small_jpeg()
-    first = put(client, api_token, client_uuid, data, photo)
-    second = put(client, api_token, client_uuid, data, photo)
+    first = put_encounter(client, api_token, client_uuid, data, photo)
+    second = put_encounter(client, api_token, client_uuid, data, photo)
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.get_json() == second.get_json()
-    assert count(app, Encounter) == 1 and count(app, Photo) == 1
-    assert len(media_files(app)) == 3
+    assert count_rows(app, Encounter) == 1 and count_rows(app, Photo) == 1
+    assert len(stored_files(app)) == 3
 
 
 def test_photo_missing_until_the_retry_is_attached(app, client, api_token):
     client_uuid = str(uuidlib.uuid4())
     data = encounter_data()
-    assert put(client, api_token, client_uuid, data).get_json()["photo"] is None
-    retried = put(client, api_token, client_uuid, data, small_jpeg())
+    assert put_encounter(client, api_token, client_uuid, data).get_json()["photo"] is None
+    retried = put_encounter(client, api_token, client_uuid, data, small_jpeg())
     assert retried.status_code == 200
     assert retried.get_json()["photo"] is not None
-    assert count(app, Encounter) == 1
+    assert count_rows(app, Encounter) == 1
 
 
 def test_same_uuid_with_different_data_is_a_conflict_that_changes_nothing(app, client, api_token):
     client_uuid = str(uuidlib.uuid4())
     data = encounter_data()
-    put(client, api_token, client_uuid, data)
-    response = put(client, api_token, client_uuid, {**data, "city": "Boston"})
+    put_encounter(client, api_token, client_uuid, data)
+    response = put_encounter(client, api_token, client_uuid, {**data, "city": "Boston"})
     assert response.status_code == 409
     assert "different data" in response.get_json()["error"]
     with app.app_context():
@@ -111,16 +80,16 @@ def test_same_uuid_with_different_data_is_a_conflict_that_changes_nothing(app, c
 def test_a_different_photo_for_the_same_encounter_is_a_conflict(app, client, api_token):
     client_uuid = str(uuidlib.uuid4())
     data = encounter_data()
-    put(client, api_token, client_uuid, data, small_jpeg((255, 0, 0)))
-    response = put(client, api_token, client_uuid, data, small_jpeg((0, 0, 255)))
+    put_encounter(client, api_token, client_uuid, data, small_jpeg((255, 0, 0)))
+    response = put_encounter(client, api_token, client_uuid, data, small_jpeg((0, 0, 255)))
     assert response.status_code == 409
-    assert len(media_files(app)) == 3
+    assert len(stored_files(app)) == 3
 
 
 def test_the_same_photo_cannot_become_two_drawings(client, api_token):
     photo = small_jpeg()
-    put(client, api_token, str(uuidlib.uuid4()), encounter_data(), photo)
-    response = put(client, api_token, str(uuidlib.uuid4()), encounter_data(), photo)
+    put_encounter(client, api_token, str(uuidlib.uuid4()), encounter_data(), photo)
+    response = put_encounter(client, api_token, str(uuidlib.uuid4()), encounter_data(), photo)
     assert response.status_code == 409
     assert "another encounter" in response.get_json()["error"]
 
@@ -130,17 +99,19 @@ def test_reserved_ticket_is_claimed_by_its_token(client, api_token):
     tickets = client.post("/api/v1/tickets", json={"count": 3}, headers=headers)
     assert tickets.status_code == 201
     second = tickets.get_json()["tickets"][1]
-    body = put(
+    body = put_encounter(
         client, api_token, str(uuidlib.uuid4()), encounter_data(ticket=second["token"])
     ).get_json()
     assert (body["number"], body["token"]) == (second["number"], second["token"])
     # A ticket can belong to one encounter only.
-    again = put(client, api_token, str(uuidlib.uuid4()), encounter_data(ticket=second["token"]))
+    again = put_encounter(
+        client, api_token, str(uuidlib.uuid4()), encounter_data(ticket=second["token"])
+    )
     assert again.status_code == 409
 
 
 def test_unknown_ticket_is_refused(client, api_token):
-    response = put(
+    response = put_encounter(
         client, api_token, str(uuidlib.uuid4()), encounter_data(ticket="not-a-real-token")
     )
     assert response.status_code == 422
@@ -151,7 +122,7 @@ def test_unknown_ticket_is_refused(client, api_token):
 
 def test_declined_approach_keeps_no_personal_data(app, client, api_token):
     client_uuid = str(uuidlib.uuid4())
-    response = put(client, api_token, client_uuid, encounter_data(declined=True))
+    response = put_encounter(client, api_token, client_uuid, encounter_data(declined=True))
     assert response.status_code == 201
     body = response.get_json()
     assert (body["status"], body["number"], body["token"], body["participant_url"]) == (
@@ -186,17 +157,19 @@ def test_declined_approach_keeps_no_personal_data(app, client, api_token):
     ],
 )
 def test_declined_approach_refuses_personal_fields(client, api_token, extra, field):
-    response = put(client, api_token, str(uuidlib.uuid4()), encounter_data(declined=True, **extra))
+    response = put_encounter(
+        client, api_token, str(uuidlib.uuid4()), encounter_data(declined=True, **extra)
+    )
     assert response.status_code == 422
     assert field in [e["field"] for e in response.get_json()["errors"]]
 
 
 def test_declined_approach_refuses_a_photo(app, client, api_token):
-    response = put(
+    response = put_encounter(
         client, api_token, str(uuidlib.uuid4()), encounter_data(declined=True), small_jpeg()
     )
     assert response.status_code == 422
-    assert media_files(app) == [] and count(app, Encounter) == 0
+    assert stored_files(app) == [] and count_rows(app, Encounter) == 0
 
 
 def future(days: int) -> str:
@@ -259,13 +232,13 @@ def future(days: int) -> str:
     ],
 )
 def test_invalid_data_is_refused_with_the_field_named(app, client, api_token, changes, field):
-    response = put(
+    response = put_encounter(
         client, api_token, str(uuidlib.uuid4()), {**encounter_data(), **changes}, small_jpeg()
     )
     assert response.status_code == 422
     body = response.get_json()
     assert field in [e["field"] for e in body["errors"]], body
-    assert count(app, Encounter) == 0 and media_files(app) == []
+    assert count_rows(app, Encounter) == 0 and stored_files(app) == []
 
 
 @pytest.mark.parametrize("raw", ["{not json", "[1, 2]", '"text"'])
@@ -290,7 +263,7 @@ def test_json_body_instead_of_multipart_is_415(client, api_token):
 
 
 def test_not_a_uuid_is_refused(client, api_token):
-    response = put(client, api_token, "not-a-uuid", encounter_data())
+    response = put_encounter(client, api_token, "not-a-uuid", encounter_data())
     assert response.status_code == 422
 
 
@@ -298,16 +271,18 @@ def test_photo_over_the_size_limit_is_413_and_leaves_nothing(app, client, api_to
     limit = app.config["MAX_PHOTO_BYTES"]
     app.config["MAX_PHOTO_BYTES"] = 10_000
     try:
-        response = put(client, api_token, str(uuidlib.uuid4()), encounter_data(), b"\xff" * 20_000)
+        response = put_encounter(
+            client, api_token, str(uuidlib.uuid4()), encounter_data(), b"\xff" * 20_000
+        )
     finally:
         app.config["MAX_PHOTO_BYTES"] = limit
     assert response.status_code == 413
     assert "larger than" in response.get_json()["error"]
-    assert count(app, Encounter) == 0
+    assert count_rows(app, Encounter) == 0
 
 
 def test_request_over_the_content_length_limit_is_413_json(app, client, api_token):
-    response = put(
+    response = put_encounter(
         client,
         api_token,
         str(uuidlib.uuid4()),
@@ -319,12 +294,12 @@ def test_request_over_the_content_length_limit_is_413_json(app, client, api_toke
 
 
 def test_text_file_named_jpg_is_415(app, client, api_token):
-    response = put(
+    response = put_encounter(
         client, api_token, str(uuidlib.uuid4()), encounter_data(), b"hello, not a photo\n" * 40
     )
     assert response.status_code == 415
     assert "not a photo" in response.get_json()["error"]
-    assert count(app, Encounter) == 0 and media_files(app) == []
+    assert count_rows(app, Encounter) == 0 and stored_files(app) == []
 
 
 def test_consent_current(client, api_token):

@@ -6,13 +6,12 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fieldapp.encounters.models import Encounter
 from fieldapp.extensions import db
 from tests.conftest import csrf_token_from
-from tests.factories import make_encounter
-from tests.test_api_encounters import small_jpeg
+from tests.factories import count_rows, make_encounter, small_jpeg
 
 
 def hidden(html: str, name: str) -> str:
@@ -47,11 +46,6 @@ def capture_form(client, **overrides):
     return {k: v for k, v in fields.items() if v is not None}
 
 
-def count_encounters(app) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Encounter))
-
-
 def test_capture_form_records_and_lands_on_the_handoff_screen(app, client, logged_in):
     form = capture_form(client)
     response = client.post("/encounters/new", data=form, content_type="multipart/form-data")
@@ -78,7 +72,7 @@ def test_submitting_the_same_form_twice_records_once(app, client, logged_in):
     form["photo"] = (io.BytesIO(small_jpeg()), "photo.jpg", "image/jpeg")
     second = client.post("/encounters/new", data=form, content_type="multipart/form-data")
     assert first.headers["Location"] == second.headers["Location"]
-    assert count_encounters(app) == 1
+    assert count_rows(app, Encounter) == 1
 
 
 def test_anonymous_choice_stores_no_name_even_if_one_was_typed(app, client, logged_in):
@@ -97,7 +91,7 @@ def test_a_kept_drawing_needs_its_photo(app, client, logged_in):
     )
     assert response.status_code == 422
     assert "Take a photo" in response.text
-    assert count_encounters(app) == 0
+    assert count_rows(app, Encounter) == 0
 
 
 def test_a_broken_photo_is_explained_and_nothing_is_recorded(app, client, logged_in):
@@ -105,7 +99,7 @@ def test_a_broken_photo_is_explained_and_nothing_is_recorded(app, client, logged
     response = client.post("/encounters/new", data=form, content_type="multipart/form-data")
     assert response.status_code == 422
     assert "not a photo we can read" in response.text
-    assert count_encounters(app) == 0
+    assert count_rows(app, Encounter) == 0
 
 
 def test_forged_capture_form_without_csrf_changes_nothing(app, client, logged_in):
@@ -115,7 +109,7 @@ def test_forged_capture_form_without_csrf_changes_nothing(app, client, logged_in
         content_type="multipart/form-data",
     )
     assert response.status_code == 400
-    assert count_encounters(app) == 0
+    assert count_rows(app, Encounter) == 0
 
 
 def test_venue_is_prefilled_from_the_previous_encounter(app, client, logged_in):

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import json
 import shutil
 import threading
 import uuid as uuidlib
-from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from fieldapp import create_app
 from fieldapp.encounters.models import Encounter
@@ -21,8 +17,7 @@ from fieldapp.media.images import process_photo
 from fieldapp.media.models import Photo
 from fieldapp.media.services import media_store
 from tests.conftest import app_config
-from tests.factories import encounter_data
-from tests.test_api_encounters import small_jpeg
+from tests.factories import count_rows, encounter_data, put_encounter, small_jpeg, stored_files
 
 
 @pytest.fixture
@@ -35,25 +30,26 @@ def committing_app(tmp_path, migrated_db):
         db.engine.dispose()
 
 
-def test_ten_identical_concurrent_puts_store_one_encounter(committing_app):
+@pytest.fixture
+def committing_token(committing_app) -> str:
+    """An API token of a collector stored (for real) in the committing app's database."""
     from fieldapp.auth.services import create_api_token, create_collector
 
     with committing_app.app_context():
         token = create_api_token(db.session, create_collector(db.session, "max", "a long password"))
         db.session.commit()
-    client_uuid, data, photo = str(uuidlib.uuid4()), json.dumps(encounter_data()), small_jpeg()
+    return token
+
+
+def test_ten_identical_concurrent_puts_store_one_encounter(committing_app, committing_token):
+    client_uuid, data, photo = str(uuidlib.uuid4()), encounter_data(), small_jpeg()
     barrier = threading.Barrier(10)
     statuses: list[int] = []
 
     def send():
         client = committing_app.test_client()
         barrier.wait()
-        response = client.put(
-            f"/api/v1/encounters/{client_uuid}",
-            data={"data": data, "photo": (io.BytesIO(photo), "d.jpg", "image/jpeg")},
-            headers={"Authorization": f"Bearer {token}"},
-            content_type="multipart/form-data",
-        )
+        response = put_encounter(client, committing_token, client_uuid, data, photo)
         statuses.append(response.status_code)
 
     threads = [threading.Thread(target=send) for _ in range(10)]
@@ -62,11 +58,9 @@ def test_ten_identical_concurrent_puts_store_one_encounter(committing_app):
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [200] * 9 + [201]
-    with committing_app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Encounter)) == 1
-        assert db.session.scalar(select(func.count()).select_from(Photo)) == 1
-    files = [p for p in Path(committing_app.config["MEDIA_DIR"]).rglob("*") if p.is_file()]
-    assert len(files) == 3
+    assert count_rows(committing_app, Encounter) == 1
+    assert count_rows(committing_app, Photo) == 1
+    assert len(stored_files(committing_app)) == 3
 
 
 def test_a_failed_commit_leaves_no_file_behind(committing_app, monkeypatch):
@@ -95,30 +89,20 @@ def test_a_failed_commit_leaves_no_file_behind(committing_app, monkeypatch):
             )
         monkeypatch.undo()
         db.session.remove()
-    with committing_app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Encounter)) == 0
-    assert [p for p in Path(committing_app.config["MEDIA_DIR"]).rglob("*") if p.is_file()] == []
+    assert count_rows(committing_app, Encounter) == 0
+    assert stored_files(committing_app) == []
 
 
-def test_an_unwritable_media_directory_gives_a_clear_error_and_no_row(committing_app, tmp_path):
-    from fieldapp.auth.services import create_api_token, create_collector
-
-    with committing_app.app_context():
-        token = create_api_token(db.session, create_collector(db.session, "max", "a long password"))
-        db.session.commit()
+def test_an_unwritable_media_directory_gives_a_clear_error_and_no_row(
+    committing_app, committing_token, tmp_path
+):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the media directory should be")
     committing_app.config["MEDIA_DIR"] = str(blocker)
-    response = committing_app.test_client().put(
-        f"/api/v1/encounters/{uuidlib.uuid4()}",
-        data={
-            "data": json.dumps(encounter_data()),
-            "photo": (io.BytesIO(small_jpeg()), "d.jpg", "image/jpeg"),
-        },
-        headers={"Authorization": f"Bearer {token}"},
-        content_type="multipart/form-data",
+    client = committing_app.test_client()
+    response = put_encounter(
+        client, committing_token, str(uuidlib.uuid4()), encounter_data(), small_jpeg()
     )
     assert response.status_code >= 500 and response.is_json
     assert "Nothing was lost" in response.get_json()["error"]
-    with committing_app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Encounter)) == 0
+    assert count_rows(committing_app, Encounter) == 0

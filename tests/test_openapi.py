@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
 import re
 import uuid as uuidlib
 
@@ -11,8 +9,7 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
-from tests.factories import encounter_data
-from tests.test_api_encounters import small_jpeg
+from tests.factories import encounter_data, put_encounter, small_jpeg
 
 
 @pytest.fixture
@@ -71,15 +68,7 @@ def test_real_responses_match_their_schemas(client, spec, api_token):
     path = "/api/v1/encounters/{uuid}"
 
     def put(data, photo=None):
-        parts = {"data": json.dumps(data)}
-        if photo:
-            parts["photo"] = (io.BytesIO(photo), "d.jpg", "image/jpeg")
-        return client.put(
-            f"/api/v1/encounters/{client_uuid}",
-            data=parts,
-            headers=headers,
-            content_type="multipart/form-data",
-        )
+        return put_encounter(client, api_token, client_uuid, data, photo)
 
     data = encounter_data()
     for response in (

@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from PIL import Image
 
-from tests.factories import make_encounter
-from tests.test_api_encounters import small_jpeg
+from tests.factories import make_encounter, small_jpeg
 
 pyzbar = pytest.importorskip("pyzbar.pyzbar", reason="libzbar0 is needed to decode QR codes")
 

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import io
-import json
 import uuid as uuidlib
-from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
 
 from fieldapp.encounters.models import Encounter
-from fieldapp.extensions import db
 from fieldapp.media.images import (
     DISPLAY_LONG_EDGE,
     THUMB_LONG_EDGE,
@@ -21,7 +17,7 @@ from fieldapp.media.images import (
 )
 from fieldapp.media.models import Photo
 from tests import photo_corpus as corpus
-from tests.factories import encounter_data
+from tests.factories import count_rows, encounter_data, put_encounter, stored_files
 
 MAX_PIXELS = 52_000_000
 
@@ -36,21 +32,17 @@ def assert_no_metadata(data: bytes) -> None:
     assert b"http://ns.adobe.com/xap/1.0/" not in data
 
 
-def upload(client, token, content: bytes, filename: str, content_type: str, data=None):
-    return client.put(
-        f"/api/v1/encounters/{uuidlib.uuid4()}",
-        data={
-            "data": json.dumps(data or encounter_data()),
-            "photo": (io.BytesIO(content), filename, content_type),
-        },
-        headers={"Authorization": f"Bearer {token}"},
-        content_type="multipart/form-data",
+def upload(client, token, content: bytes, filename: str, content_type: str):
+    """A completed encounter whose photo is `content`, sent as `filename` of `content_type`."""
+    return put_encounter(
+        client,
+        token,
+        str(uuidlib.uuid4()),
+        encounter_data(),
+        content,
+        filename=filename,
+        content_type=content_type,
     )
-
-
-def stored_files(app) -> list[Path]:
-    root = Path(app.config["MEDIA_DIR"])
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
 @pytest.fixture(scope="module")
@@ -150,9 +142,8 @@ def test_bad_files_are_refused_and_leave_nothing(app, client, api_token, name):
     assert response.status_code in (400, 413, 415, 422)
     assert response.get_json()["error"]
     assert stored_files(app) == []
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Encounter)) == 0
-        assert db.session.scalar(select(func.count()).select_from(Photo)) == 0
+    assert count_rows(app, Encounter) == 0
+    assert count_rows(app, Photo) == 0
 
 
 @pytest.mark.parametrize(
