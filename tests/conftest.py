@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
+import sqlite3
+import threading
 from pathlib import Path
 
 import flask_migrate
@@ -158,25 +161,72 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def live_server(tmp_path, migrated_db):
-    """The app on a real port of 127.0.0.1, on its own database file (commits are real)."""
-    import threading
+class LiveServer:
+    """The app on a real port of 127.0.0.1, on its own database file (commits are real).
 
-    from werkzeug.serving import make_server
+    `stop()` and `start()` take the server away and bring it back on the same port, as a server
+    restart does; `cut_after_commit` makes the next PUT uploads commit and then drop the
+    connection before answering, as a server that dies at the worst moment does.
+    """
 
-    shutil.copy(migrated_db, tmp_path / "fieldapp.sqlite3")
-    app = create_app(app_config(tmp_path))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-        with app.app_context():
+    def __init__(self, root: Path, migrated_db: Path):
+        shutil.copy(migrated_db, root / "fieldapp.sqlite3")
+        self.db_path = root / "fieldapp.sqlite3"
+        self.media_dir = root / "media"
+        self.app = create_app(app_config(root))
+        self.cut_after_commit = 0
+        self.port = 0
+        self._server = None
+        self._thread = None
+        self.start()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def _wsgi(self, environ, start_response):
+        uploading = environ["REQUEST_METHOD"] == "PUT" and environ["PATH_INFO"].startswith(
+            "/api/v1/encounters/"
+        )
+        if uploading and self.cut_after_commit > 0:
+            self.cut_after_commit -= 1
+            body = b"".join(self.app(environ, lambda *args, **kwargs: None))  # committed
+            assert body
+            environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)  # ...and the answer is lost
+            return []
+        return self.app(environ, start_response)
+
+    def start(self) -> None:
+        from werkzeug.serving import make_server
+
+        self._server = make_server("127.0.0.1", self.port, self._wsgi, threaded=True)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def close(self) -> None:
+        self.stop()
+        with self.app.app_context():
             db.engine.dispose()
+
+    def scalar(self, sql: str):
+        """Ask the server's database directly, as an administrator would."""
+        with sqlite3.connect(self.db_path) as connection:
+            return connection.execute(sql).fetchone()[0]
+
+
+@pytest.fixture
+def server(tmp_path, migrated_db):
+    running = LiveServer(tmp_path, migrated_db)
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def live_server(server) -> str:
+    return server.url
 
 
 @pytest.fixture(scope="session")

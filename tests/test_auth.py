@@ -14,6 +14,8 @@ PUBLIC_ENDPOINTS = {
     "static", "health.healthz", "auth.setup", "auth.login", "pamphlet.pamphlet",
     "participants.page", "participants.qr_code_svg", "participants.qr_code_png",
     "participants.drawing", "participants.thumb", "api.openapi",
+    # The installable app's shell: nothing in them belongs to anyone.
+    "pwa.service_worker", "pwa.web_manifest", "pwa.icon", "pwa.offline",
 }  # fmt: skip
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests import photo_corpus as corpus
 
@@ -59,17 +61,16 @@ def test_collector_runs_the_capture_flow_and_the_participant_sees_the_drawing(
     shoot(page, "03-venue")
     page.get_by_role("button", name="Confirm venue").click()
 
-    page.get_by_text("1 min", exact=True).click()
-    page.get_by_role("button", name="Start drawing").click()
-    page.wait_for_timeout(1200)
-    shoot(page, "04-timer")
-    page.get_by_role("button", name="Done drawing").click()
-
     page.get_by_label("Show it in the public gallery").check()
     page.get_by_text("Credit me by name").click()
     page.get_by_label("Your name, as you want it shown").fill("Julia R.")
-    shoot(page, "05-consent")
+    shoot(page, "04-consent")
     page.get_by_role("button", name="Done: back to the artist").click()
+
+    page.get_by_text("1 min", exact=True).click()  # the clock starts at once
+    page.wait_for_timeout(1200)
+    shoot(page, "05-timer")
+    page.get_by_role("button", name="Done drawing").click()
 
     page.locator("#photo").set_input_files(str(phone_photo))
     page.locator("#preview").wait_for(state="visible")
@@ -77,11 +78,9 @@ def test_collector_runs_the_capture_flow_and_the_participant_sees_the_drawing(
     page.get_by_role("button", name="Show the QR code").click()
 
     # Handoff: the number in big type and the QR, which a real decoder reads from the screen.
-    page.wait_for_url("**/handoff")
-    assert page.get_by_text("Write #1 on the back").is_visible()
-    qr = page.locator("img.qr")
-    qr.wait_for(state="visible")
-    page.wait_for_function("document.querySelector('img.qr').complete")
+    expect(page.get_by_text("Write #1 on the back")).to_be_visible()
+    qr = page.locator("#handoff-qr")
+    page.wait_for_function("document.getElementById('handoff-qr').naturalWidth > 0")
     shoot(page, "07-handoff")
     box = qr.bounding_box()
     assert box["width"] >= 0.8 * page.viewport_size["width"], "the QR should fill the phone's width"
@@ -89,6 +88,8 @@ def test_collector_runs_the_capture_flow_and_the_participant_sees_the_drawing(
     assert len(decoded) == 1
     participant_url = decoded[0].data.decode()
     assert participant_url.startswith(live_server + "/p/")
+    # The phone sends it by itself; the status says so.
+    expect(page.locator("#sync-status")).to_have_text(re.compile("All sent"), timeout=15000)
 
     # The participant opens the decoded link and sees their drawing, upright.
     page.context.clear_cookies()

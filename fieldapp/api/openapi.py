@@ -121,6 +121,12 @@ def openapi_document() -> dict:
                     },
                 }
             },
+            "/api/v1/session": {
+                "get": {
+                    "summary": "Who is calling; for a browser session, the CSRF token for writes.",
+                    "responses": {"200": _response("The caller.", "Session"), **_ERRORS},
+                }
+            },
             "/api/v1/consent/current": {
                 "get": {
                     "summary": "The consent text shown to the next participant.",
@@ -225,6 +231,17 @@ def openapi_document() -> dict:
                                     "message": {"type": "string"},
                                 },
                             },
+                        },
+                    },
+                },
+                "Session": {
+                    "type": "object",
+                    "required": ["collector_id"],
+                    "properties": {
+                        "collector_id": {"type": "integer"},
+                        "csrf_token": {
+                            "type": "string",
+                            "description": "Send it as X-CSRFToken with session-authenticated writes.",
                         },
                     },
                 },

@@ -8,7 +8,7 @@ import uuid as uuidlib
 
 from flask import Blueprint, current_app, g, request, url_for
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 
 from fieldapp.api.openapi import openapi_document
 from fieldapp.auth.services import collector_for_api_token
@@ -57,6 +57,15 @@ def _authenticate():
 @bp.get("/openapi.json")
 def openapi():
     return openapi_document()
+
+
+@bp.get("/session")
+def session():
+    """Who is calling, and for a logged-in session the CSRF token its writes must send."""
+    body = {"collector_id": g.collector_id}
+    if current_user.is_authenticated:
+        body["csrf_token"] = generate_csrf()
+    return body
 
 
 @bp.get("/consent/current")
