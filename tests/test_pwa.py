@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -409,3 +410,109 @@ def test_conflict_and_invalid_answers_keep_the_record_flagged(phone, camera_phot
     page.get_by_role("button", name="Discard it").click()
     until(page, "async () => (await FieldStore.listRecords()).length === 0")
     assert server.scalar("SELECT count(*) FROM encounters WHERE venue_type = 'fair'") == 1
+
+
+def test_background_sync_sends_the_outbox_with_no_page_open(phone):
+    page, server = phone.page, phone.server
+    phone.offline()
+    phone.go("/")
+    phone.button("Declined").click()
+    phone.button("Yes, log it").click()
+    until(page, "async () => (await FieldStore.listRecords()).length === 1")
+    page.goto("about:blank")  # no page of the app left to send it
+    phone.offline(False)
+    cdp = page.context.new_cdp_session(page)
+    registrations = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda event: registrations.extend(event["registrations"]),
+    )
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 10
+    while not registrations and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    registration = next(r for r in registrations if r["scopeURL"] == server.url + "/")
+    assert server.scalar("SELECT count(*) FROM encounters") == 0
+    cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": server.url,
+            "registrationId": registration["registrationId"],
+            "tag": "fieldapp-outbox",
+            "lastChance": False,
+        },
+    )
+    deadline = time.monotonic() + 15
+    while server.scalar("SELECT count(*) FROM encounters") == 0 and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert server.scalar("SELECT count(*) FROM encounters WHERE status = 'declined'") == 1
+
+
+def test_a_new_version_replaces_the_old_caches(phone, tmp_path):
+    page, server = phone.page, phone.server
+    page.evaluate(
+        "caches.open('fieldapp-0000000000000000').then((c) => c.put('/x', new Response('old')))"
+    )
+    before = page.evaluate("caches.keys()")
+    assert "fieldapp-0000000000000000" in before and len(before) == 2
+    # A release changes a precached file: the worker's version changes with it.
+    static = tmp_path / "release-static"
+    shutil.copytree(server.app.static_folder, static)
+    with open(static / "js" / "capture.js", "a") as script:
+        script.write("\n// the next release\n")
+    server.app.static_folder = str(static)
+    page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+    current = until(
+        page,
+        """async () => { const names = await caches.keys();
+             return names.length === 1 && !names.includes(%r) ? names : null; }"""
+        % [n for n in before if n != "fieldapp-0000000000000000"][0],
+    )
+    assert current[0].startswith("fieldapp-")
+    phone.offline()
+    phone.go("/encounters/new")
+    expect(page.get_by_role("heading", name="Where are you?")).to_be_visible()
+
+
+def test_timer_counts_down_cues_the_end_and_records_the_real_drawing_time(phone):
+    page = phone.page
+    # The phone's buzz cannot be felt here: record the calls to the real API instead.
+    page.add_init_script(
+        "navigator.vibrate = (pattern) => { window.vibrated = pattern; return true; }"
+    )
+    page.clock.install()
+    phone.go("/encounters/new")
+    phone.button("Confirm venue").click()
+    phone.button("Done: back to the artist").click()
+    page.get_by_text("1 min", exact=True).click()
+    expect(page.locator("#clock")).to_have_text("1:00")
+    page.clock.run_for(20_000)
+    expect(page.locator("#clock")).to_have_text("0:40")
+    expect(page.get_by_text("Time is up!")).to_be_hidden()
+    page.clock.run_for(45_000)
+    expect(page.get_by_text("Time is up!")).to_be_visible()
+    expect(page.locator("#clock")).to_have_text("0:00")
+    assert page.evaluate("window.vibrated.length") >= 3
+    shoot(page, "pwa-time-up")
+    phone.button("Done drawing").click()
+    expect(page.get_by_role("heading", name="Photograph the drawing")).to_be_visible()
+    began, ended = page.evaluate(
+        "[new Date(drawing_started_at.value), new Date(drawing_finished_at.value)]"
+        ".map((d) => d.getTime() / 1000)"
+    )
+    assert 64 <= ended - began <= 66
+
+
+@pytest.mark.parametrize("path", ["/", "/encounters/new", "/outbox", "/offline"])
+def test_field_screens_fit_a_360_pixel_phone(phone, path):
+    page = phone.page
+    page.set_viewport_size({"width": 360, "height": 740})
+    phone.go(path)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    small = page.evaluate(
+        """[...document.querySelectorAll('button, a.button, .chip span')]
+             .filter((el) => el.offsetParent !== null)
+             .filter((el) => el.getBoundingClientRect().height < 44)
+             .map((el) => el.textContent.trim())"""
+    )
+    assert small == [], f"touch targets under 44 px: {small}"

@@ -66,8 +66,11 @@
     const records = await FieldStore.listRecords();
     const waiting = records.filter((r) => r.state === "queued").length;
     const flagged = records.filter((r) => r.state === "flagged").length;
+    const parts = [];
+    if (waiting) parts.push(`${plural(waiting, "encounter", "encounters")} waiting to send`);
+    if (flagged) parts.push(`${flagged} need${flagged === 1 ? "s" : ""} your attention`);
     $("outbox-summary").textContent = records.length
-      ? `${plural(waiting, "encounter", "encounters")} waiting to send` + (flagged ? `, ${flagged} need${flagged === 1 ? "s" : ""} your attention.` : ".")
+      ? `${parts.join(", ")}.`
       : "Nothing waiting: everything made on this phone has reached the server.";
     const last = await FieldStore.getMeta("last_sync");
     $("outbox-last-sync").textContent = last
