@@ -52,6 +52,7 @@ def _register_blueprints(app: Flask) -> None:
     from fieldapp.encounters.views import bp as encounters
     from fieldapp.pamphlet.views import bp as pamphlet
     from fieldapp.participants.views import bp as participants
+    from fieldapp.signals.views import bp as signals
 
-    for blueprint in (health.bp, auth, encounters, participants, pamphlet, api):
+    for blueprint in (health.bp, auth, encounters, participants, pamphlet, api, signals):
         app.register_blueprint(blueprint)

@@ -14,6 +14,7 @@ PUBLIC_ENDPOINTS = {
     "static", "health.healthz", "auth.setup", "auth.login", "pamphlet.pamphlet",
     "participants.page", "participants.qr_code_svg", "participants.qr_code_png",
     "participants.drawing", "participants.thumb", "api.openapi",
+    "signals.tdmrep", "signals.ai_txt",
 }  # fmt: skip
 
 
