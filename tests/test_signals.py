@@ -305,6 +305,18 @@ def test_the_xmp_follows_the_jfif_header():
     assert Image.open(io.BytesIO(signed)).info["jfif"]
 
 
+def test_fill_bytes_before_a_marker_are_allowed_and_a_truncated_header_is_not():
+    plain = small_jpeg()
+    padded = plain[:2] + b"\xff\xff" + plain[2:]
+    assert rights_in(jpeg_xmp(with_rights(padded, training_allowed=True, creator=None)))[0] == (
+        DMI_ALLOWED
+    )
+    with pytest.raises(ValueError):
+        with_rights(b"\xff\xd8\xff\xd9", training_allowed=True, creator=None)
+    with pytest.raises(ValueError):
+        with_rights(plain[:20], training_allowed=True, creator=None)
+
+
 def test_a_packet_too_large_for_one_segment_is_refused():
     with pytest.raises(XmpTooLarge):
         jpeg_with_xmp(small_jpeg(), b"x" * 65_505)

@@ -81,8 +81,13 @@ def jpeg_with_xmp(jpeg: bytes, xmp: bytes) -> bytes:
         if position + 4 > len(jpeg) or jpeg[position] != 0xFF:
             raise ValueError("damaged JPEG: no marker where a segment should start")
         marker = jpeg[position + 1]
+        if marker == 0xFF:  # a fill byte before the marker
+            position += 1
+            continue
         if marker == 0xDA:  # start of scan: entropy-coded data follows, copied untouched
             break
+        if marker == 0xD9 or 0xD0 <= marker <= 0xD8 or marker == 0x01:
+            raise ValueError("damaged JPEG: a marker without length before the image data")
         (length,) = struct.unpack(">H", jpeg[position + 2 : position + 4])
         segment = jpeg[position : position + 2 + length]
         if marker == 0xE0 and not kept:

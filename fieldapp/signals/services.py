@@ -79,13 +79,13 @@ def send_signed_photo(encounter: Encounter, variant: str) -> Response:
     """
     if encounter.photo is None:
         abort(404)
-    allowed = training_allowed(encounter)
-    declare_training(allowed)
     name = file_name(encounter.photo, variant)
     try:
         stored = media_store().path(name).read_bytes()
     except FileNotFoundError:
         abort(404)
+    allowed = training_allowed(encounter)
+    declare_training(allowed)
     creator = encounter.credit_name
     signed = with_rights(stored, training_allowed=allowed, creator=creator)
     mimetype = "image/png" if name.endswith(".png") else "image/jpeg"
