@@ -194,7 +194,12 @@ def test_the_cli_needs_a_public_url(app, tmp_path):
 def test_links_wrap_after_slashes_and_lose_nothing():
     url = "https://drawings.example.org/p/MmviQ9JBAd4ZoQRBnZ7_pB3p"
     lines = wrap_link(printed_link(url), 20)
-    assert lines == ["drawings.example.org", "/p/", "MmviQ9JBAd4ZoQRBnZ7_", "pB3p"]
+    assert lines == ["drawings.example.org", "/p/MmviQ9JBAd4ZoQRBn", "Z7_pB3p"]
+    assert wrap_link("http://localhost/p/j4jBRgFxjZ40hUJ89VwX06nq", 18) == [
+        "http://localhost/",
+        "p/j4jBRgFxjZ40hUJ8",
+        "9VwX06nq",
+    ]
     assert "".join(lines) == "drawings.example.org/p/MmviQ9JBAd4ZoQRBnZ7_pB3p"
     assert printed_link("http://localhost/p/x") == "http://localhost/p/x"  # only https is implied
 

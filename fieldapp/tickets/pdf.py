@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 #: Resource names of the fonts every page may use, and their advance width per point of size
 #: where it is one number (Courier is monospaced; Helvetica-Bold digits and "#" are 0.556).
-FONTS = {"F1": "Helvetica-Bold", "F2": "Courier", "F3": "Courier-Bold"}
+FONTS = {"F1": "Helvetica-Bold", "F2": "Courier"}
 COURIER_ADVANCE = 0.6
 HELVETICA_BOLD_DIGIT_ADVANCE = 0.556
 

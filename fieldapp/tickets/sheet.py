@@ -74,7 +74,7 @@ def render_sheet(labels: list[Label], paper: Paper) -> bytes:
     for start in range(0, max(len(labels), 1), LABELS_PER_PAGE):
         chunk = labels[start : start + LABELS_PER_PAGE]
         page = Page(paper.width, paper.height)
-        _cut_lines(page)
+        _cut_lines(page, paper)
         for index, label in enumerate(chunk):
             _draw_label(page, label, *label_box(paper, index))
         if chunk:
@@ -158,7 +158,11 @@ def printed_link(url: str) -> str:
 
 
 def wrap_link(url: str, width: int) -> list[str]:
-    """The link in lines of at most `width` characters, broken after slashes where possible."""
+    """The link in lines of at most `width` characters, broken after slashes where possible.
+
+    A piece too long for any line (the token) starts on the current line and runs on.
+    """
+    width = max(width, 1)
     lines: list[str] = []
     current = ""
     for piece in re.split(r"(?<=/)", url):
@@ -166,21 +170,19 @@ def wrap_link(url: str, width: int) -> list[str]:
             room = width - len(current)
             if len(piece) <= room:
                 current, piece = current + piece, ""
-            elif current:
-                lines.append(current)
-                current = ""
-            else:
-                lines.append(piece[:width])
-                piece = piece[width:]
+                continue
+            if len(piece) > width or not current:
+                current, piece = current + piece[:room], piece[room:]
+            lines.append(current)
+            current = ""
     if current:
         lines.append(current)
     return lines
 
 
-def _cut_lines(page: Page) -> None:
-    paper_width, paper_height = page.width, page.height
-    label_width = (paper_width - 2 * MARGIN_X) / COLUMNS
-    label_height = (paper_height - 2 * MARGIN_Y) / ROWS
+def _cut_lines(page: Page, paper: Paper) -> None:
+    paper_width, paper_height = paper.width, paper.height
+    label_width, label_height = _label_size(paper)
     for column in range(COLUMNS + 1):
         x = MARGIN_X + column * label_width
         page.line(x, MARGIN_Y, x, paper_height - MARGIN_Y)
