@@ -59,6 +59,8 @@ def tickets_sheet(out: Path, paper: str, pages: int) -> None:
         raise click.ClickException(
             "Set FIELDAPP_PUBLIC_URL (e.g. https://drawings.example.org): the QR codes need it."
         )
+    if not out.parent.is_dir():  # check before the numbers are taken
+        raise click.ClickException(f"No folder {out.parent} to write the sheet in.")
     labels = reserve_sheet(db.session, pages=pages, base_url=base_url, collector_id=None)
     out.write_bytes(render_sheet(labels, PAPERS[paper]))
     click.echo(f"Reserved #{labels[0].number}-#{labels[-1].number}; wrote {out}.", err=True)

@@ -181,10 +181,18 @@ def test_the_cli_writes_a_sheet_with_public_links(app, poppler, tmp_path):
     check_sheet(out.read_bytes(), tickets, "https://drawings.example.org", "letter", tmp_path)
 
 
-def test_the_cli_needs_a_public_url(app, tmp_path):
+def test_the_cli_needs_a_public_url_and_a_folder_before_taking_numbers(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["tickets", "sheet", str(tmp_path / "x.pdf")])
     assert result.exit_code != 0
     assert "FIELDAPP_PUBLIC_URL" in result.output
+    app.config["PUBLIC_URL"] = "https://drawings.example.org"
+    try:
+        result = app.test_cli_runner().invoke(
+            args=["tickets", "sheet", str(tmp_path / "missing" / "x.pdf")]
+        )
+    finally:
+        app.config["PUBLIC_URL"] = None
+    assert result.exit_code != 0 and "No folder" in result.output
     assert count_rows(app, Ticket) == 0
 
 
