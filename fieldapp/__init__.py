@@ -53,6 +53,9 @@ def _register_blueprints(app: Flask) -> None:
     from fieldapp.pamphlet.views import bp as pamphlet
     from fieldapp.participants.views import bp as participants
     from fieldapp.pwa.views import bp as pwa
+    from fieldapp.signals.views import bp as signals
+    from fieldapp.tickets.views import bp as tickets
 
-    for blueprint in (health.bp, auth, encounters, participants, pamphlet, pwa, api):
+    blueprints = (health.bp, auth, encounters, participants, pamphlet, pwa, api, signals, tickets)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -1,20 +1,23 @@
-"""`flask --app fieldapp user create` and `token create`."""
+"""`flask --app fieldapp user create`, `token create` and `tickets sheet`."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from fieldapp.auth.models import Collector
 from fieldapp.auth.services import AccountError, create_api_token, create_collector
 from fieldapp.extensions import db
+from fieldapp.tickets.sheet import MAX_PAGES, PAPERS, render_sheet, reserve_sheet
 
 user = AppGroup("user", help="Collector accounts.")
 token = AppGroup("token", help="API tokens for the collector's devices.")
+tickets = AppGroup("tickets", help="Portrait numbers reserved in advance.")
 
 
 @user.command("create")
@@ -45,6 +48,25 @@ def token_create(username: str) -> None:
     click.echo(secret)
 
 
+@tickets.command("sheet")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--paper", type=click.Choice(sorted(PAPERS)), default="a4", show_default=True)
+@click.option("--pages", type=click.IntRange(1, MAX_PAGES), default=1, show_default=True)
+def tickets_sheet(out: Path, paper: str, pages: int) -> None:
+    """Reserve a sheet of tickets and write it as a PDF to OUT (links from FIELDAPP_PUBLIC_URL)."""
+    base_url = current_app.config["PUBLIC_URL"]
+    if not base_url:
+        raise click.ClickException(
+            "Set FIELDAPP_PUBLIC_URL (e.g. https://drawings.example.org): the QR codes need it."
+        )
+    if not out.parent.is_dir():  # check before the numbers are taken
+        raise click.ClickException(f"No folder {out.parent} to write the sheet in.")
+    labels = reserve_sheet(db.session, pages=pages, base_url=base_url, collector_id=None)
+    out.write_bytes(render_sheet(labels, PAPERS[paper]))
+    click.echo(f"Reserved #{labels[0].number}-#{labels[-1].number}; wrote {out}.", err=True)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(user)
     app.cli.add_command(token)
+    app.cli.add_command(tickets)

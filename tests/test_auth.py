@@ -16,6 +16,7 @@ PUBLIC_ENDPOINTS = {
     "participants.drawing", "participants.thumb", "api.openapi",
     # The installable app's shell: nothing in them belongs to anyone.
     "pwa.service_worker", "pwa.web_manifest", "pwa.icon", "pwa.offline",
+    "signals.tdmrep", "signals.ai_txt",
 }  # fmt: skip
 
 

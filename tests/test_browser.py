@@ -43,6 +43,7 @@ def test_collector_runs_the_capture_flow_and_the_participant_sees_the_drawing(
     shoot(page, "01-setup")
     page.get_by_role("button", name="Create account").click()
     page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(re.compile(r"/login$"))  # let the logout finish before the next visit
 
     # Later visits: the login page.
     page.goto(live_server + "/encounters")
@@ -50,7 +51,7 @@ def test_collector_runs_the_capture_flow_and_the_participant_sees_the_drawing(
     page.get_by_label("Username").fill("max")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    assert page.url.endswith("/encounters")
+    page.wait_for_url(live_server + "/encounters")
     page.goto(live_server + "/")
     shoot(page, "02-home")
 

@@ -16,6 +16,7 @@ from fieldapp.media.images import (
     process_photo,
 )
 from fieldapp.media.models import Photo
+from fieldapp.media.xmp import jpeg_with_xmp, rights_xmp
 from tests import photo_corpus as corpus
 from tests.factories import count_rows, encounter_data, put_encounter, stored_files
 
@@ -130,7 +131,11 @@ def test_every_stored_and_served_file_of_an_upload_is_clean_and_upright(
     served = client.get(f"/p/{response.get_json()['token']}/drawing.jpg")
     assert served.status_code == 200
     assert served.mimetype == "image/jpeg"
-    assert_no_metadata(served.data)
+    # Served: the stored file plus the drawer's rights XMP (tests/test_signals.py), nothing else.
+    display = next(path for path in files if path.parts[-3] == "display")
+    rights = rights_xmp(training_allowed=False, creator=None)
+    assert served.data == jpeg_with_xmp(display.read_bytes(), rights)
+    assert len(Image.open(io.BytesIO(served.data)).getexif()) == 0
     assert corpus.marker_corner(Image.open(io.BytesIO(served.data)).convert("RGB")) == "top-left"
 
 

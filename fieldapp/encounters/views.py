@@ -22,7 +22,8 @@ from fieldapp.encounters.services import (
 from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data
 from fieldapp.extensions import db
 from fieldapp.media.images import UnacceptablePhoto
-from fieldapp.media.services import VARIANTS, media_store, prepare_photo, read_upload, send_photo
+from fieldapp.media.services import VARIANTS, media_store, prepare_photo, read_upload
+from fieldapp.signals.services import declare_training, send_signed_photo, training_allowed
 
 bp = Blueprint("encounters", __name__)
 
@@ -92,7 +93,9 @@ def index():
 
 @bp.get("/encounters/<uuid>")
 def detail(uuid: str):
-    return render_template("encounters/detail.html", encounter=_encounter_or_404(uuid))
+    encounter = _encounter_or_404(uuid)
+    declare_training(training_allowed(encounter))
+    return render_template("encounters/detail.html", encounter=encounter)
 
 
 @bp.get("/encounters/<uuid>/photo/<variant>")
@@ -100,7 +103,7 @@ def photo(uuid: str, variant: str):
     encounter = _encounter_or_404(uuid)
     if variant not in VARIANTS or encounter.photo is None:
         abort(404)
-    return send_photo(encounter.photo, variant)
+    return send_signed_photo(encounter, variant)
 
 
 def _fresh_start() -> dict:

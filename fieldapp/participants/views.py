@@ -3,7 +3,6 @@
 from flask import Blueprint, Response, abort, render_template
 
 from fieldapp.extensions import db
-from fieldapp.media.services import send_photo
 from fieldapp.participants.services import (
     ParticipantView,
     link_for,
@@ -11,6 +10,7 @@ from fieldapp.participants.services import (
     qr_png,
     qr_svg,
 )
+from fieldapp.signals.services import declare_training, send_signed_photo, training_allowed
 
 bp = Blueprint("participants", __name__, url_prefix="/p")
 
@@ -18,6 +18,7 @@ bp = Blueprint("participants", __name__, url_prefix="/p")
 @bp.get("/<token>")
 def page(token: str):
     view = _view_or_404(token)
+    declare_training(training_allowed(view.encounter))
     return render_template("participants/page.html", view=view, link=link_for(token))
 
 
@@ -47,10 +48,7 @@ def _photo(token: str, variant: str):
     view = _view_or_404(token)
     if view.encounter is None or view.encounter.photo is None:
         abort(404)
-    response = send_photo(view.encounter.photo, variant, max_age=300)
-    response.cache_control.private = True
-    response.cache_control.public = False
-    return response
+    return send_signed_photo(view.encounter, variant)
 
 
 def _view_or_404(token: str) -> ParticipantView:

@@ -46,6 +46,13 @@
     } finally {
       await showStatus();
     }
+    // The worker refills the stock when it can: it outlives a page the collector leaves mid-way,
+    // so reserved numbers are not lost between the server's answer and the phone's storage.
+    const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+    if (worker) {
+      worker.postMessage({ type: "refill-tickets" });
+      return;
+    }
     try {
       await FieldSync.refillTickets();
     } catch (_) { /* offline: the stock is refilled next time */ }

@@ -81,6 +81,12 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "refill-tickets") {
+    event.waitUntil(FieldSync.refillTickets().catch(() => { /* offline: next time */ }));
+  }
+});
+
 self.addEventListener("sync", (event) => {
   if (event.tag !== FieldSync.SYNC_TAG) return;
   event.waitUntil(FieldSync.syncOutbox({ now: true }).then((result) => {

@@ -1,0 +1,97 @@
+"""AI-training signals: what every response says about mining and training the drawings.
+
+The rule: a response that shows one drawing states its drawer's current choice; every other
+response (home, pamphlet, login, the log, lists of many drawings, files) reserves, because it
+shows or leads to many people's work. Nothing is cached between requests: the choice is read
+when the response is made, so a change of mind applies to the very next request.
+
+Four places say the same thing:
+- HTTP headers (`signal_headers`): `tdm-reservation` (W3C TDMRep) and `X-Robots-Tag`;
+- HTML `<meta>` tags (templates/_signals.html, included by base.html);
+- XMP inside the image bytes served (fieldapp/media/xmp.py);
+- the site-wide `/.well-known/tdmrep.json` and `/ai.txt` (views.py), which reserve everything;
+  TDMRep lets a response's own header override the site file, so an allowed drawing's image
+  and page carry `tdm-reservation: 0`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import Response, abort, g, request
+
+from fieldapp.encounters.models import Encounter
+from fieldapp.media.services import file_name, media_store
+from fieldapp.media.xmp import rights_xmp, with_rights
+
+#: X-Robots-Tag directives asking crawlers not to use the page or its images for AI.
+NOAI = ("noai", "noimageai")
+
+
+def training_allowed(encounter: Encounter | None) -> bool:
+    """True only when the drawer allowed training *and* the collection keeps the drawing.
+
+    The one place that turns consent into a signal: when consent becomes a history of
+    events, derive the current state here.
+    """
+    return bool(encounter is not None and encounter.keep and encounter.training)
+
+
+def signal_headers(allowed: bool) -> dict[str, str]:
+    """The response headers that state a training choice (the reservation, if not allowed)."""
+    if allowed:
+        return {"tdm-reservation": "0"}
+    return {"tdm-reservation": "1", "X-Robots-Tag": ", ".join(NOAI)}
+
+
+def declare_training(allowed: bool) -> None:
+    """Let this response state `allowed` instead of the default reservation.
+
+    A view that shows one drawing calls this before rendering; the headers (after_request)
+    and the meta tags (base.html) both read it back through `declared_training()`.
+    """
+    g.training_allowed = allowed
+
+
+def declared_training() -> bool:
+    """What this response states: the view's declaration, else reserved (False)."""
+    return g.get("training_allowed", False)
+
+
+def apply_signal_headers(response: Response) -> Response:
+    """Add the declared choice's headers, keeping directives already in X-Robots-Tag."""
+    for name, value in signal_headers(declared_training()).items():
+        if name == "X-Robots-Tag" and response.headers.get(name):
+            present = [d.strip() for d in response.headers[name].split(",") if d.strip()]
+            value = ", ".join(present + [d for d in NOAI if d not in present])
+        response.headers[name] = value
+    return response
+
+
+def send_signed_photo(encounter: Encounter, variant: str) -> Response:
+    """One of the encounter's stored files, with its drawer's current choices in XMP and headers.
+
+    The stored file has no metadata; the XMP (training choice, and the credit name only if
+    the drawer chose one) is injected into the bytes on the way out. The ETag names both the
+    stored file and the XMP, and caches must revalidate, so a change of consent is never
+    hidden behind a cached copy.
+    """
+    if encounter.photo is None:
+        abort(404)
+    name = file_name(encounter.photo, variant)
+    try:
+        stored = media_store().path(name).read_bytes()
+    except FileNotFoundError:
+        abort(404)
+    allowed = training_allowed(encounter)
+    declare_training(allowed)
+    creator = encounter.credit_name
+    signed = with_rights(stored, training_allowed=allowed, creator=creator)
+    mimetype = "image/png" if name.endswith(".png") else "image/jpeg"
+    response = Response(signed, mimetype=mimetype)
+    rights = rights_xmp(training_allowed=allowed, creator=creator)
+    response.set_etag(f"{Path(name).stem[:32]}-{hashlib.sha256(rights).hexdigest()[:16]}")
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    return response.make_conditional(request)

@@ -1,0 +1,199 @@
+"""Printable sheets of freshly reserved tickets: number, QR code and link on each label.
+
+Three columns of seven labels (21 a page) on A4 or Letter, inside margins that office
+printers do not cut off. Each label is about 63 x 36 mm: the QR code on the left (at least
+25 mm, with its 4-module quiet zone), the portrait number large on the right and the link
+under it, to stick on the back of a drawing or to hand over. Dashed grey lines guide scissors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import qrcode
+from qrcode.constants import ERROR_CORRECT_M
+from sqlalchemy.orm import Session
+
+from fieldapp.database import write_transaction
+from fieldapp.tickets.pdf import (
+    COURIER_ADVANCE,
+    HELVETICA_BOLD_DIGIT_ADVANCE,
+    Page,
+    write_pdf,
+)
+from fieldapp.tickets.services import participant_url, reserve_tickets
+
+MM = 72 / 25.4
+COLUMNS, ROWS = 3, 7
+LABELS_PER_PAGE = COLUMNS * ROWS
+MAX_PAGES = 4  # 84 tickets: numbers reserved on paper are numbers the phone will skip
+MARGIN_X = 10 * MM  # most printers cannot print the outer 4-6 mm
+MARGIN_Y = 12 * MM
+PADDING = 1.5 * MM
+MIN_QR_SYMBOL = 25 * MM  # the code itself, quiet zone not included
+QUIET_MODULES = 4  # the quiet zone ISO/IEC 18004 asks for
+LINK_SIZE = 7.0
+NUMBER_MAX_SIZE = 26.0
+
+
+@dataclass(frozen=True)
+class Paper:
+    name: str
+    width: float  # points
+    height: float
+
+
+PAPERS = {
+    "a4": Paper("A4", 595.28, 841.89),
+    "letter": Paper("Letter", 612.0, 792.0),
+}
+
+
+@dataclass(frozen=True)
+class Label:
+    number: int
+    url: str
+
+
+def reserve_sheet(
+    session: Session, *, pages: int, base_url: str, collector_id: int | None
+) -> list[Label]:
+    """Reserve enough tickets to fill `pages` pages and return their labels (committed)."""
+    if not 1 <= pages <= MAX_PAGES:
+        raise ValueError(f"pages must be between 1 and {MAX_PAGES}")
+    with write_transaction(session):
+        tickets = reserve_tickets(session, pages * LABELS_PER_PAGE, collector_id)
+        return [Label(t.number, participant_url(base_url, t.token)) for t in tickets]
+
+
+def render_sheet(labels: list[Label], paper: Paper) -> bytes:
+    """A PDF of the labels, LABELS_PER_PAGE to a page, in order, left to right, top down."""
+    pages = []
+    for start in range(0, max(len(labels), 1), LABELS_PER_PAGE):
+        chunk = labels[start : start + LABELS_PER_PAGE]
+        page = Page(paper.width, paper.height)
+        _cut_lines(page, paper)
+        for index, label in enumerate(chunk):
+            _draw_label(page, label, *label_box(paper, index))
+        if chunk:
+            _footer(page, chunk, paper)
+        pages.append(page)
+    numbers = f"#{labels[0].number}-#{labels[-1].number}" if labels else "none"
+    return write_pdf(pages, title=f"Tickets {numbers}")
+
+
+def sheet_filename(labels: list[Label]) -> str:
+    return f"tickets-{labels[0].number}-{labels[-1].number}.pdf" if labels else "tickets.pdf"
+
+
+def _label_size(paper: Paper) -> tuple[float, float]:
+    return (paper.width - 2 * MARGIN_X) / COLUMNS, (paper.height - 2 * MARGIN_Y) / ROWS
+
+
+def label_box(paper: Paper, index: int) -> tuple[float, float, float, float]:
+    """(x, y, width, height) of the page's index-th label, in points; y is its bottom edge.
+
+    Labels run left to right, then top down.
+    """
+    column, row = index % COLUMNS, index // COLUMNS
+    width, height = _label_size(paper)
+    return MARGIN_X + column * width, paper.height - MARGIN_Y - (row + 1) * height, width, height
+
+
+def qr_modules(url: str) -> list[list[bool]]:
+    """The QR code's modules, quiet zone excluded (error correction M, like the screen's)."""
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0)
+    code.add_data(url)
+    code.make(fit=True)
+    return code.get_matrix()
+
+
+def qr_geometry(modules: int, label_height: float) -> float:
+    """The module size that fills the label's height with code and quiet zone, but never
+    leaves the code itself smaller than MIN_QR_SYMBOL."""
+    fitted = (label_height - 2 * PADDING) / (modules + 2 * QUIET_MODULES)
+    return max(fitted, MIN_QR_SYMBOL / modules)
+
+
+def _draw_label(page: Page, label: Label, x: float, y: float, width: float, height: float):
+    matrix = qr_modules(label.url)
+    n = len(matrix)
+    module = qr_geometry(n, height)
+    quiet = QUIET_MODULES * module
+    left = x + max(PADDING, quiet)
+    bottom = y + (height - n * module) / 2
+    runs = []
+    for r, row in enumerate(matrix):
+        top = bottom + (n - 1 - r) * module
+        c = 0
+        while c < n:
+            if row[c]:
+                end = c
+                while end < n and row[end]:
+                    end += 1
+                runs.append((left + c * module, top, (end - c) * module, module))
+                c = end
+            else:
+                c += 1
+    page.fill_rects(runs)
+
+    text_x = left + n * module + quiet
+    text_width = x + width - PADDING - text_x
+    number = f"#{label.number}"
+    size = min(NUMBER_MAX_SIZE, text_width / (len(number) * HELVETICA_BOLD_DIGIT_ADVANCE))
+    baseline = y + height - PADDING - 0.75 * size - 2
+    page.text(text_x, baseline, number, font="F1", size=size)
+    lines = wrap_link(printed_link(label.url), int(text_width // (COURIER_ADVANCE * LINK_SIZE)))
+    line_y = baseline - 0.35 * size - LINK_SIZE
+    for line in lines:
+        page.text(text_x, line_y, line, font="F2", size=LINK_SIZE)
+        line_y -= LINK_SIZE * 1.15
+
+
+def printed_link(url: str) -> str:
+    """The link as printed: without "https://", which every browser adds by itself."""
+    return url.removeprefix("https://")
+
+
+def wrap_link(url: str, width: int) -> list[str]:
+    """The link in lines of at most `width` characters, broken after slashes where possible.
+
+    A piece too long for any line (the token) starts on the current line and runs on.
+    """
+    width = max(width, 1)
+    lines: list[str] = []
+    current = ""
+    for piece in re.split(r"(?<=/)", url):
+        while piece:
+            room = width - len(current)
+            if len(piece) <= room:
+                current, piece = current + piece, ""
+                continue
+            if len(piece) > width or not current:
+                current, piece = current + piece[:room], piece[room:]
+            lines.append(current)
+            current = ""
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _cut_lines(page: Page, paper: Paper) -> None:
+    paper_width, paper_height = paper.width, paper.height
+    label_width, label_height = _label_size(paper)
+    for column in range(COLUMNS + 1):
+        x = MARGIN_X + column * label_width
+        page.line(x, MARGIN_Y, x, paper_height - MARGIN_Y)
+    for row in range(ROWS + 1):
+        y = MARGIN_Y + row * label_height
+        page.line(MARGIN_X, y, paper_width - MARGIN_X, y)
+
+
+def _footer(page: Page, labels: list[Label], paper: Paper) -> None:
+    text = (
+        f"fieldapp tickets #{labels[0].number}-#{labels[-1].number} - {paper.name} - "
+        f"printed {date.today().isoformat()} - each link is a participant's secret"
+    )
+    page.text(MARGIN_X, MARGIN_Y / 2 - 3, text, font="F2", size=6, gray=0.35)
