@@ -64,6 +64,8 @@ class Encounter(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # SHA-256 of the upload's canonical data: a retry must match it exactly.
     data_sha256: Mapped[str] = mapped_column(String(64))
+    # Set when the drawer withdrew: the row is then only a tombstone (number, date, "withdrawn").
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     ticket = relationship("Ticket", lazy="joined")
     consent_version = relationship("ConsentVersion")
@@ -80,6 +82,10 @@ class Encounter(db.Model):
     @property
     def is_completed(self) -> bool:
         return self.status == EncounterStatus.COMPLETED
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
     @property
     def local_started_at(self) -> datetime:

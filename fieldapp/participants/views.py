@@ -1,11 +1,14 @@
 """The pages a participant's QR code opens. The token in the path is the only key."""
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 
+from fieldapp.consent.services import ConsentError, withdraw
 from fieldapp.extensions import db
-from fieldapp.media.services import send_photo
+from fieldapp.media.services import media_store, send_photo
+from fieldapp.participants.forms import ChoicesForm, WithdrawForm
 from fieldapp.participants.services import (
     ParticipantView,
+    change_choices,
     link_for,
     participant_view,
     qr_png,
@@ -18,7 +21,48 @@ bp = Blueprint("participants", __name__, url_prefix="/p")
 @bp.get("/<token>")
 def page(token: str):
     view = _view_or_404(token)
-    return render_template("participants/page.html", view=view, link=link_for(token))
+    form = ChoicesForm(formdata=None, data=_choices_of(view)) if view.can_change_choices else None
+    return _render_page(view, token, form)
+
+
+@bp.post("/<token>/choices")
+def choices(token: str):
+    """Save the drawer's choices (gallery, training, social, credit) as a consent event."""
+    view = _view_or_404(token)
+    if not view.can_change_choices:
+        flash("These choices can no longer change.")
+        return redirect(url_for("participants.page", token=token))
+    form = ChoicesForm()
+    if not form.validate_on_submit():
+        return _render_page(view, token, form), 422
+    try:
+        changed = change_choices(
+            db.session,
+            view.encounter,
+            gallery=form.gallery.data,
+            training=form.training.data,
+            social=form.social.data,
+            credit_name=form.wanted_name(),
+        )
+    except ConsentError as refused:
+        form.form_errors.append(str(refused))
+        return _render_page(view, token, form), 422
+    flash("Saved. Your new choices apply from now on." if changed else "Nothing changed.")
+    return redirect(url_for("participants.page", token=token))
+
+
+@bp.route("/<token>/withdraw", methods=["GET", "POST"])
+def withdrawal(token: str):
+    """Withdraw the drawing: a confirmation page, then the POST that deletes it."""
+    view = _view_or_404(token)
+    if view.is_withdrawn:
+        return redirect(url_for("participants.page", token=token))
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        withdraw(db.session, media_store(), view.ticket)
+        flash("Your drawing is withdrawn. Its photos are deleted from this site.")
+        return redirect(url_for("participants.page", token=token))
+    return render_template("participants/withdraw.html", view=view, form=form)
 
 
 @bp.get("/<token>/qr.svg")
@@ -45,12 +89,29 @@ def thumb(token: str):
 
 def _photo(token: str, variant: str):
     view = _view_or_404(token)
+    if view.is_withdrawn:
+        abort(410, "This drawing was withdrawn by its drawer; its files are deleted.")
     if view.encounter is None or view.encounter.photo is None:
         abort(404)
     response = send_photo(view.encounter.photo, variant, max_age=300)
     response.cache_control.private = True
     response.cache_control.public = False
     return response
+
+
+def _render_page(view: ParticipantView, token: str, form: ChoicesForm | None):
+    return render_template("participants/page.html", view=view, link=link_for(token), form=form)
+
+
+def _choices_of(view: ParticipantView) -> dict:
+    e = view.encounter
+    return {
+        "gallery": e.gallery,
+        "training": e.training,
+        "social": e.social,
+        "credit": "name" if e.credit_name else "anonymous",
+        "credit_name": e.credit_name or "",
+    }
 
 
 def _view_or_404(token: str) -> ParticipantView:
