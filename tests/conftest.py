@@ -159,14 +159,20 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def live_server(tmp_path, migrated_db):
+def live_app(tmp_path, migrated_db):
+    """The app live_server serves, on its own database file: factories may fill it first."""
+    shutil.copy(migrated_db, tmp_path / "fieldapp.sqlite3")
+    return create_app(app_config(tmp_path))
+
+
+@pytest.fixture
+def live_server(live_app):
     """The app on a real port of 127.0.0.1, on its own database file (commits are real)."""
     import threading
 
     from werkzeug.serving import make_server
 
-    shutil.copy(migrated_db, tmp_path / "fieldapp.sqlite3")
-    app = create_app(app_config(tmp_path))
+    app = live_app
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -173,7 +173,8 @@ def test_withdrawal_leaves_a_tombstone_and_no_file(app, client, withdrawn):
         assert (e.credit_name, e.notes) == (None, "")
         assert (e.keep, e.gallery, e.training, e.social) == (False, False, False, False)
     assert cells_containing(app, "Zephyrine") == []
-    assert cells_containing(app, "red scarf") == []
+    for erased in ("red scarf", "pool night", "New York"):  # notes, occasion, city
+        assert cells_containing(app, erased) == []
     page = client.get(f"/p/{withdrawn['token']}")
     assert page.status_code == 200
     assert "Withdrawn" in page.text and f"#{withdrawn['number']}" in page.text

@@ -273,8 +273,8 @@ def withdraw(
     """Withdraw the drawing behind a ticket, for good; keep only a tombstone.
 
     In one write transaction: the ticket is marked withdrawn (so a late upload is refused),
-    and its encounter, if it has arrived, loses its photo row, credit name and notes, gets a
-    'withdraw' event and every choice set to no. The photo files are deleted only after the
+    and its encounter, if it has arrived, loses its photo row, credit name, notes, occasion
+    and city, gets a 'withdraw' event and every choice set to no. The photo files are deleted only after the
     commit: a failed commit leaves everything as it was. Withdrawing twice changes nothing.
     """
     with write_transaction(session):
@@ -306,7 +306,11 @@ def _withdraw_encounter(session, encounter, now, actor, method, reason) -> list[
         credit_name=None,
     )
     encounter.withdrawn_at = now
+    # Free text could point at the person ("Julia's birthday"): only the venue type, the
+    # times (the artist's labor) and the number stay.
     encounter.notes = ""
+    encounter.venue = ""
+    encounter.city = ""
     # The upload fingerprint hashes the original data, name included: a tombstone needs none.
     encounter.data_sha256 = ""
     doomed: list[str] = []
