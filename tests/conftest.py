@@ -162,7 +162,10 @@ CHROMIUM_ARGS = [
 def live_app(tmp_path, migrated_db):
     """The app live_server serves, on its own database file: factories may fill it first."""
     shutil.copy(migrated_db, tmp_path / "fieldapp.sqlite3")
-    return create_app(app_config(tmp_path))
+    app = create_app(app_config(tmp_path))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -181,8 +184,6 @@ def live_server(live_app):
     finally:
         server.shutdown()
         thread.join()
-        with app.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

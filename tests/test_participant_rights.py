@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid as uuidlib
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select, text
@@ -283,3 +284,20 @@ def test_a_file_another_photo_shares_is_kept(app):
         store = media_store()
         assert all(store.path(n).exists() for n in photo_file_names(kept))
         assert not any(store.path(n).exists() for n in gone_own)
+
+
+def test_an_erased_name_is_not_left_in_the_database_file(live_app):
+    """Not only no row: no bytes either (secure_delete, which Debian builds also default to)."""
+
+    client_uuid = make_encounter(live_app, photo=small_jpeg(), credit_name=NAME)
+    client = live_app.test_client()
+    assert (
+        post_choices(client, token_of(live_app, client_uuid), credit="anonymous").status_code == 302
+    )
+    with live_app.app_context():
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.session.commit()
+        database = Path(db.engine.url.database)
+    for path in (database, database.with_name(database.name + "-wal")):
+        if path.exists():
+            assert NAME.encode() not in path.read_bytes(), path.name
