@@ -248,3 +248,29 @@ def test_collector_sees_the_history_on_the_encounter_page(app, client, logged_in
     assert "Grant</strong> by the collector, field capture" in page
     assert "Change</strong> by the collector, collector correction" in page
     assert "ticked social by mistake" in page
+
+
+def test_collector_corrects_a_consent_with_a_reason_through_the_form(app, client, logged_in):
+    client_uuid = make_encounter(app, photo=small_jpeg(), credit_name="Ana Lima")
+    page = client.get(f"/encounters/{client_uuid}")
+    assert "Correct the consent" in page.text
+    form = {"gallery": "y", "training": "y", "credit": "anonymous"}
+    token = csrf_token_from(page.text)
+    refused = client.post(f"/encounters/{client_uuid}/consent", data=form | {"csrf_token": token})
+    assert refused.status_code == 422 and "Say why" in refused.text
+    assert client.post(f"/encounters/{client_uuid}/consent", data=form).status_code == 400
+    done = client.post(
+        f"/encounters/{client_uuid}/consent",
+        data=form | {"csrf_token": token, "reason": "drawer asked by email"},
+    )
+    assert done.status_code == 302
+    with app.app_context():
+        encounter = encounter_by_uuid(db.session, client_uuid)
+        assert (encounter.training, encounter.credit_name) == (True, None)
+        last = consent_history(db.session, encounter)[-1]
+        assert (last.actor, last.method, last.reason) == (
+            "collector",
+            "collector_correction",
+            "drawer asked by email",
+        )
+        assert derived_state(db.session, encounter) == columns_state(encounter)

@@ -113,3 +113,10 @@ def test_participant_changes_a_choice_and_withdraws(page, live_app, live_server)
     assert page.get_by_role("heading", name="Consent text").is_visible()
     assert no_sideways_scroll(page)
     shoot(page, "consent-06-settings")
+
+    # The collector's log shows the tombstone; its page, the whole history.
+    page.goto(f"{live_server}/encounters")
+    page.get_by_role("link", name=f"#{number}").click()
+    assert page.get_by_role("heading", name="Consent history").is_visible()
+    assert page.locator(".history li").count() == 3  # grant, change, withdraw
+    shoot(page, "consent-07-history")

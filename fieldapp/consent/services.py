@@ -210,6 +210,43 @@ def change_consent(
     return entry
 
 
+def update_choices(
+    session: Session,
+    encounter: Encounter,
+    *,
+    actor: str,
+    method: str,
+    reason: str = "",
+    gallery: bool,
+    training: bool,
+    social: bool,
+    credit_name: str | None,
+) -> bool:
+    """Set gallery/training/social and the credit in one write transaction, as one event.
+
+    Returns False, recording nothing, when the choices are already these.
+    """
+    with write_transaction(session):
+        encounter = session.get(Encounter, encounter.id)
+        wanted = (gallery, training, social, _credit_name(credit_name))
+        if (encounter.gallery, encounter.training, encounter.social, encounter.credit_name) == (
+            wanted
+        ):
+            return False
+        change_consent(
+            session,
+            encounter,
+            actor=actor,
+            method=method,
+            reason=reason,
+            gallery=gallery,
+            training=training,
+            social=social,
+            credit_name=credit_name,
+        )
+    return True
+
+
 def _credit_name(name: str | None) -> str | None:
     if name is None:
         return None

@@ -1,17 +1,26 @@
-"""The collector's consent settings: read every version, publish a new one."""
+"""The collector's consent pages: the consent text versions, and corrections of a drawer's
+consent (always with a reason, kept in the history)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
-from fieldapp.consent.forms import ConsentTextForm
+from fieldapp.consent.forms import ConsentTextForm, CorrectionForm
 from fieldapp.consent.models import ConsentVersion
-from fieldapp.consent.services import ConsentError, current_version, publish_version, version_usage
+from fieldapp.consent.services import (
+    ConsentError,
+    consent_history,
+    current_version,
+    publish_version,
+    update_choices,
+    version_usage,
+)
+from fieldapp.encounters.services import encounter_by_uuid
 from fieldapp.extensions import db
 
-bp = Blueprint("consent", __name__, url_prefix="/settings")
+bp = Blueprint("consent", __name__)
 
 
 @bp.before_request
@@ -20,7 +29,7 @@ def _collectors_only():
     """Every page here is the collector's."""
 
 
-@bp.route("/consent", methods=["GET", "POST"])
+@bp.route("/settings/consent", methods=["GET", "POST"])
 def consent_text():
     current = current_version(db.session)
     form = ConsentTextForm(data={"text": current.text if current else ""})
@@ -40,3 +49,34 @@ def consent_text():
     return render_template(
         "consent/settings.html", form=form, versions=versions, usage=version_usage(db.session)
     ), status
+
+
+@bp.post("/encounters/<uuid>/consent")
+def correct(uuid: str):
+    """The collector corrects an encounter's consent; the reason goes into its history."""
+    encounter = encounter_by_uuid(db.session, uuid)
+    if encounter is None:
+        abort(404)
+    form = CorrectionForm()
+    if form.validate_on_submit():
+        try:
+            changed = update_choices(
+                db.session,
+                encounter,
+                actor="collector",
+                method="collector_correction",
+                reason=form.reason.data,
+                gallery=form.gallery.data,
+                training=form.training.data,
+                social=form.social.data,
+                credit_name=form.wanted_name(),
+            )
+        except ConsentError as refused:
+            form.form_errors.append(str(refused))
+        else:
+            flash("Consent corrected." if changed else "Nothing changed.")
+            return redirect(url_for("encounters.detail", uuid=uuid))
+    history = consent_history(db.session, encounter)
+    return render_template(
+        "encounters/detail.html", encounter=encounter, history=history, correction=form
+    ), 422

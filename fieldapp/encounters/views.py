@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from fieldapp.consent.forms import CorrectionForm
 from fieldapp.consent.services import consent_history, current_version
 from fieldapp.database import utcnow
 from fieldapp.encounters.forms import DeclinedForm, EncounterForm
@@ -95,7 +96,12 @@ def index():
 def detail(uuid: str):
     encounter = _encounter_or_404(uuid)
     history = consent_history(db.session, encounter)
-    return render_template("encounters/detail.html", encounter=encounter, history=history)
+    correction = None
+    if encounter.is_completed and encounter.keep and not encounter.is_withdrawn:
+        correction = CorrectionForm(formdata=None, data=CorrectionForm.data_of(encounter))
+    return render_template(
+        "encounters/detail.html", encounter=encounter, history=history, correction=correction
+    )
 
 
 @bp.get("/encounters/<uuid>/photo/<variant>")

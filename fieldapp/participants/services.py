@@ -12,8 +12,6 @@ from qrcode.constants import ERROR_CORRECT_M
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapp.consent.services import change_consent
-from fieldapp.database import write_transaction
 from fieldapp.encounters.models import Encounter
 from fieldapp.tickets.models import Ticket
 from fieldapp.tickets.services import participant_url, ticket_by_token
@@ -42,39 +40,6 @@ def participant_view(session: Session, token: str) -> ParticipantView | None:
         return None
     encounter = session.scalar(select(Encounter).where(Encounter.ticket_id == ticket.id))
     return ParticipantView(ticket, encounter)
-
-
-def change_choices(
-    session: Session,
-    encounter: Encounter,
-    *,
-    gallery: bool,
-    training: bool,
-    social: bool,
-    credit_name: str | None,
-) -> bool:
-    """Record the drawer's new choices from their page; False when nothing changed."""
-    with write_transaction(session):
-        encounter = session.get(Encounter, encounter.id)
-        same = (encounter.gallery, encounter.training, encounter.social, encounter.credit_name) == (
-            gallery,
-            training,
-            social,
-            credit_name,
-        )
-        if same:
-            return False
-        change_consent(
-            session,
-            encounter,
-            actor="participant",
-            method="participant_page",
-            gallery=gallery,
-            training=training,
-            social=social,
-            credit_name=credit_name,
-        )
-    return True
 
 
 def public_base_url() -> str:

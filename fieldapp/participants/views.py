@@ -2,13 +2,12 @@
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 
-from fieldapp.consent.services import ConsentError, withdraw
+from fieldapp.consent.services import ConsentError, update_choices, withdraw
 from fieldapp.extensions import db
 from fieldapp.media.services import media_store, send_photo
 from fieldapp.participants.forms import ChoicesForm, WithdrawForm
 from fieldapp.participants.services import (
     ParticipantView,
-    change_choices,
     link_for,
     participant_view,
     qr_png,
@@ -21,7 +20,9 @@ bp = Blueprint("participants", __name__, url_prefix="/p")
 @bp.get("/<token>")
 def page(token: str):
     view = _view_or_404(token)
-    form = ChoicesForm(formdata=None, data=_choices_of(view)) if view.can_change_choices else None
+    form = None
+    if view.can_change_choices:
+        form = ChoicesForm(formdata=None, data=ChoicesForm.data_of(view.encounter))
     return _render_page(view, token, form)
 
 
@@ -36,9 +37,11 @@ def choices(token: str):
     if not form.validate_on_submit():
         return _render_page(view, token, form), 422
     try:
-        changed = change_choices(
+        changed = update_choices(
             db.session,
             view.encounter,
+            actor="participant",
+            method="participant_page",
             gallery=form.gallery.data,
             training=form.training.data,
             social=form.social.data,
@@ -101,17 +104,6 @@ def _photo(token: str, variant: str):
 
 def _render_page(view: ParticipantView, token: str, form: ChoicesForm | None):
     return render_template("participants/page.html", view=view, link=link_for(token), form=form)
-
-
-def _choices_of(view: ParticipantView) -> dict:
-    e = view.encounter
-    return {
-        "gallery": e.gallery,
-        "training": e.training,
-        "social": e.social,
-        "credit": "name" if e.credit_name else "anonymous",
-        "credit_name": e.credit_name or "",
-    }
 
 
 def _view_or_404(token: str) -> ParticipantView:
