@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from fieldapp.encounters.models import Encounter, EncounterStatus
 from fieldapp.media.images import THUMB_LONG_EDGE
@@ -44,11 +44,12 @@ class GalleryPage:
 
 
 def _shown() -> Select:
-    """Encounters the gallery may show, with their ticket and photo."""
+    """Encounters the gallery may show, loaded with their ticket and photo in one query."""
     return (
-        select(Encounter, Ticket.number, Photo)
-        .join(Ticket, Encounter.ticket_id == Ticket.id)
-        .join(Photo, Photo.encounter_id == Encounter.id)
+        select(Encounter)
+        .join(Encounter.ticket)
+        .join(Encounter.photo)
+        .options(contains_eager(Encounter.ticket), contains_eager(Encounter.photo))
         .where(
             Encounter.status == EncounterStatus.COMPLETED.value,
             Encounter.keep.is_(True),
@@ -59,14 +60,14 @@ def _shown() -> Select:
     )
 
 
-def _item(encounter: Encounter, number: int, photo: Photo) -> GalleryItem:
+def _item(encounter: Encounter) -> GalleryItem:
     return GalleryItem(
-        number=number,
+        number=encounter.ticket.number,
         started_at=encounter.local_started_at,
         credit=encounter.credit_name or "Anonymous",
         time_limit_seconds=encounter.time_limit_seconds,
-        display_width=photo.display_width,
-        display_height=photo.display_height,
+        display_width=encounter.photo.display_width,
+        display_height=encounter.photo.display_height,
     )
 
 
@@ -75,8 +76,8 @@ def gallery_page(
 ) -> GalleryPage:
     """Drawings newest first, a page at a time, by keyset on (date, number).
 
-    `before` is the portrait number of the last drawing of the previous page; a number that is
-    not (or no longer) in the gallery starts again from the newest.
+    `before` is the portrait number of the last drawing of the previous page (it still works if
+    that drawing left the gallery since); a number no encounter has starts from the newest.
     """
     query = _shown().order_by(Encounter.started_at.desc(), Ticket.number.desc())
     if before is not None:
@@ -93,16 +94,15 @@ def gallery_page(
                     and_(Encounter.started_at == started_at, Ticket.number < number),
                 )
             )
-    rows = session.execute(query.limit(per_page + 1)).unique().all()
-    items = [_item(*row) for row in rows[:per_page]]
+    rows = session.scalars(query.limit(per_page + 1)).all()
+    items = [_item(encounter) for encounter in rows[:per_page]]
     more = len(rows) > per_page
     return GalleryPage(items, items[-1].number if more and items else None)
 
 
 def gallery_photo(session: Session, number: int) -> tuple[GalleryItem, Photo] | None:
     """The drawing with this portrait number and its photo, if it is in the gallery now."""
-    row = session.execute(_shown().where(Ticket.number == number)).unique().first()
-    if row is None:
+    encounter = session.scalar(_shown().where(Ticket.number == number))
+    if encounter is None:
         return None
-    encounter, number, photo = row
-    return _item(encounter, number, photo), photo
+    return _item(encounter), encounter.photo
