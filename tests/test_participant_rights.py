@@ -301,3 +301,24 @@ def test_an_erased_name_is_not_left_in_the_database_file(live_app):
     for path in (database, database.with_name(database.name + "-wal")):
         if path.exists():
             assert NAME.encode() not in path.read_bytes(), path.name
+
+
+def test_after_going_anonymous_a_retried_upload_is_acknowledged_and_stores_no_name(
+    app, client, api_token
+):
+    """The upload's fingerprint hashed the name too, so it is erased with it; a retry of the
+    original upload (its response was lost) still gets 200, and brings no name back."""
+    client_uuid, data, photo = (
+        str(uuidlib.uuid4()),
+        encounter_data(credit={"name": NAME}),
+        small_jpeg(),
+    )
+    token = put_encounter(client, api_token, client_uuid, data, photo).get_json()["token"]
+    with app.app_context():
+        fingerprint = encounter_by_uuid(db.session, client_uuid).data_sha256
+    assert post_choices(client, token, gallery="y", credit="anonymous").status_code == 302
+    assert cells_containing(app, fingerprint) == []
+    retry = put_encounter(client, api_token, client_uuid, data, photo)
+    assert retry.status_code == 200
+    assert cells_containing(app, "Zephyrine") == []
+    assert len(stored_files(app)) == 3

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp.consent.models import ConsentEvent, ConsentVersion
 from fieldapp.database import utcnow, write_transaction
-from fieldapp.encounters.models import Encounter
+from fieldapp.encounters.models import FINGERPRINT_ERASED, Encounter
 from fieldapp.media.models import Photo
 from fieldapp.media.services import photo_file_names, remove_unreferenced
 from fieldapp.media.storage import MediaStore
@@ -190,7 +190,11 @@ def change_consent(
     if not encounter.keep and (encounter.gallery or encounter.training or encounter.social):
         raise ConsentError("A drawing that is not kept cannot be shown or used.")
     if credit_name is not _UNCHANGED:
-        encounter.credit_name = _credit_name(credit_name)
+        credit_name = _credit_name(credit_name)
+        if kind != "grant" and credit_name != encounter.credit_name:
+            # The upload's fingerprint hashed the old name: it must go with it.
+            encounter.data_sha256 = FINGERPRINT_ERASED
+        encounter.credit_name = credit_name
 
     entry = ConsentEvent(
         encounter_id=encounter.id,
@@ -349,7 +353,7 @@ def _withdraw_encounter(session, encounter, now, actor, method, reason) -> list[
     encounter.venue = ""
     encounter.city = ""
     # The upload fingerprint hashes the original data, name included: a tombstone needs none.
-    encounter.data_sha256 = ""
+    encounter.data_sha256 = FINGERPRINT_ERASED
     doomed: list[str] = []
     photo = session.scalar(select(Photo).where(Photo.encounter_id == encounter.id))
     if photo is not None:

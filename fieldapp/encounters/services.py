@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from fieldapp.consent.models import ConsentVersion
 from fieldapp.consent.services import record_field_grant
 from fieldapp.database import write_transaction
-from fieldapp.encounters.models import Encounter, EncounterStatus
+from fieldapp.encounters.models import FINGERPRINT_ERASED, Encounter, EncounterStatus
 from fieldapp.encounters.validation import EncounterData, InvalidEncounter
 from fieldapp.media.images import ProcessedPhoto
 from fieldapp.media.services import PhotoConflict, attach_photo, remove_created
@@ -86,7 +86,7 @@ def _record_once(session, store, uuid, data, photo, collector_id) -> Recorded:
             raise EncounterGone(gone_message(encounter.number))
         if created:
             encounter = _insert(session, uuid, data, collector_id)
-        elif encounter.data_sha256 != data.fingerprint:
+        elif encounter.data_sha256 not in (data.fingerprint, FINGERPRINT_ERASED):
             raise EncounterConflict(
                 f"Encounter {uuid} was already recorded with different data; it was not changed."
             )
