@@ -322,3 +322,11 @@ def test_after_going_anonymous_a_retried_upload_is_acknowledged_and_stores_no_na
     assert retry.status_code == 200
     assert cells_containing(app, "Zephyrine") == []
     assert len(stored_files(app)) == 3
+
+
+def test_a_form_without_a_credit_choice_is_explained(app, client):
+    client_uuid = make_encounter(app, photo=small_jpeg())
+    response = post_choices(client, token_of(app, client_uuid), gallery="y")
+    assert response.status_code == 422
+    assert "Choose: credit by name, or anonymous." in response.text
+    assert state(app, client_uuid)["events"] == 1
