@@ -49,13 +49,18 @@ def _register_blueprints(app: Flask) -> None:
     from fieldapp import health
     from fieldapp.api.views import bp as api
     from fieldapp.auth.views import bp as auth
+    from fieldapp.consent.views import bp as consent
     from fieldapp.encounters.views import bp as encounters
+    from fieldapp.gallery.views import bp as gallery
     from fieldapp.pamphlet.views import bp as pamphlet
     from fieldapp.participants.views import bp as participants
     from fieldapp.pwa.views import bp as pwa
     from fieldapp.signals.views import bp as signals
     from fieldapp.tickets.views import bp as tickets
 
-    blueprints = (health.bp, auth, encounters, participants, pamphlet, pwa, api, signals, tickets)
+    blueprints = (
+        health.bp, auth, encounters, consent, participants, gallery, pamphlet, pwa, api, signals,
+        tickets,
+    )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -161,6 +161,16 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
+@pytest.fixture
+def live_app(tmp_path, migrated_db):
+    """The app the live server serves, on its own database file: factories may fill it first."""
+    shutil.copy(migrated_db, tmp_path / "fieldapp.sqlite3")
+    app = create_app(app_config(tmp_path))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
 class LiveServer:
     """The app on a real port of 127.0.0.1, on its own database file (commits are real).
 
@@ -169,11 +179,10 @@ class LiveServer:
     connection before answering, as a server that dies at the worst moment does.
     """
 
-    def __init__(self, root: Path, migrated_db: Path):
-        shutil.copy(migrated_db, root / "fieldapp.sqlite3")
+    def __init__(self, app, root: Path):
+        self.app = app
         self.db_path = root / "fieldapp.sqlite3"
         self.media_dir = root / "media"
-        self.app = create_app(app_config(root))
         self.cut_after_commit = 0
         self.port = 0
         self._server = None
@@ -206,11 +215,6 @@ class LiveServer:
         self._server.server_close()
         self._thread.join()
 
-    def close(self) -> None:
-        self.stop()
-        with self.app.app_context():
-            db.engine.dispose()
-
     def scalar(self, sql: str):
         """Ask the server's database directly, as an administrator would."""
         with sqlite3.connect(self.db_path) as connection:
@@ -218,10 +222,10 @@ class LiveServer:
 
 
 @pytest.fixture
-def server(tmp_path, migrated_db):
-    running = LiveServer(tmp_path, migrated_db)
+def server(live_app, tmp_path):
+    running = LiveServer(live_app, tmp_path)
     yield running
-    running.close()
+    running.stop()
 
 
 @pytest.fixture

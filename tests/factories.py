@@ -11,7 +11,7 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import func, select
 
-from fieldapp.encounters.services import record_encounter
+from fieldapp.encounters.services import encounter_by_uuid, record_encounter
 from fieldapp.encounters.validation import parse_encounter_data
 from fieldapp.extensions import db
 from fieldapp.media.images import process_photo
@@ -52,9 +52,23 @@ def encounter_data(*, declined: bool = False, started_at: datetime | None = None
     }
 
 
-def make_encounter(app, *, photo: bytes | None = None, declined: bool = False, **fields):
-    """Record an encounter through the real service; returns its UUID."""
+def make_encounter(
+    app,
+    *,
+    photo: bytes | None = None,
+    declined: bool = False,
+    withdrawn: bool = False,
+    credit_name: str | None = None,
+    **fields,
+):
+    """Record an encounter through the real service; returns its UUID.
+
+    `credit_name="Ana"` credits the drawer by name; `withdrawn=True` withdraws it afterwards
+    through the real withdrawal service, as its drawer would.
+    """
     client_uuid = str(uuidlib.uuid4())
+    if credit_name is not None:
+        fields["credit"] = {"name": credit_name}
     with app.app_context():
         data = parse_encounter_data(encounter_data(declined=declined, **fields))
         processed = (
@@ -68,7 +82,23 @@ def make_encounter(app, *, photo: bytes | None = None, declined: bool = False, *
             photo=processed,
             collector_id=None,
         )
+        if withdrawn:
+            from fieldapp.consent.services import withdraw
+
+            withdraw(db.session, media_store(), encounter_by_uuid(db.session, client_uuid).ticket)
     return client_uuid
+
+
+def token_of(app, client_uuid: str) -> str:
+    """The participant token of an encounter."""
+    with app.app_context():
+        return encounter_by_uuid(db.session, client_uuid).token
+
+
+def number_of(app, client_uuid: str) -> int:
+    """The portrait number of an encounter."""
+    with app.app_context():
+        return encounter_by_uuid(db.session, client_uuid).number
 
 
 def small_jpeg(color=(200, 30, 30), size=(300, 400)) -> bytes:

@@ -13,7 +13,9 @@ from tests.conftest import PASSWORD, csrf_token_from
 PUBLIC_ENDPOINTS = {
     "static", "health.healthz", "auth.setup", "auth.login", "pamphlet.pamphlet",
     "participants.page", "participants.qr_code_svg", "participants.qr_code_png",
-    "participants.drawing", "participants.thumb", "api.openapi",
+    "participants.drawing", "participants.thumb", "participants.choices",
+    "participants.withdrawal", "api.openapi",
+    "gallery.index", "gallery.item", "gallery.display", "gallery.thumb",
     # The installable app's shell: nothing in them belongs to anyone.
     "pwa.service_worker", "pwa.web_manifest", "pwa.icon", "pwa.offline",
     "signals.tdmrep", "signals.ai_txt",

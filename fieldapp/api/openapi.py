@@ -154,6 +154,9 @@ def openapi_document() -> dict:
                     "responses": {
                         "200": _response("The encounter.", "Encounter"),
                         "404": _response("No encounter has this UUID."),
+                        "410": _response(
+                            "The drawer withdrew this drawing: only a tombstone remains."
+                        ),
                         **_ERRORS,
                     },
                 },
@@ -192,6 +195,10 @@ def openapi_document() -> dict:
                         "400": _response("An empty photo file."),
                         "409": _response(
                             "This UUID, ticket or photo is already recorded with other data."
+                        ),
+                        "410": _response(
+                            "The drawer withdrew this drawing or ticket: nothing was stored, "
+                            "and the phone should delete its copy."
                         ),
                         "413": _response("The photo is over the size or pixel limit."),
                         "415": _response(

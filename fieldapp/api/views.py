@@ -15,7 +15,13 @@ from fieldapp.auth.services import collector_for_api_token
 from fieldapp.consent.services import current_version
 from fieldapp.database import write_transaction
 from fieldapp.encounters.models import Encounter
-from fieldapp.encounters.services import EncounterConflict, encounter_by_uuid, record_encounter
+from fieldapp.encounters.services import (
+    EncounterConflict,
+    EncounterGone,
+    encounter_by_uuid,
+    gone_message,
+    record_encounter,
+)
 from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data
 from fieldapp.extensions import csrf, db
 from fieldapp.media.images import UnacceptablePhoto
@@ -107,6 +113,8 @@ def get_encounter(uuid: str):
     encounter = encounter_by_uuid(db.session, _normal_uuid(uuid) or "")
     if encounter is None:
         return _error(404, "No encounter has this UUID.")
+    if encounter.is_withdrawn:
+        return _error(410, gone_message(encounter.number))
     return encounter_body(encounter)
 
 
@@ -120,6 +128,9 @@ def put_encounter(uuid: str):
         return _error(
             415, "Send multipart/form-data with a `data` part (JSON) and an optional `photo` part."
         )
+    known = encounter_by_uuid(db.session, client_uuid)
+    if known is not None and known.is_withdrawn:  # before reading a photo we will not keep
+        return _error(410, gone_message(known.number))
     try:
         data = parse_encounter_data(_data_part())
         photo = _photo_part(client_uuid)
@@ -137,6 +148,8 @@ def put_encounter(uuid: str):
         return _error(refused.status, refused.message)
     except EncounterConflict as conflict:
         return _error(409, str(conflict))
+    except EncounterGone as gone:
+        return _error(410, str(gone))
     body = encounter_body(recorded.encounter)
     if recorded.created:
         return body, 201, {"Location": url_for("api.get_encounter", uuid=client_uuid)}

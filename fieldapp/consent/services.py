@@ -1,14 +1,41 @@
-"""The consent text in force, and the history of what each participant chose."""
+"""The consent text in force, what each participant chose, and how they change their mind.
+
+Every change of an encounter's consent goes through `change_consent()` (or `withdraw()`, which
+uses it): it appends a ConsentEvent and updates the encounter's denormalised columns in the
+same transaction, so the history and the columns can never disagree.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from fieldapp.consent.models import ConsentEvent, ConsentVersion
+from fieldapp.database import utcnow, write_transaction
+from fieldapp.encounters.models import FINGERPRINT_ERASED, Encounter
+from fieldapp.media.models import Photo
+from fieldapp.media.services import photo_file_names, remove_unreferenced
+from fieldapp.media.storage import MediaStore
+from fieldapp.tickets.models import Ticket
+
+ACTORS = ("collector", "participant")
+METHODS = ("field_capture", "participant_page", "collector_correction")
+CHOICE_NAMES = ("keep", "gallery", "training", "social")
+NAME_LIMIT = 100
+MAX_CONSENT_TEXT = 20_000
+_UNCHANGED = object()
+
+
+class ConsentError(ValueError):
+    """A consent change that cannot be made. The message says why, in plain words."""
+
+
+class ConsentVersionImmutable(ConsentError):
+    """A consent version was about to be changed, or deleted while an encounter uses it."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +48,21 @@ class ConsentChoices:
     social: bool
 
 
+@dataclass(frozen=True)
+class ConsentState:
+    """An encounter's consent as its history says it is now."""
+
+    keep: bool
+    gallery: bool
+    training: bool
+    social: bool
+    credited: bool
+    withdrawn: bool
+
+
+# Versions --------------------------------------------------------------------------------
+
+
 def current_version(session: Session) -> ConsentVersion | None:
     """The newest consent text: the one shown to the next participant."""
     return session.scalar(select(ConsentVersion).order_by(ConsentVersion.id.desc()).limit(1))
@@ -31,22 +73,291 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def record_field_grant(session, encounter, choices: ConsentChoices, *, credited: bool) -> None:
-    """Set an encounter's first consent and append the 'grant' event, in the caller's transaction."""
-    encounter.keep = choices.keep
-    encounter.gallery = choices.gallery
-    encounter.training = choices.training
-    encounter.social = choices.social
-    session.add(
-        ConsentEvent(
-            encounter_id=encounter.id,
-            kind="grant",
-            actor="collector",
-            method="field_capture",
-            keep=choices.keep,
-            gallery=choices.gallery,
-            training=choices.training,
-            social=choices.social,
-            credited=credited,
+def normal_consent_text(text: str) -> str:
+    """The text as it is stored: Windows/old-Mac line ends made \\n, outer blank space removed."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def publish_version(session: Session, text: str) -> tuple[ConsentVersion, bool]:
+    """Make `text` the consent text shown from now on, as a new immutable version.
+
+    Returns the version and whether it is new: the same text as the current version creates
+    nothing. Runs in its own write transaction.
+    """
+    text = normal_consent_text(text)
+    if not text:
+        raise ConsentError("The consent text is empty.")
+    if len(text) > MAX_CONSENT_TEXT:
+        raise ConsentError(f"The consent text is longer than {MAX_CONSENT_TEXT:,} characters.")
+    with write_transaction(session):
+        current = current_version(session)
+        if current is not None and current.text == text:
+            return current, False
+        version = ConsentVersion(text=text, sha256=text_sha256(text), created_at=utcnow())
+        session.add(version)
+    return version, True
+
+
+def version_usage(session: Session) -> dict[int, int]:
+    """How many encounters saw each consent version, by version number."""
+    rows = session.execute(
+        select(Encounter.consent_version_id, func.count())
+        .where(Encounter.consent_version_id.is_not(None))
+        .group_by(Encounter.consent_version_id)
+    )
+    return dict(rows.all())
+
+
+@event.listens_for(ConsentVersion, "before_update")
+def _refuse_update(_mapper, _connection, version: ConsentVersion) -> None:
+    # The database refuses too (triggers of migration 3884487b9dfc); this says it in Python.
+    raise ConsentVersionImmutable(
+        f"Consent version {version.id} cannot be changed: publish a new version instead."
+    )
+
+
+@event.listens_for(ConsentVersion, "before_delete")
+def _refuse_delete_if_used(_mapper, connection, version: ConsentVersion) -> None:
+    used = connection.scalar(select(func.count()).where(Encounter.consent_version_id == version.id))
+    if used:
+        raise ConsentVersionImmutable(
+            f"Consent version {version.id} cannot be deleted: {used} encounter(s) record it."
+        )
+
+
+# Events ----------------------------------------------------------------------------------
+
+
+def record_field_grant(
+    session: Session, encounter: Encounter, choices: ConsentChoices, *, credited: bool
+) -> ConsentEvent:
+    """The first consent, given in the field; in the caller's transaction.
+
+    The credit name itself was set on the encounter by the caller (`credited` says whether).
+    """
+    return change_consent(
+        session,
+        encounter,
+        kind="grant",
+        actor="collector",
+        method="field_capture",
+        keep=choices.keep,
+        gallery=choices.gallery,
+        training=choices.training,
+        social=choices.social,
+        credit_name=encounter.credit_name if credited else None,
+    )
+
+
+def change_consent(
+    session: Session,
+    encounter: Encounter,
+    *,
+    actor: str,
+    method: str,
+    reason: str = "",
+    kind: str = "change",
+    keep: bool | None = None,
+    gallery: bool | None = None,
+    training: bool | None = None,
+    social: bool | None = None,
+    credit_name: str | None | object = _UNCHANGED,
+) -> ConsentEvent:
+    """Change an encounter's consent: append one event and update its columns together.
+
+    Choices left as None keep their value; `credit_name=None` means anonymous and erases the
+    stored name (the event keeps only whether a credit was given). Runs in the caller's
+    transaction. Raises ConsentError for a change that is not allowed.
+    """
+    if actor not in ACTORS:
+        raise ConsentError(f"Unknown actor {actor!r}.")
+    if method not in METHODS:
+        raise ConsentError(f"Unknown method {method!r}.")
+    reason = (reason or "").strip()
+    if method == "collector_correction" and not reason:
+        raise ConsentError("A correction by the collector needs a reason.")
+    if encounter.is_withdrawn:
+        raise ConsentError("This drawing was withdrawn: its consent can no longer change.")
+    if not encounter.is_completed:
+        raise ConsentError("A declined approach has no consent to change.")
+    if kind == "change" and keep is not None and keep != encounter.keep:
+        raise ConsentError("Keeping the drawing is ended only by withdrawing it.")
+
+    wanted = {"keep": keep, "gallery": gallery, "training": training, "social": social}
+    for name, value in wanted.items():
+        if value is not None:
+            setattr(encounter, name, bool(value))
+    if not encounter.keep and (encounter.gallery or encounter.training or encounter.social):
+        raise ConsentError("A drawing that is not kept cannot be shown or used.")
+    if credit_name is not _UNCHANGED:
+        credit_name = _credit_name(credit_name)
+        if kind != "grant" and credit_name != encounter.credit_name:
+            # The upload's fingerprint hashed the old name: it must go with it.
+            encounter.data_sha256 = FINGERPRINT_ERASED
+        encounter.credit_name = credit_name
+
+    entry = ConsentEvent(
+        encounter_id=encounter.id,
+        kind=kind,
+        actor=actor,
+        method=method,
+        keep=bool(encounter.keep),
+        gallery=bool(encounter.gallery),
+        training=bool(encounter.training),
+        social=bool(encounter.social),
+        credited=encounter.credit_name is not None,
+        reason=reason,
+        recorded_at=utcnow(),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def update_choices(
+    session: Session,
+    encounter: Encounter,
+    *,
+    actor: str,
+    method: str,
+    reason: str = "",
+    gallery: bool,
+    training: bool,
+    social: bool,
+    credit_name: str | None,
+) -> bool:
+    """Set gallery/training/social and the credit in one write transaction, as one event.
+
+    Returns False, recording nothing, when the choices are already these.
+    """
+    with write_transaction(session):
+        encounter = session.get(Encounter, encounter.id)
+        wanted = (gallery, training, social, _credit_name(credit_name))
+        if (encounter.gallery, encounter.training, encounter.social, encounter.credit_name) == (
+            wanted
+        ):
+            return False
+        change_consent(
+            session,
+            encounter,
+            actor=actor,
+            method=method,
+            reason=reason,
+            gallery=gallery,
+            training=training,
+            social=social,
+            credit_name=credit_name,
+        )
+    return True
+
+
+def _credit_name(name: str | None) -> str | None:
+    if name is None:
+        return None
+    name = " ".join(str(name).split())
+    if not name:
+        raise ConsentError("The name is empty: give a name, or choose anonymous.")
+    if len(name) > NAME_LIMIT:
+        raise ConsentError(f"The name is longer than {NAME_LIMIT} characters.")
+    return name
+
+
+def consent_history(session: Session, encounter: Encounter) -> list[ConsentEvent]:
+    """An encounter's consent events, oldest first."""
+    return list(
+        session.scalars(
+            select(ConsentEvent)
+            .where(ConsentEvent.encounter_id == encounter.id)
+            .order_by(ConsentEvent.recorded_at, ConsentEvent.id)
         )
     )
+
+
+def derive_state(events: list[ConsentEvent]) -> ConsentState | None:
+    """The current consent, read from the history alone (None: no consent was ever given).
+
+    Each event records the whole state after it, so the newest event is the state; a withdraw
+    event ends the history.
+    """
+    if not events:
+        return None
+    last = max(events, key=lambda e: (e.recorded_at, e.id))
+    return ConsentState(
+        keep=last.keep,
+        gallery=last.gallery,
+        training=last.training,
+        social=last.social,
+        credited=last.credited,
+        withdrawn=any(e.kind == "withdraw" for e in events),
+    )
+
+
+# Withdrawal ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    number: int
+    withdrawn_at: datetime
+    files_removed: int
+
+
+def withdraw(
+    session: Session,
+    store: MediaStore,
+    ticket: Ticket,
+    *,
+    actor: str = "participant",
+    method: str = "participant_page",
+    reason: str = "",
+) -> Withdrawal:
+    """Withdraw the drawing behind a ticket, for good; keep only a tombstone.
+
+    In one write transaction: the ticket is marked withdrawn (so a late upload is refused),
+    and its encounter, if it has arrived, loses its photo row, credit name, notes, occasion
+    and city, gets a 'withdraw' event and every choice set to no. The photo files are deleted only after the
+    commit: a failed commit leaves everything as it was. Withdrawing twice changes nothing.
+    """
+    with write_transaction(session):
+        ticket = session.get(Ticket, ticket.id)
+        if ticket.withdrawn_at is not None:
+            return Withdrawal(ticket.number, ticket.withdrawn_at, 0)
+        now = utcnow()
+        ticket.withdrawn_at = now
+        doomed: list[str] = []
+        encounter = session.scalar(select(Encounter).where(Encounter.ticket_id == ticket.id))
+        if encounter is not None:
+            doomed = _withdraw_encounter(session, encounter, now, actor, method, reason)
+    removed = remove_unreferenced(session, store, doomed)
+    return Withdrawal(ticket.number, now, removed)
+
+
+def _withdraw_encounter(session, encounter, now, actor, method, reason) -> list[str]:
+    change_consent(
+        session,
+        encounter,
+        kind="withdraw",
+        actor=actor,
+        method=method,
+        reason=reason,
+        keep=False,
+        gallery=False,
+        training=False,
+        social=False,
+        credit_name=None,
+    )
+    encounter.withdrawn_at = now
+    # Free text could point at the person ("Julia's birthday"): only the venue type, the
+    # times (the artist's labor) and the number stay.
+    encounter.notes = ""
+    encounter.venue = ""
+    encounter.city = ""
+    # The upload fingerprint hashes the original data, name included: a tombstone needs none.
+    encounter.data_sha256 = FINGERPRINT_ERASED
+    doomed: list[str] = []
+    photo = session.scalar(select(Photo).where(Photo.encounter_id == encounter.id))
+    if photo is not None:
+        doomed = photo_file_names(photo)
+        session.delete(photo)
+    session.flush()
+    return doomed

@@ -14,6 +14,11 @@ from fieldapp.extensions import db
 VENUE_TYPES = ("bar", "party", "fair", "conference", "street", "transit", "home", "other")
 
 
+# `data_sha256` after a name was erased: the upload's fingerprint hashed the name with fields we
+# still hold, so a list of names could be tried against it. A retry is then taken on trust.
+FINGERPRINT_ERASED = ""
+
+
 class EncounterStatus(StrEnum):
     COMPLETED = "completed"
     DECLINED = "declined"
@@ -62,8 +67,10 @@ class Encounter(db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("collectors.id"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # SHA-256 of the upload's canonical data: a retry must match it exactly.
+    # SHA-256 of the upload's canonical data: a retry must match it exactly (unless erased).
     data_sha256: Mapped[str] = mapped_column(String(64))
+    # Set when the drawer withdrew: the row is then only a tombstone (number, date, "withdrawn").
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     ticket = relationship("Ticket", lazy="joined")
     consent_version = relationship("ConsentVersion")
@@ -80,6 +87,10 @@ class Encounter(db.Model):
     @property
     def is_completed(self) -> bool:
         return self.status == EncounterStatus.COMPLETED
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
     @property
     def local_started_at(self) -> datetime:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from fieldapp.consent.models import ConsentVersion
 from fieldapp.consent.services import record_field_grant
 from fieldapp.database import write_transaction
-from fieldapp.encounters.models import Encounter, EncounterStatus
+from fieldapp.encounters.models import FINGERPRINT_ERASED, Encounter, EncounterStatus
 from fieldapp.encounters.validation import EncounterData, InvalidEncounter
 from fieldapp.media.images import ProcessedPhoto
 from fieldapp.media.services import PhotoConflict, attach_photo, remove_created
@@ -23,6 +23,17 @@ from fieldapp.tickets.services import reserve_tickets, ticket_by_token
 
 class EncounterConflict(Exception):
     """The upload contradicts what is stored (HTTP 409). The message says what and why."""
+
+
+class EncounterGone(Exception):
+    """The drawer withdrew this drawing (HTTP 410): nothing may be stored for it again."""
+
+
+def gone_message(number: int | None) -> str:
+    return (
+        f"Drawing #{number} was withdrawn by its drawer. Nothing was stored; "
+        "delete the phone's copy of its photo."
+    )
 
 
 @dataclass(frozen=True)
@@ -71,9 +82,11 @@ def _record_once(session, store, uuid, data, photo, collector_id) -> Recorded:
     with write_transaction(session) as undo:
         encounter = session.scalar(select(Encounter).where(Encounter.uuid == uuid))
         created = encounter is None
+        if encounter is not None and encounter.is_withdrawn:
+            raise EncounterGone(gone_message(encounter.number))
         if created:
             encounter = _insert(session, uuid, data, collector_id)
-        elif encounter.data_sha256 != data.fingerprint:
+        elif encounter.data_sha256 not in (data.fingerprint, FINGERPRINT_ERASED):
             raise EncounterConflict(
                 f"Encounter {uuid} was already recorded with different data; it was not changed."
             )
@@ -129,6 +142,8 @@ def _claim_ticket(session: Session, token: str | None, collector_id: int | None)
         raise InvalidEncounter(
             [{"field": "ticket", "message": "no reserved ticket has this token"}]
         )
+    if ticket.withdrawn_at is not None:
+        raise EncounterGone(gone_message(ticket.number))
     if session.scalar(select(Encounter.id).where(Encounter.ticket_id == ticket.id)) is not None:
         raise EncounterConflict(f"Ticket #{ticket.number} already belongs to another encounter.")
     return ticket

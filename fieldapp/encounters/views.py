@@ -8,12 +8,14 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from fieldapp.consent.services import current_version
+from fieldapp.consent.forms import CorrectionForm
+from fieldapp.consent.services import consent_history, current_version
 from fieldapp.database import utcnow
 from fieldapp.encounters.forms import DeclinedForm, EncounterForm
 from fieldapp.encounters.models import Encounter, EncounterStatus
 from fieldapp.encounters.services import (
     EncounterConflict,
+    EncounterGone,
     encounter_by_uuid,
     last_venue,
     list_encounters,
@@ -80,7 +82,7 @@ def declined():
 @bp.get("/encounters/<uuid>/handoff")
 def handoff(uuid: str):
     encounter = _encounter_or_404(uuid)
-    if not encounter.is_completed:
+    if not encounter.is_completed or encounter.is_withdrawn:
         return redirect(url_for("encounters.detail", uuid=uuid))
     return render_template("encounters/handoff.html", encounter=encounter)
 
@@ -95,7 +97,13 @@ def index():
 def detail(uuid: str):
     encounter = _encounter_or_404(uuid)
     declare_training(training_allowed(encounter))
-    return render_template("encounters/detail.html", encounter=encounter)
+    history = consent_history(db.session, encounter)
+    correction = None
+    if encounter.is_completed and encounter.keep and not encounter.is_withdrawn:
+        correction = CorrectionForm(formdata=None, data=CorrectionForm.data_of(encounter))
+    return render_template(
+        "encounters/detail.html", encounter=encounter, history=history, correction=correction
+    )
 
 
 @bp.get("/encounters/<uuid>/photo/<variant>")
@@ -142,8 +150,8 @@ def _record(form: EncounterForm | DeclinedForm) -> Encounter | list[str]:
         return [refused.message]
     except ValueError:  # a UUID that is not one: the form was tampered with
         return ["The form was damaged; start a new encounter."]
-    except EncounterConflict as conflict:
-        return [str(conflict)]
+    except (EncounterConflict, EncounterGone) as refused:
+        return [str(refused)]
     return recorded.encounter
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, send_file
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from fieldapp.media.images import ProcessedPhoto, UnacceptablePhoto, process_photo
@@ -60,6 +60,36 @@ def remove_created(store: MediaStore, files: list[StoredFile]) -> None:
     for stored in files:
         if stored.created:
             store.remove(stored.name)
+
+
+def photo_file_names(photo: Photo) -> list[str]:
+    """Every stored file of a photo, media-relative."""
+    return [file_name(photo, variant) for variant in VARIANTS]
+
+
+def remove_unreferenced(session: Session, store: MediaStore, names: list[str]) -> int:
+    """Delete those files no Photo row points at any more; returns how many were deleted.
+
+    Call after the commit that deleted their rows, never before: a row must never point at a
+    missing file. Files are content-addressed, so another photo could share one; it is kept.
+    """
+    removed = 0
+    for name in names:
+        shared = session.scalar(
+            select(Photo.id)
+            .where(
+                or_(
+                    Photo.archive_name == name,
+                    Photo.display_name == name,
+                    Photo.thumb_name == name,
+                )
+            )
+            .limit(1)
+        )
+        if shared is None and store.path(name).exists():
+            store.remove(name)
+            removed += 1
+    return removed
 
 
 def file_name(photo: Photo, variant: str) -> str:

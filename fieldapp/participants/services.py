@@ -22,6 +22,16 @@ class ParticipantView:
     ticket: Ticket
     encounter: Encounter | None  # None: reserved on the phone, upload not arrived yet
 
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.ticket.withdrawn_at is not None
+
+    @property
+    def can_change_choices(self) -> bool:
+        """A kept, not withdrawn drawing: its drawer may change what it is allowed for."""
+        e = self.encounter
+        return e is not None and not self.is_withdrawn and e.is_completed and bool(e.keep)
+
 
 def participant_view(session: Session, token: str) -> ParticipantView | None:
     """The ticket and encounter behind a token, or None for a token that does not exist."""

@@ -1,8 +1,11 @@
 """The pages a participant's QR code opens. The token in the path is the only key."""
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 
+from fieldapp.consent.services import ConsentError, update_choices, withdraw
 from fieldapp.extensions import db
+from fieldapp.media.services import media_store
+from fieldapp.participants.forms import ChoicesForm, WithdrawForm
 from fieldapp.participants.services import (
     ParticipantView,
     link_for,
@@ -18,8 +21,52 @@ bp = Blueprint("participants", __name__, url_prefix="/p")
 @bp.get("/<token>")
 def page(token: str):
     view = _view_or_404(token)
-    declare_training(training_allowed(view.encounter))
-    return render_template("participants/page.html", view=view, link=link_for(token))
+    form = None
+    if view.can_change_choices:
+        form = ChoicesForm(formdata=None, data=ChoicesForm.data_of(view.encounter))
+    return _render_page(view, token, form)
+
+
+@bp.post("/<token>/choices")
+def choices(token: str):
+    """Save the drawer's choices (gallery, training, social, credit) as a consent event."""
+    view = _view_or_404(token)
+    if not view.can_change_choices:
+        flash("These choices can no longer change.")
+        return redirect(url_for("participants.page", token=token))
+    form = ChoicesForm()
+    if not form.validate_on_submit():
+        return _render_page(view, token, form), 422
+    try:
+        changed = update_choices(
+            db.session,
+            view.encounter,
+            actor="participant",
+            method="participant_page",
+            gallery=form.gallery.data,
+            training=form.training.data,
+            social=form.social.data,
+            credit_name=form.wanted_name(),
+        )
+    except ConsentError as refused:
+        form.form_errors.append(str(refused))
+        return _render_page(view, token, form), 422
+    flash("Saved. Your new choices apply from now on." if changed else "Nothing changed.")
+    return redirect(url_for("participants.page", token=token))
+
+
+@bp.route("/<token>/withdraw", methods=["GET", "POST"])
+def withdrawal(token: str):
+    """Withdraw the drawing: a confirmation page, then the POST that deletes it."""
+    view = _view_or_404(token)
+    if view.is_withdrawn:
+        return redirect(url_for("participants.page", token=token))
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        withdraw(db.session, media_store(), view.ticket)
+        flash("Your drawing is withdrawn. Its photos are deleted from this site.")
+        return redirect(url_for("participants.page", token=token))
+    return render_template("participants/withdraw.html", view=view, form=form)
 
 
 @bp.get("/<token>/qr.svg")
@@ -46,9 +93,16 @@ def thumb(token: str):
 
 def _photo(token: str, variant: str):
     view = _view_or_404(token)
+    if view.is_withdrawn:
+        abort(410, "This drawing was withdrawn by its drawer; its files are deleted.")
     if view.encounter is None or view.encounter.photo is None:
         abort(404)
     return send_signed_photo(view.encounter, variant)
+
+
+def _render_page(view: ParticipantView, token: str, form: ChoicesForm | None):
+    declare_training(training_allowed(view.encounter))
+    return render_template("participants/page.html", view=view, link=link_for(token), form=form)
 
 
 def _view_or_404(token: str) -> ParticipantView:

@@ -21,3 +21,5 @@ class Ticket(db.Model):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     reserved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reserved_by_id: Mapped[int | None] = mapped_column(ForeignKey("collectors.id"))
+    # A drawer may withdraw before the phone's upload arrives: the upload is then refused.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,64 @@
+"""Consent forms: the drawer's (or collector's) choices, and the consent text settings."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from fieldapp.consent.services import MAX_CONSENT_TEXT, NAME_LIMIT
+
+
+class ChoicesForm(FlaskForm):
+    """What the drawer allows now, and how they are credited."""
+
+    gallery = BooleanField("Show it in the public gallery")
+    training = BooleanField("Allow it in datasets for training machine-learning models")
+    social = BooleanField("Allow posting it on social media")
+    credit = RadioField(
+        "Credit",
+        choices=[
+            SelectChoice("anonymous", "Stay anonymous (your name is erased)"),
+            SelectChoice("name", "Credit me by name"),
+        ],
+    )
+    credit_name = StringField("Your name, as you want it shown", [Length(max=NAME_LIMIT)])
+
+    def validate_credit_name(self, field) -> None:
+        if self.credit.data == "name" and not (field.data or "").strip():
+            raise ValidationError("Write the name to show, or choose to stay anonymous.")
+
+    def wanted_name(self) -> str | None:
+        """The name to credit, or None for anonymous."""
+        return (self.credit_name.data or "").strip() if self.credit.data == "name" else None
+
+    @staticmethod
+    def data_of(encounter) -> dict:
+        """The form's values for an encounter's current consent."""
+        return {
+            "gallery": encounter.gallery,
+            "training": encounter.training,
+            "social": encounter.social,
+            "credit": "name" if encounter.credit_name else "anonymous",
+            "credit_name": encounter.credit_name or "",
+        }
+
+
+class CorrectionForm(ChoicesForm):
+    """The collector corrects a drawer's consent (a mistake in the field, a request by mail)."""
+
+    reason = StringField(
+        "Reason for the correction",
+        [DataRequired("Say why: the history keeps it."), Length(max=500)],
+        description='e.g. "ticked social by mistake", "drawer asked by email on 3 June"',
+    )
+
+
+class ConsentTextForm(FlaskForm):
+    text = TextAreaField(
+        "Consent text shown to the next participant",
+        [DataRequired("The consent text is empty."), Length(max=MAX_CONSENT_TEXT)],
+        description="Leave a blank line between paragraphs. Saving publishes a new version; "
+        "versions already shown never change.",
+    )

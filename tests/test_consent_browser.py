@@ -1,0 +1,122 @@
+"""A drawer changes their mind in real Chromium (Pixel 7): a choice, then withdrawal."""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PIL import Image, ImageDraw
+
+from fieldapp.auth.services import create_collector
+from fieldapp.extensions import db
+from tests.factories import make_encounter, number_of, stored_files, token_of
+from tests.test_browser import shoot
+
+pytestmark = pytest.mark.browser
+PASSWORD = "a long field password"
+
+
+def red_ink_portrait(seed: int) -> bytes:
+    """A portrait-shaped 'photo of a drawing': red strokes on paper."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", (900, 1200), (246, 242, 232))
+    pen = ImageDraw.Draw(image)
+    red = (200, 30, 40)
+    cx, cy = 450 + rng.randint(-40, 40), 480 + rng.randint(-40, 40)
+    pen.ellipse([cx - 230, cy - 300, cx + 230, cy + 280], outline=red, width=9)
+    for dx in (-95, 95):
+        pen.ellipse([cx + dx - 40, cy - 70, cx + dx + 40, cy - 30], outline=red, width=7)
+    pen.line([cx, cy - 20, cx - 25, cy + 80, cx + 15, cy + 85], fill=red, width=7)
+    pen.arc([cx - 100, cy + 110, cx + 100, cy + 190], 10, 170, fill=red, width=8)
+    pen.line([cx - 200, cy + 300, cx - 420, 1200], fill=red, width=9)
+    pen.line([cx + 200, cy + 300, cx + 420, 1200], fill=red, width=9)
+    for _ in range(25):  # hair
+        x = rng.randint(cx - 220, cx + 220)
+        pen.line([x, cy - 290, x + rng.randint(-60, 60), cy - 380], fill=red, width=5)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_participant_changes_a_choice_and_withdraws(page, live_app, live_server):
+    start = datetime.now(UTC) - timedelta(days=3)
+    with live_app.app_context():
+        create_collector(db.session, "max", PASSWORD)
+        db.session.commit()
+    for seed, name in enumerate(["Ana Lima", None, "Sam K."]):
+        make_encounter(
+            live_app,
+            photo=red_ink_portrait(seed),
+            credit_name=name,
+            started_at=start + timedelta(hours=seed),
+        )
+    drawer = make_encounter(
+        live_app, photo=red_ink_portrait(9), credit_name="Julia R.", started_at=start
+    )
+    token, number = token_of(live_app, drawer), number_of(live_app, drawer)
+    assert len(stored_files(live_app)) == 12
+
+    # The drawer opens their link: drawing, facts, choices, and the way out.
+    response = page.goto(f"{live_server}/p/{token}")
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert page.get_by_role("heading", name=f"Drawing #{number}").is_visible()
+    assert page.get_by_label("Show it in the public gallery").is_checked()
+    assert no_sideways_scroll(page)
+    shoot(page, "consent-01-participant")
+
+    # A choice changes, by a real form post (no JavaScript needed).
+    page.get_by_label("Allow posting it on social media").check()
+    page.get_by_label("Stay anonymous (your name is erased)").check()
+    page.get_by_role("button", name="Save my choices").click()
+    assert page.get_by_text("Saved. Your new choices apply from now on.").is_visible()
+    assert page.get_by_label("Allow posting it on social media").is_checked()
+    assert "Julia R." not in page.content()
+
+    # Withdrawal asks first, then deletes.
+    page.get_by_role("link", name="Withdraw my drawing…").click()
+    assert page.get_by_role("heading", name=f"Withdraw drawing #{number}?").is_visible()
+    assert no_sideways_scroll(page)
+    shoot(page, "consent-02-withdraw-confirm")
+    page.get_by_role("button", name="Yes, withdraw and delete it").click()
+    assert page.url == f"{live_server}/p/{token}"
+    assert page.get_by_role("heading", name="Withdrawn").is_visible()
+    assert page.locator("img").count() == 0
+    shoot(page, "consent-03-tombstone")
+    assert len(stored_files(live_app)) == 9  # its three files are gone, the others stay
+
+    # The public gallery: the other three, newest first, not the withdrawn one.
+    page.goto(f"{live_server}/gallery")
+    captions = page.locator(".gallery-grid .caption strong").all_inner_texts()
+    assert captions == ["#3", "#2", "#1"] and f"#{number}" not in captions
+    page.wait_for_function(
+        "[...document.querySelectorAll('.gallery-grid img')].every(i => i.complete)"
+    )
+    assert no_sideways_scroll(page)
+    shoot(page, "consent-04-gallery")
+    page.get_by_role("link", name="Drawing #1, by Ana Lima").click()
+    assert page.get_by_role("heading", name="Drawing #1").is_visible()
+    page.wait_for_function("document.querySelector('img.drawing').complete")
+    shoot(page, "consent-05-gallery-item")
+
+    # The collector's consent settings.
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Username").fill("max")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server}/settings/consent")
+    assert page.get_by_role("heading", name="Consent text").is_visible()
+    assert no_sideways_scroll(page)
+    shoot(page, "consent-06-settings")
+
+    # The collector's log shows the tombstone; its page, the whole history.
+    page.goto(f"{live_server}/encounters")
+    page.get_by_role("link", name=f"#{number}").click()
+    assert page.get_by_role("heading", name="Consent history").is_visible()
+    assert page.locator(".history li").count() == 3  # grant, change, withdraw
+    shoot(page, "consent-07-history")
