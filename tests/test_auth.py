@@ -160,3 +160,20 @@ def test_api_accepts_the_session_with_csrf_header_on_writes(logged_in, client):
         "/api/v1/tickets", json={"count": 1}, headers={"X-CSRFToken": logged_in.csrf_token()}
     )
     assert response.status_code == 201
+
+
+def test_a_cookie_from_before_the_logout_never_logs_in_again(logged_in, client):
+    """A slow answer sent before the logout, or a copied cookie, carries the old session."""
+    assert client.get("/").status_code == 200
+    old_session = client.get_cookie("session").value
+    old_remember = client.get_cookie("remember_token").value
+    client.post("/logout", data={"csrf_token": logged_in.csrf_token()})
+    assert client.get("/").status_code == 302
+    client.set_cookie("session", old_session)
+    assert client.get("/").status_code == 302
+    client.delete_cookie("session")
+    client.set_cookie("remember_token", old_remember)
+    assert client.get("/").status_code == 302
+    # Logging in again works, with a new generation.
+    logged_in.login()
+    assert client.get("/").status_code == 200

@@ -22,8 +22,14 @@ class Collector(UserMixin, db.Model):
     # werkzeug's scrypt hash: "scrypt:32768:8:1$salt$hash"
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session and remember cookie; logging out moves it on, so a cookie from
+    # before the logout (a slow request's answer, a stolen copy) can never log anyone in again.
+    login_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     api_tokens: Mapped[list[ApiToken]] = relationship(back_populates="collector")
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.login_generation}"
 
 
 class ApiToken(db.Model):

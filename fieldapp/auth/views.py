@@ -15,8 +15,15 @@ bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def _load_collector(collector_id: str) -> Collector | None:
-    return db.session.get(Collector, int(collector_id))
+def _load_collector(login_id: str) -> Collector | None:
+    """The collector of a session, while its login generation is still the current one."""
+    collector_id, _, generation = login_id.partition(".")
+    if not (collector_id.isdigit() and generation.isdigit()):
+        return None
+    collector = db.session.get(Collector, int(collector_id))
+    if collector is None or collector.login_generation != int(generation):
+        return None
+    return collector
 
 
 @login_manager.unauthorized_handler
@@ -66,6 +73,9 @@ def login():
 @login_required
 def logout():
     if LogoutForm().validate_on_submit():
+        with write_transaction(db.session):
+            collector = current_user._get_current_object()
+            collector.login_generation += 1  # every cookie of this login is void from now
         logout_user()
         flash("Logged out.")
     return redirect(url_for("auth.login"))
