@@ -521,3 +521,25 @@ def test_field_screens_fit_a_360_pixel_phone(phone, path):
              .map((el) => el.textContent.trim())"""
     )
     assert small == [], f"touch targets under 44 px: {small}"
+
+
+def test_a_drawing_withdrawn_before_its_upload_is_discarded_from_the_phone(phone, camera_photo):
+    page, server = phone.page, phone.server
+    phone.offline()
+    phone.go("/")
+    phone.make_encounter(camera_photo, first=True)
+    participant_url = phone.handoff_qr()
+    # The drawer scans the QR at once, on their own phone, and withdraws.
+    drawer = page.context.browser.new_context()
+    their_page = drawer.new_page()
+    their_page.goto(participant_url)
+    their_page.get_by_role("link", name="Withdraw").click()
+    their_page.get_by_role("button", name="Yes, withdraw and delete it").click()
+    expect(their_page.get_by_text("withdrawn", exact=False).first).to_be_visible()
+    drawer.close()
+    # The artist's phone comes back online: the server answers 410 and the phone lets go.
+    phone.offline(False)
+    phone.wait_for_empty_outbox()
+    assert server.scalar("SELECT count(*) FROM photos") == 0
+    assert server.scalar("SELECT count(*) FROM encounters WHERE withdrawn_at IS NULL") == 0
+    assert not list(server.media_dir.rglob("*.jpg"))
