@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, send_file
+from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -117,10 +117,3 @@ def media_store() -> MediaStore:
 def prepare_photo(data: bytes) -> ProcessedPhoto:
     """Process an upload with the running app's pixel limit (raises UnacceptablePhoto)."""
     return process_photo(data, max_pixels=current_app.config["MAX_PHOTO_PIXELS"])
-
-
-def send_photo(photo: Photo, variant: str, *, max_age: int = 3600):
-    """A response with one of a photo's files (named by content hash, so it never changes)."""
-    name = file_name(photo, variant)
-    mimetype = "image/png" if name.endswith(".png") else "image/jpeg"
-    return send_file(media_store().path(name), mimetype=mimetype, max_age=max_age, conditional=True)
