@@ -10,12 +10,17 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from fieldapp.consent.services import MAX_CONSENT_TEXT, NAME_LIMIT
 
 
-class ChoicesForm(FlaskForm):
-    """What the drawer allows now, and how they are credited."""
+class SharingFields(FlaskForm):
+    """The uses a drawer allows for a kept drawing: the same words at capture and afterwards."""
 
     gallery = BooleanField("Show it in the public gallery")
     training = BooleanField("Allow it in datasets for training machine-learning models")
     social = BooleanField("Allow posting it on social media")
+
+
+class ChoicesForm(SharingFields):
+    """What the drawer allows now, and how they are credited."""
+
     credit = RadioField(
         "Credit",
         choices=[
@@ -32,6 +37,15 @@ class ChoicesForm(FlaskForm):
     def wanted_name(self) -> str | None:
         """The name to credit, or None for anonymous."""
         return (self.credit_name.data or "").strip() if self.credit.data == "name" else None
+
+    def choices(self) -> dict:
+        """The submitted choices, as `update_choices` takes them."""
+        return {
+            "gallery": self.gallery.data,
+            "training": self.training.data,
+            "social": self.social.data,
+            "credit_name": self.wanted_name(),
+        }
 
     @staticmethod
     def data_of(encounter) -> dict:

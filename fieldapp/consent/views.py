@@ -66,10 +66,7 @@ def correct(uuid: str):
                 actor="collector",
                 method="collector_correction",
                 reason=form.reason.data,
-                gallery=form.gallery.data,
-                training=form.training.data,
-                social=form.social.data,
-                credit_name=form.wanted_name(),
+                **form.choices(),
             )
         except ConsentError as refused:
             form.form_errors.append(str(refused))

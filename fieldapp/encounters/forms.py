@@ -7,6 +7,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
+from fieldapp.consent.forms import SharingFields
 from fieldapp.encounters.models import VENUE_TYPES
 
 VENUE_CHOICES = [SelectChoice(v, v.capitalize()) for v in VENUE_TYPES]
@@ -42,15 +43,12 @@ class DeclinedForm(VenueFields):
         return {"status": "declined", **self.venue_data()}
 
 
-class EncounterForm(VenueFields):
+class EncounterForm(VenueFields, SharingFields):
     time_limit = RadioField("Time limit", choices=TIME_LIMIT_CHOICES, default="120")
     drawing_started_at = HiddenField()
     drawing_finished_at = HiddenField()
     consent_version = HiddenField()
     keep = BooleanField("Keep my drawing in the collection", default=True)
-    gallery = BooleanField("Show it in the public gallery")
-    training = BooleanField("Allow it in datasets for training machine-learning models")
-    social = BooleanField("Allow posting it on social media")
     credit = RadioField(
         "Credit",
         choices=[

@@ -43,10 +43,7 @@ def choices(token: str):
             view.encounter,
             actor="participant",
             method="participant_page",
-            gallery=form.gallery.data,
-            training=form.training.data,
-            social=form.social.data,
-            credit_name=form.wanted_name(),
+            **form.choices(),
         )
     except ConsentError as refused:
         form.form_errors.append(str(refused))
