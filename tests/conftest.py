@@ -163,7 +163,8 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 def live_app(tmp_path, migrated_db):
-    """The app the live server serves, on its own database file: factories may fill it first."""
+    """An app on its own database file, whose commits are real: the live server serves it,
+    threads share it, factories may fill it first."""
     shutil.copy(migrated_db, tmp_path / "fieldapp.sqlite3")
     app = create_app(app_config(tmp_path))
     yield app

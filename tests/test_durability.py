@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 import uuid as uuidlib
 
 import pytest
 
-from fieldapp import create_app
 from fieldapp.encounters.models import Encounter
 from fieldapp.encounters.services import record_encounter
 from fieldapp.encounters.validation import parse_encounter_data
@@ -16,38 +14,27 @@ from fieldapp.extensions import db
 from fieldapp.media.images import process_photo
 from fieldapp.media.models import Photo
 from fieldapp.media.services import media_store
-from tests.conftest import app_config
 from tests.factories import count_rows, encounter_data, put_encounter, small_jpeg, stored_files
 
 
 @pytest.fixture
-def committing_app(tmp_path, migrated_db):
-    """An app on its own database file, whose commits are real (for threads)."""
-    shutil.copy(migrated_db, tmp_path / "fieldapp.sqlite3")
-    app = create_app(app_config(tmp_path))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def committing_token(committing_app) -> str:
+def committing_token(live_app) -> str:
     """An API token of a collector stored (for real) in the committing app's database."""
     from fieldapp.auth.services import create_api_token, create_collector
 
-    with committing_app.app_context():
+    with live_app.app_context():
         token = create_api_token(db.session, create_collector(db.session, "max", "a long password"))
         db.session.commit()
     return token
 
 
-def test_ten_identical_concurrent_puts_store_one_encounter(committing_app, committing_token):
+def test_ten_identical_concurrent_puts_store_one_encounter(live_app, committing_token):
     client_uuid, data, photo = str(uuidlib.uuid4()), encounter_data(), small_jpeg()
     barrier = threading.Barrier(10)
     statuses: list[int] = []
 
     def send():
-        client = committing_app.test_client()
+        client = live_app.test_client()
         barrier.wait()
         response = put_encounter(client, committing_token, client_uuid, data, photo)
         statuses.append(response.status_code)
@@ -58,14 +45,14 @@ def test_ten_identical_concurrent_puts_store_one_encounter(committing_app, commi
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [200] * 9 + [201]
-    assert count_rows(committing_app, Encounter) == 1
-    assert count_rows(committing_app, Photo) == 1
-    assert len(stored_files(committing_app)) == 3
+    assert count_rows(live_app, Encounter) == 1
+    assert count_rows(live_app, Photo) == 1
+    assert len(stored_files(live_app)) == 3
 
 
-def test_a_failed_commit_leaves_no_file_behind(committing_app, monkeypatch):
+def test_a_failed_commit_leaves_no_file_behind(live_app, monkeypatch):
     processed = process_photo(small_jpeg(), max_pixels=52_000_000)
-    with committing_app.app_context():
+    with live_app.app_context():
         data = parse_encounter_data(encounter_data())
         session = db.session()
         real_commit = session.commit
@@ -89,20 +76,20 @@ def test_a_failed_commit_leaves_no_file_behind(committing_app, monkeypatch):
             )
         monkeypatch.undo()
         db.session.remove()
-    assert count_rows(committing_app, Encounter) == 0
-    assert stored_files(committing_app) == []
+    assert count_rows(live_app, Encounter) == 0
+    assert stored_files(live_app) == []
 
 
 def test_an_unwritable_media_directory_gives_a_clear_error_and_no_row(
-    committing_app, committing_token, tmp_path
+    live_app, committing_token, tmp_path
 ):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the media directory should be")
-    committing_app.config["MEDIA_DIR"] = str(blocker)
-    client = committing_app.test_client()
+    live_app.config["MEDIA_DIR"] = str(blocker)
+    client = live_app.test_client()
     response = put_encounter(
         client, committing_token, str(uuidlib.uuid4()), encounter_data(), small_jpeg()
     )
     assert response.status_code >= 500 and response.is_json
     assert "Nothing was lost" in response.get_json()["error"]
-    assert count_rows(committing_app, Encounter) == 0
+    assert count_rows(live_app, Encounter) == 0
