@@ -14,6 +14,7 @@ import io
 import secrets
 import uuid as uuidlib
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -40,6 +41,11 @@ ZIP_MAX_TOTAL_BYTES = 2 * 1024**3  # uncompressed, as the archive declares it an
 BATCH_MAX_BYTES = 1024**3  # one request: the no-JavaScript form with every photo, or a zip
 PROBE_BYTES = 256 * 1024  # enough of a JPEG to hold its EXIF (at most 64 KB)
 IMPORT_NAMESPACE = uuidlib.UUID("0b5c3f3a-5d0e-4a55-9d63-4c2b0f1a7e11")
+# What a damaged or hostile archive raises while being read (zlib.error: a corrupt stream;
+# RuntimeError: an encrypted member; NotImplementedError: an unknown compression method).
+ZIP_ERRORS = (
+    zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError, NotImplementedError, zlib.error,
+)  # fmt: skip
 _IGNORED = ("__MACOSX/", ".DS_Store", "Thumbs.db")
 
 
@@ -241,12 +247,12 @@ def sources_of(
 
 
 def _zip_sources(
-    name: str, data: bytes, max_photo_bytes: int
+    name: str, stream: BinaryIO, max_photo_bytes: int
 ) -> tuple[list[Source], list[Outcome]]:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(stream)
         members = [m for m in archive.infolist() if not m.is_dir()]
-    except (zipfile.BadZipFile, OSError):
+    except ZIP_ERRORS:
         return [], [Outcome(name, "refused", "This zip file is damaged; nothing in it was read.")]
     members = [m for m in members if not any(part in m.filename for part in _IGNORED)]
     if len(members) > ZIP_MAX_FILES:
@@ -275,7 +281,7 @@ def _zip_sources(
         reader = _member_reader(archive, member, max_photo_bytes)
         try:
             head = _read_limited(archive, member, PROBE_BYTES)
-        except (zipfile.BadZipFile, OSError, RuntimeError, ValueError):
+        except ZIP_ERRORS:
             refused.append(Outcome(label, "refused", "This file is damaged inside the zip."))
             continue
         sources.append(Source(label, capture_time(head), reader))
@@ -316,7 +322,7 @@ def import_sources(
         except UnacceptablePhoto as refused:
             yield Outcome(source.filename, "refused", refused.message)
             continue
-        except (zipfile.BadZipFile, OSError, RuntimeError, ValueError):
+        except ZIP_ERRORS:
             yield Outcome(source.filename, "refused", "This file is damaged inside the zip.")
             continue
         outcome = import_photo(

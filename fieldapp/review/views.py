@@ -187,7 +187,7 @@ def photo(uuid: str):
     if form.validate_on_submit():
         try:
             if not form.photo.data:
-                raise ReviewRefused("Choose or take a photo of the drawing.")
+                raise UnacceptablePhoto("Choose or take a photo of the drawing.", 422)
             upload = read_upload(form.photo.data.stream, current_app.config["MAX_PHOTO_BYTES"])
             message = replace_photo(
                 db.session,
@@ -202,6 +202,7 @@ def photo(uuid: str):
             status = refused.status
         except ReviewRefused as refused:
             form.form_errors.append(str(refused))
+            status = 409
         else:
             flash(message)
             return redirect(url_for("encounters.detail", uuid=uuid))
@@ -237,12 +238,13 @@ def export_csv():
 # The backlog import ----------------------------------------------------------------------
 
 
-def _import_form(formdata=None) -> ImportForm:
+def _import_form(formdata=None, meta: dict | None = None) -> ImportForm:
     versions = list(db.session.scalars(select(ConsentVersion).order_by(ConsentVersion.id.desc())))
     highest = db.session.scalar(select(func.max(Ticket.number))) or 0
     venue = last_venue(db.session)
     form = ImportForm(
         formdata=formdata,
+        meta=meta or {},
         data={
             "start_number": highest + 1,
             "on": date.today(),
@@ -297,8 +299,7 @@ def import_page():
 def import_batch():
     """The no-JavaScript import: every file in one multipart POST; a page of outcomes."""
     _checked_csrf()
-    form = _import_form(formdata=request.form)
-    form.meta.csrf = False  # checked above
+    form = _import_form(formdata=request.form, meta={"csrf": False})  # checked above
     if not form.validate():
         return render_template("review/import.html", form=form, outcomes=None), 422
     sources, outcomes = _sources(request.files.getlist("files"))
@@ -333,8 +334,7 @@ def import_probe():
 def import_file():
     """One file of a batch (a photo or a zip), numbered from `start_number`: JSON outcomes."""
     _checked_csrf()
-    form = _import_form(formdata=request.form)
-    form.meta.csrf = False  # checked above
+    form = _import_form(formdata=request.form, meta={"csrf": False})  # checked above
     if not form.validate():
         problems = [
             f"{form[name].label.text}: {' '.join(errs)}" for name, errs in form.errors.items()
