@@ -94,21 +94,26 @@ class EditForm(FlaskForm):
         """The submitted values as the edit service takes them (aware datetimes)."""
         zone = timezone(timedelta(minutes=encounter.utc_offset_minutes))
 
-        def aware(value: datetime | None) -> datetime | None:
-            return value.replace(tzinfo=zone) if value else None
+        def aware(name: str) -> datetime | None:
+            value, stored = self[name].data, getattr(encounter, name)
+            if value is None:
+                return None
+            if stored and stored.astimezone(zone).replace(microsecond=0, tzinfo=None) == value:
+                return stored  # unchanged: the form shows whole seconds only
+            return value.replace(tzinfo=zone)
 
         values = {
             "venue_type": self.venue_type.data,
             "venue": self.venue.data or "",
             "city": self.city.data or "",
-            "started_at": aware(self.started_at.data),
+            "started_at": aware("started_at"),
         }
         if "time_limit" in self:
             limit = self.time_limit.data
             values |= {
                 "time_limit_seconds": int(limit) if limit and limit.isdigit() else None,
-                "drawing_started_at": aware(self.drawing_started_at.data),
-                "drawing_finished_at": aware(self.drawing_finished_at.data),
+                "drawing_started_at": aware("drawing_started_at"),
+                "drawing_finished_at": aware("drawing_finished_at"),
                 "notes": self.notes.data or "",
             }
         if "credit_name" in self:
@@ -144,7 +149,7 @@ class ImportForm(SharingFields):
     start_number = IntegerField(
         "First number", [InputRequired("Give the first number."), NumberRange(min=1, max=10**9)]
     )
-    on = DateField("Date of the drawings", [InputRequired("Give the date.")])
+    on = DateField("Date drawn", [InputRequired("Give the date.")])
     utc_offset = HiddenField(default="0")
     venue_type = SelectField("Venue type", choices=VENUE_CHOICES)
     venue = StringField("Occasion", [Length(max=200)])

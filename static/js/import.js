@@ -70,6 +70,7 @@
     list.textContent = "";
     summary.hidden = true;
     done.hidden = true;
+    panel.scrollIntoView({ block: "start" });
 
     const photos = files.filter((f) => !isZip(f));
     const zips = files.filter(isZip);
