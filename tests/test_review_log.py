@@ -190,3 +190,14 @@ def test_home_counter_leaves_withdrawn_drawings_out(app, client, logged_in):
     html = client.get("/").text
     assert "<strong>1</strong> <span>of 10,000 drawings</span>" in html
     assert "3 approaches logged" in html  # asking was labor, withdrawn or not
+
+
+def test_tombstones_page_without_duplicates_or_gaps(app, client, logged_in):
+    withdrawn = {
+        make_encounter(app, started_at=START + timedelta(minutes=i // 2), withdrawn=True)
+        for i in range(52)
+    }
+    make_encounter(app)
+    for sort in ("newest", "oldest"):
+        seen = shown(client, status="withdrawn", sort=sort)
+        assert set(seen) == withdrawn and len(seen) == 52
