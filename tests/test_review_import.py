@@ -173,3 +173,32 @@ def test_a_damaged_zip_is_refused_whole(app, client, logged_in):
     )
     assert response.status_code == 200 and "This zip file is damaged" in response.text
     assert count_rows(app, Encounter) == 0
+
+
+def test_a_withdrawn_drawing_does_not_come_back_by_importing_it_again(app, client, logged_in):
+    from fieldapp.consent.services import withdraw
+    from fieldapp.media.services import media_store
+    from fieldapp.review.models import FieldChange
+
+    photo = taken_jpeg("2024:05:17 14:00:00", (200, 0, 0))
+
+    def send():
+        return client.post(
+            "/encounters/import",
+            data={
+                **batch_fields(client),
+                "files": [(io.BytesIO(photo), "julia.jpg", "image/jpeg")],
+            },
+            content_type="multipart/form-data",
+        )
+
+    assert "1 imported" in send().text
+    with app.app_context():
+        encounter = db.session.scalar(select(Encounter))
+        withdraw(db.session, media_store(), encounter.ticket)
+        values = {c.old_value + c.new_value for c in db.session.scalars(select(FieldChange))}
+    assert values == {"(erased)(erased)"}  # the file name is gone from the history too
+    again = send().text
+    assert "0 imported" in again and "was withdrawn by its drawer" in again
+    assert count_rows(app, Encounter) == 1 and count_rows(app, Photo) == 0
+    assert stored_files(app) == []

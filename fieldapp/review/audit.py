@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fieldapp.database import utcnow
-from fieldapp.review.models import ERASED, PERSONAL_FIELDS, EncounterRevision, FieldChange
+from fieldapp.review.models import ERASED, TOMBSTONE_FIELDS, EncounterRevision, FieldChange
 
 
 def record_revision(
@@ -35,22 +35,27 @@ def record_revision(
 
 
 def erase_personal_history(
-    session: Session, encounter_id: int, fields: tuple[str, ...] = PERSONAL_FIELDS
+    session: Session, encounter_id: int, fields: tuple[str, ...] | None = None
 ) -> None:
-    """Erase the old and new values of `fields` from an encounter's history.
+    """Erase personal values from an encounter's history, in the caller's transaction.
 
-    Called, in the same transaction, when the drawer withdraws (every personal field, and the
-    reasons, which are free text that may name them) or chooses anonymity (the credit name).
-    Who changed which field and when stays: that is the collector's labor, not the drawer's data.
+    With `fields` (anonymity: the credit name), the old and new values of those fields. Without
+    (withdrawal), every value but those a tombstone keeps, and every reason (free text that may
+    name the drawer). Who changed which field and when stays: that is the collector's labor.
     """
     revisions = select(EncounterRevision.id).where(EncounterRevision.encounter_id == encounter_id)
+    erased = (
+        FieldChange.field.in_(fields)
+        if fields is not None
+        else FieldChange.field.not_in(TOMBSTONE_FIELDS)
+    )
     session.execute(
         update(FieldChange)
-        .where(FieldChange.revision_id.in_(revisions), FieldChange.field.in_(fields))
+        .where(FieldChange.revision_id.in_(revisions), erased)
         .values(old_value=ERASED, new_value=ERASED)
         .execution_options(synchronize_session=False)
     )
-    if fields == PERSONAL_FIELDS:
+    if fields is None:
         session.execute(
             update(EncounterRevision)
             .where(EncounterRevision.encounter_id == encounter_id)

@@ -10,6 +10,7 @@ imported twice is recognised by its content hash and creates nothing new.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import secrets
 import uuid as uuidlib
@@ -40,7 +41,6 @@ ZIP_MAX_FILES = 2000
 ZIP_MAX_TOTAL_BYTES = 2 * 1024**3  # uncompressed, as the archive declares it and as read
 BATCH_MAX_BYTES = 1024**3  # one request: the no-JavaScript form with every photo, or a zip
 PROBE_BYTES = 256 * 1024  # enough of a JPEG to hold its EXIF (at most 64 KB)
-IMPORT_NAMESPACE = uuidlib.UUID("0b5c3f3a-5d0e-4a55-9d63-4c2b0f1a7e11")
 # What a damaged or hostile archive raises while being read (zlib.error: a corrupt stream;
 # RuntimeError: an encrypted member; NotImplementedError: an unknown compression method).
 ZIP_ERRORS = (
@@ -114,6 +114,18 @@ def order_key(filename: str, taken: datetime | None) -> tuple:
 # One photo -------------------------------------------------------------------------------
 
 
+def import_uuid(photo_sha256: str, secret: bytes) -> str:
+    """The encounter UUID of an imported photo: the same file always gets the same one.
+
+    So a photo whose drawer withdrew is refused if imported again (its Photo row, and with it
+    the hash, is gone; the tombstone's UUID remains). Keyed with the app's secret, so that the
+    UUID of a tombstone cannot be matched against a photo by anyone holding it.
+    """
+    digest = hmac.new(secret, photo_sha256.encode(), hashlib.sha256).digest()
+    return str(uuidlib.UUID(bytes=digest[:16], version=4))
+
+
+
 def import_photo(
     session: Session,
     store: MediaStore,
@@ -124,6 +136,7 @@ def import_photo(
     from_number: int,
     max_pixels: int,
     collector_id: int | None,
+    secret: bytes,
 ) -> Outcome:
     """Make one completed encounter of one photo, numbered at or after `from_number`."""
     sha = hashlib.sha256(data).hexdigest()
@@ -136,7 +149,7 @@ def import_photo(
     except UnacceptablePhoto as refused:
         return Outcome(filename, "refused", refused.message)
     number, skipped = _reserve_number(session, from_number, collector_id)
-    client_uuid = str(uuidlib.uuid5(IMPORT_NAMESPACE, sha))
+    client_uuid = import_uuid(sha, secret)
     data_json = {
         "status": "completed",
         "ticket": number.token,
@@ -313,6 +326,7 @@ def import_sources(
     start_number: int,
     max_pixels: int,
     collector_id: int | None,
+    secret: bytes,
 ) -> Iterator[Outcome]:
     """Import the sources in capture order, numbering from `start_number`; yields each outcome."""
     next_number = start_number
@@ -334,6 +348,7 @@ def import_sources(
             from_number=next_number,
             max_pixels=max_pixels,
             collector_id=collector_id,
+            secret=secret,
         )
         if outcome.status == "imported":
             next_number = outcome.number + 1

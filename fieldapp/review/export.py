@@ -75,7 +75,6 @@ def csv_lines(session: Session, filters: LogFilters) -> Iterator[str]:
         yield out.getvalue()
         out.seek(0)
         out.truncate()
-        session.expunge_all()  # the rows of a batch are not needed again
         if page.next_cursor is None:
             return
         cursor = page.next_cursor

@@ -10,9 +10,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from fieldapp.database import UTCDateTime, utcnow
 from fieldapp.extensions import db
 
-# Fields whose values can point at a person: their old and new values are erased from the
-# history when the drawer withdraws (and the credit name's when they choose anonymity).
+# Free-text fields that can point at a person (their upload fingerprint goes when they change).
 PERSONAL_FIELDS = ("venue", "city", "notes", "credit_name")
+# What a tombstone keeps: when the drawer withdraws, the history keeps the values of these
+# fields only (the collector's labor); every other value (occasion, city, notes, name, the
+# photo's hash, the imported file's name) and every reason is erased.
+TOMBSTONE_FIELDS = (
+    "venue_type", "started_at", "time_limit_seconds", "drawing_started_at", "drawing_finished_at",
+    "number", "ticket",
+)  # fmt: skip
 ERASED = "(erased)"
 
 

@@ -315,6 +315,7 @@ def import_batch():
             start_number=form.start_number.data,
             max_pixels=current_app.config["MAX_PHOTO_PIXELS"],
             collector_id=current_user.id,
+            secret=current_app.config["SECRET_KEY"].encode(),
         )
     )
     return render_template("review/import.html", form=form, outcomes=outcomes)
@@ -350,6 +351,7 @@ def import_file():
             start_number=form.start_number.data,
             max_pixels=current_app.config["MAX_PHOTO_PIXELS"],
             collector_id=current_user.id,
+            secret=current_app.config["SECRET_KEY"].encode(),
         )
     )
     return jsonify({"outcomes": [o.as_json() for o in outcomes]})
