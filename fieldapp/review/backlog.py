@@ -125,7 +125,6 @@ def import_uuid(photo_sha256: str, secret: bytes) -> str:
     return str(uuidlib.UUID(bytes=digest[:16], version=4))
 
 
-
 def import_photo(
     session: Session,
     store: MediaStore,
