@@ -55,12 +55,13 @@ def _register_blueprints(app: Flask) -> None:
     from fieldapp.pamphlet.views import bp as pamphlet
     from fieldapp.participants.views import bp as participants
     from fieldapp.pwa.views import bp as pwa
+    from fieldapp.review.views import bp as review
     from fieldapp.signals.views import bp as signals
     from fieldapp.tickets.views import bp as tickets
 
     blueprints = (
         health.bp, auth, encounters, consent, participants, gallery, pamphlet, pwa, api, signals,
-        tickets,
+        tickets, review,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

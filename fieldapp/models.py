@@ -4,6 +4,7 @@ from fieldapp.auth.models import ApiToken, Collector
 from fieldapp.consent.models import ConsentEvent, ConsentVersion
 from fieldapp.encounters.models import Encounter
 from fieldapp.media.models import Photo
+from fieldapp.review.models import EncounterRevision, FieldChange
 from fieldapp.tickets.models import Ticket
 
 __all__ = [
@@ -12,6 +13,8 @@ __all__ = [
     "ConsentEvent",
     "ConsentVersion",
     "Encounter",
+    "EncounterRevision",
+    "FieldChange",
     "Photo",
     "Ticket",
 ]

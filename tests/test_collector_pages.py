@@ -149,18 +149,18 @@ def test_home_counts_drawings_and_approaches(app, client, logged_in):
 
 def test_log_is_newest_first_with_thumbnails_and_pages(app, client, logged_in):
     start = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
-    for minutes in range(30):
+    for minutes in range(50):
         make_encounter(app, started_at=start + timedelta(minutes=minutes))
     make_encounter(app, photo=small_jpeg(), started_at=start + timedelta(hours=5))
     first = client.get("/encounters").text
     numbers = [int(n) for n in re.findall(r"<strong>#(\d+)</strong>", first)]
-    assert numbers[0] == 31  # newest first: the one with the photo
-    assert len(numbers) == 24
+    assert numbers[0] == 51  # newest first: the one with the photo
+    assert len(numbers) == 48
     assert 'loading="lazy"' in first and "/photo/thumb" in first
-    cursor = re.search(r'href="/encounters\?before=([^"]+)"', first).group(1)
-    second = client.get(f"/encounters?before={cursor.replace('&#43;', '+')}").text
+    cursor = re.search(r'href="/encounters\?after=([^"]+)"', first).group(1)
+    second = client.get(f"/encounters?after={cursor.replace('&#43;', '+')}").text
     rest = [int(n) for n in re.findall(r"<strong>#(\d+)</strong>", second)]
-    assert sorted(numbers + rest) == list(range(1, 32))
+    assert sorted(numbers + rest) == list(range(1, 52))
 
 
 def test_detail_page_shows_the_encounter(app, client, logged_in):

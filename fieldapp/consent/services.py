@@ -20,6 +20,7 @@ from fieldapp.encounters.models import FINGERPRINT_ERASED, Encounter
 from fieldapp.media.models import Photo
 from fieldapp.media.services import photo_file_names, remove_unreferenced
 from fieldapp.media.storage import MediaStore
+from fieldapp.review.audit import erase_personal_history
 from fieldapp.tickets.models import Ticket
 
 ACTORS = ("collector", "participant")
@@ -194,6 +195,9 @@ def change_consent(
         if kind != "grant" and credit_name != encounter.credit_name:
             # The upload's fingerprint hashed the old name: it must go with it.
             encounter.data_sha256 = FINGERPRINT_ERASED
+        if credit_name is None and encounter.credit_name is not None:
+            # Anonymity erases the name from the collector's edit history too.
+            erase_personal_history(session, encounter.id, ("credit_name",))
         encounter.credit_name = credit_name
 
     entry = ConsentEvent(
@@ -354,6 +358,7 @@ def _withdraw_encounter(session, encounter, now, actor, method, reason) -> list[
     encounter.city = ""
     # The upload fingerprint hashes the original data, name included: a tombstone needs none.
     encounter.data_sha256 = FINGERPRINT_ERASED
+    erase_personal_history(session, encounter.id)  # the edit history forgets them too
     doomed: list[str] = []
     photo = session.scalar(select(Photo).where(Photo.encounter_id == encounter.id))
     if photo is not None:

@@ -43,6 +43,13 @@ class Encounter(db.Model):
             "time_limit_seconds IS NULL OR time_limit_seconds > 0", name="time_limit_positive"
         ),
         Index("ix_encounters_started_at_id", "started_at", "id"),
+        # The log's filters, each keyset-ordered on (started_at, id) like the unfiltered log.
+        Index("ix_encounters_status_started_at_id", "status", "started_at", "id"),
+        Index("ix_encounters_venue_type_started_at_id", "venue_type", "started_at", "id"),
+        Index("ix_encounters_gallery_started_at_id", "gallery", "started_at", "id"),
+        Index("ix_encounters_training_started_at_id", "training", "started_at", "id"),
+        Index("ix_encounters_social_started_at_id", "social", "started_at", "id"),
+        Index("ix_encounters_withdrawn_at", "withdrawn_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -144,6 +143,10 @@ def _claim_ticket(session: Session, token: str | None, collector_id: int | None)
         )
     if ticket.withdrawn_at is not None:
         raise EncounterGone(gone_message(ticket.number))
+    if ticket.retired_at is not None:
+        raise EncounterConflict(
+            f"Ticket #{ticket.number} was replaced by a printed ticket and cannot be used."
+        )
     if session.scalar(select(Encounter.id).where(Encounter.ticket_id == ticket.id)) is not None:
         raise EncounterConflict(f"Ticket #{ticket.number} already belongs to another encounter.")
     return ticket
@@ -181,40 +184,3 @@ def last_venue(session: Session) -> dict[str, str]:
     if latest is None:
         return {"venue_type": "bar", "venue": "", "city": ""}
     return {"venue_type": latest.venue_type, "venue": latest.venue, "city": latest.city}
-
-
-@dataclass(frozen=True)
-class EncounterPage:
-    encounters: list[Encounter]
-    next_cursor: str | None  # pass as `before` to get the next (older) page
-
-
-def list_encounters(
-    session: Session, *, before: str | None = None, per_page: int = 24
-) -> EncounterPage:
-    """Encounters newest first, a page at a time, by keyset (fast however long the log grows)."""
-    query = select(Encounter).order_by(Encounter.started_at.desc(), Encounter.id.desc())
-    cursor = _parse_cursor(before)
-    if cursor is not None:
-        started_at, encounter_id = cursor
-        query = query.where(
-            or_(
-                Encounter.started_at < started_at,
-                and_(Encounter.started_at == started_at, Encounter.id < encounter_id),
-            )
-        )
-    rows = list(session.scalars(query.limit(per_page + 1)).unique())
-    page, more = rows[:per_page], len(rows) > per_page
-    next_cursor = f"{page[-1].started_at.isoformat()}_{page[-1].id}" if more else None
-    return EncounterPage(page, next_cursor)
-
-
-def _parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
-    if not cursor:
-        return None
-    moment, _, encounter_id = cursor.rpartition("_")
-    try:
-        parsed = datetime.fromisoformat(moment)
-        return (parsed, int(encounter_id)) if parsed.tzinfo else None
-    except ValueError:
-        return None

@@ -12,19 +12,20 @@ from fieldapp.consent.forms import CorrectionForm
 from fieldapp.consent.services import consent_history, current_version
 from fieldapp.database import utcnow
 from fieldapp.encounters.forms import DeclinedForm, EncounterForm
-from fieldapp.encounters.models import Encounter, EncounterStatus
+from fieldapp.encounters.models import VENUE_TYPES, Encounter, EncounterStatus
 from fieldapp.encounters.services import (
     EncounterConflict,
     EncounterGone,
     encounter_by_uuid,
     last_venue,
-    list_encounters,
     record_encounter,
 )
 from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data
 from fieldapp.extensions import db
 from fieldapp.media.images import UnacceptablePhoto
 from fieldapp.media.services import VARIANTS, media_store, prepare_photo, read_upload
+from fieldapp.review.log import SORTS, LogFilters, log_page
+from fieldapp.review.views import fix_context
 from fieldapp.signals.services import declare_training, send_signed_photo, training_allowed
 
 bp = Blueprint("encounters", __name__)
@@ -39,13 +40,20 @@ def _collectors_only():
 @bp.get("/")
 def home():
     counts = dict(
-        db.session.execute(select(Encounter.status, func.count()).group_by(Encounter.status)).all()
+        db.session.execute(
+            select(Encounter.status, func.count())
+            .where(Encounter.withdrawn_at.is_(None))  # a withdrawn drawing is not counted
+            .group_by(Encounter.status)
+        ).all()
+    )
+    withdrawn = db.session.scalar(
+        select(func.count()).select_from(Encounter).where(Encounter.withdrawn_at.is_not(None))
     )
     declined = DeclinedForm(formdata=None, data=_fresh_start())
     return render_template(
         "encounters/home.html",
         drawings=counts.get(EncounterStatus.COMPLETED, 0),
-        approaches=sum(counts.values()),
+        approaches=sum(counts.values()) + withdrawn,  # asking was labor all the same
         goal=current_app.config["GOAL"],
         declined_form=declined,
     )
@@ -89,8 +97,12 @@ def handoff(uuid: str):
 
 @bp.get("/encounters")
 def index():
-    page = list_encounters(db.session, before=request.args.get("before"))
-    return render_template("encounters/index.html", page=page)
+    """The log: filters and sorts in the URL, a keyset page at a time (see review.log)."""
+    filters = LogFilters.from_args(request.args)
+    page = log_page(db.session, filters, after=request.args.get("after"))
+    return render_template(
+        "review/log.html", page=page, filters=filters, venue_types=VENUE_TYPES, sorts=SORTS
+    )
 
 
 @bp.get("/encounters/<uuid>")
@@ -102,7 +114,11 @@ def detail(uuid: str):
     if encounter.is_completed and encounter.keep and not encounter.is_withdrawn:
         correction = CorrectionForm(formdata=None, data=CorrectionForm.data_of(encounter))
     return render_template(
-        "encounters/detail.html", encounter=encounter, history=history, correction=correction
+        "encounters/detail.html",
+        encounter=encounter,
+        history=history,
+        correction=correction,
+        **fix_context(encounter),
     )
 
 

@@ -39,6 +39,8 @@ def participant_view(session: Session, token: str) -> ParticipantView | None:
     if ticket is None:
         return None
     encounter = session.scalar(select(Encounter).where(Encounter.ticket_id == ticket.id))
+    if encounter is None and ticket.retired_at is not None:
+        return None  # replaced by a printed ticket: this link leads nowhere any more
     return ParticipantView(ticket, encounter)
 
 

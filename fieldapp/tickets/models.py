@@ -23,3 +23,6 @@ class Ticket(db.Model):
     reserved_by_id: Mapped[int | None] = mapped_column(ForeignKey("collectors.id"))
     # A drawer may withdraw before the phone's upload arrives: the upload is then refused.
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the collector attached a printed ticket to this ticket's encounter instead: the
+    # number stays taken (it may be written somewhere) but no upload may claim it again.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
