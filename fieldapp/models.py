@@ -2,6 +2,7 @@
 
 from fieldapp.auth.models import ApiToken, Collector
 from fieldapp.consent.models import ConsentEvent, ConsentVersion
+from fieldapp.dataset.models import DatasetExport, DatasetExportItem, DatasetSettings
 from fieldapp.encounters.models import Encounter
 from fieldapp.media.models import Photo
 from fieldapp.tickets.models import Ticket
@@ -11,6 +12,9 @@ __all__ = [
     "Collector",
     "ConsentEvent",
     "ConsentVersion",
+    "DatasetExport",
+    "DatasetExportItem",
+    "DatasetSettings",
     "Encounter",
     "Photo",
     "Ticket",
