@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from fieldapp.backup.services import BackupError
 from fieldapp.backup.services import backup as take_backup
@@ -15,6 +16,7 @@ from fieldapp.extensions import db
 
 @click.command("backup")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
 def backup(out: Path) -> None:
     """Write a consistent snapshot of the database and every media file to the tar OUT."""
     try:
@@ -30,6 +32,7 @@ def backup(out: Path) -> None:
 
 @click.command("restore")
 @click.argument("archive", metavar="IN", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
 def restore(archive: Path) -> None:
     """Restore the backup IN into this instance, which must be empty; every hash is checked."""
     db.session.remove()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from fieldapp.dataset.documents import DATASHEET_QUESTIONS
@@ -38,7 +39,7 @@ class _SizeAndInk(FlaskForm):
 class DatasetSettingsForm(_SizeAndInk):
     license = SelectField(
         "License (SPDX id)",
-        choices=[(spdx, f"{spdx} — {lic.name}") for spdx, lic in LICENSES.items()],
+        choices=[SelectChoice(spdx, f"{spdx} — {lic.name}") for spdx, lic in LICENSES.items()],
     )
     pretty_name = StringField("Dataset name", [Length(max=120)])
     creator = StringField("Curated by (name for citations)", [Length(max=120)])
@@ -62,8 +63,10 @@ class ExportForm(_SizeAndInk):
     kind = RadioField(
         "What goes in",
         choices=[
-            ("training", "Dataset: only drawings whose drawer allowed training"),
-            ("archive", "Archive: every kept drawing, for my own backup (not for training)"),
+            SelectChoice("training", "Dataset: only drawings whose drawer allowed training"),
+            SelectChoice(
+                "archive", "Archive: every kept drawing, for my own backup (not for training)"
+            ),
         ],
         default="training",
     )
