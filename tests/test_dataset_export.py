@@ -44,11 +44,14 @@ def exported(app, tmp_path):
     return collection, unzip(tmp_path / "out.zip", tmp_path / "out")
 
 
-def test_the_export_loads_with_datasets(exported):
+def test_the_export_loads_with_datasets(exported, tmp_path):
     import datasets
 
     collection, folder = exported
-    loaded = datasets.load_dataset(str(folder), split="train")
+    # A cache of its own: `datasets` keys its cache on the files' names and sizes, which an
+    # earlier run's (since deleted) export may share.
+    cache = str(tmp_path / "hf-cache")
+    loaded = datasets.load_dataset(str(folder), split="train", cache_dir=cache)
     assert loaded.num_rows == 2
     numbers = set(loaded["portrait_number"])
     assert numbers == {collection.credited, collection.anonymous}
@@ -59,7 +62,9 @@ def test_the_export_loads_with_datasets(exported):
     assert isinstance(image, Image.Image) and image.size[0] > 0
     assert set(loaded["consent_training"]) == {True}
     # The packaged image-folder builder reads the same folder.
-    plain = datasets.load_dataset("imagefolder", data_dir=str(folder / "train"), split="train")
+    plain = datasets.load_dataset(
+        "imagefolder", data_dir=str(folder / "train"), split="train", cache_dir=cache
+    )
     assert plain.num_rows == 2
 
 
