@@ -50,6 +50,7 @@ def _register_blueprints(app: Flask) -> None:
     from fieldapp.api.views import bp as api
     from fieldapp.auth.views import bp as auth
     from fieldapp.consent.views import bp as consent
+    from fieldapp.dataset.views import bp as dataset
     from fieldapp.encounters.views import bp as encounters
     from fieldapp.gallery.views import bp as gallery
     from fieldapp.pamphlet.views import bp as pamphlet
@@ -61,7 +62,7 @@ def _register_blueprints(app: Flask) -> None:
 
     blueprints = (
         health.bp, auth, encounters, consent, participants, gallery, pamphlet, pwa, api, signals,
-        tickets, review,
+        tickets, review, dataset,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

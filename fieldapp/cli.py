@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from fieldapp.auth.models import Collector
 from fieldapp.auth.services import AccountError, create_api_token, create_collector
+from fieldapp.backup.cli import backup, restore
+from fieldapp.dataset.cli import export
 from fieldapp.extensions import db
 from fieldapp.tickets.sheet import MAX_PAGES, PAPERS, render_sheet, reserve_sheet
 
@@ -70,3 +72,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(user)
     app.cli.add_command(token)
     app.cli.add_command(tickets)
+    app.cli.add_command(export)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)

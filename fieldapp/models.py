@@ -2,6 +2,7 @@
 
 from fieldapp.auth.models import ApiToken, Collector
 from fieldapp.consent.models import ConsentEvent, ConsentVersion
+from fieldapp.dataset.models import DatasetExport, DatasetExportItem, DatasetSettings
 from fieldapp.encounters.models import Encounter
 from fieldapp.media.models import Photo
 from fieldapp.review.models import EncounterRevision, FieldChange
@@ -12,6 +13,9 @@ __all__ = [
     "Collector",
     "ConsentEvent",
     "ConsentVersion",
+    "DatasetExport",
+    "DatasetExportItem",
+    "DatasetSettings",
     "Encounter",
     "EncounterRevision",
     "FieldChange",

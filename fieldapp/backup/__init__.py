@@ -1,0 +1,1 @@
+"""Consistent snapshots of the database and every media file, and restoring them."""

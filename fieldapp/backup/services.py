@@ -1,0 +1,270 @@
+"""A backup is one tar file: a consistent snapshot of the database, every media file a photo
+row of that snapshot names, and `backup.json` (format, date, counts, each file's SHA-256).
+
+SQLite: the snapshot is taken with SQLite's online backup API (other writers may go on), and
+the media files are those its `photos` rows name; files are content-addressed and never
+change, so copying them afterwards is consistent, unless a withdrawal deleted one in between,
+in which case the whole backup is taken again. PostgreSQL: `pg_dump` of a snapshot exported
+from the same REPEATABLE READ transaction that lists the media files.
+
+Restore refuses an instance that holds any data, checks every hash before anything is put in
+place, then writes the database and the media files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from fieldapp.database import utcnow
+
+FORMAT = 1
+MANIFEST = "backup.json"
+SQLITE_MEMBER = "database.sqlite3"
+POSTGRES_MEMBER = "database.pgdump"
+ATTEMPTS = 3
+#: Tables whose rows make an instance "not empty" (consent version 1 comes with migrations).
+DATA_TABLES = ("collectors", "tickets", "encounters", "photos", "consent_events")
+_CHUNK = 1024 * 1024
+
+
+class BackupError(RuntimeError):
+    """A backup or restore that cannot be done. The message says why, in plain words."""
+
+
+@dataclass(frozen=True)
+class BackupSummary:
+    path: Path
+    encounters: int
+    media_files: int
+    bytes: int
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _photo_file_names(connection) -> list[str]:
+    rows = connection.execute(
+        text("SELECT archive_name, display_name, thumb_name FROM photos ORDER BY id")
+    )
+    return sorted({name for row in rows for name in row})
+
+
+# Backup ----------------------------------------------------------------------------------
+
+
+def backup(engine: Engine, media_dir: Path, out: Path) -> BackupSummary:
+    """Write a backup of the database behind `engine` and of `media_dir` to the tar `out`."""
+    if not out.parent.is_dir():
+        raise BackupError(f"No folder {out.parent} to write the backup in.")
+    for _attempt in range(ATTEMPTS):
+        with tempfile.TemporaryDirectory(prefix="fieldapp-backup-") as scratch:
+            scratch = Path(scratch)
+            if engine.dialect.name == "sqlite":
+                member, snapshot, names = _snapshot_sqlite(engine, scratch)
+            elif engine.dialect.name == "postgresql":
+                member, snapshot, names = _snapshot_postgres(engine, scratch)
+            else:
+                raise BackupError(f"Backups of {engine.dialect.name} databases are not supported.")
+            missing = [name for name in names if not (media_dir / name).is_file()]
+            if missing:
+                continue  # a withdrawal removed a file after the snapshot: take it again
+            encounters = _count_encounters(engine, snapshot, member)
+            return _write_tar(out, member, snapshot, media_dir, names, engine, encounters)
+    raise BackupError("The media files kept changing during the backup; try again.")
+
+
+def _snapshot_sqlite(engine: Engine, scratch: Path) -> tuple[str, Path, list[str]]:
+    target = scratch / SQLITE_MEMBER
+    source_path = make_url(str(engine.url)).database
+    source = sqlite3.connect(source_path)
+    destination = sqlite3.connect(target)
+    try:
+        source.backup(destination)  # the online backup API: a consistent copy
+    finally:
+        source.close()
+    try:
+        destination.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        names = _photo_file_names_sqlite(destination)
+    finally:
+        destination.close()
+    return SQLITE_MEMBER, target, names
+
+
+def _photo_file_names_sqlite(connection: sqlite3.Connection) -> list[str]:
+    rows = connection.execute("SELECT archive_name, display_name, thumb_name FROM photos")
+    return sorted({name for row in rows for name in row})
+
+
+def _snapshot_postgres(engine: Engine, scratch: Path) -> tuple[str, Path, list[str]]:
+    """pg_dump of exactly the snapshot in which the media files were listed."""
+    target = scratch / POSTGRES_MEMBER
+    with engine.connect() as connection:
+        connection.exec_driver_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        snapshot_id = connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+        names = _photo_file_names(connection)
+        _run(["pg_dump", "--format=custom", "--no-owner", f"--snapshot={snapshot_id}",
+              f"--file={target}", "--dbname", _libpq_url(engine)], engine)  # fmt: skip
+        connection.exec_driver_sql("COMMIT")
+    return POSTGRES_MEMBER, target, names
+
+
+def _libpq_url(engine: Engine) -> str:
+    url = make_url(str(engine.url)).set(drivername="postgresql", password=None)
+    return url.render_as_string(hide_password=False)
+
+
+def _run(command: list[str], engine: Engine) -> None:
+    env = dict(os.environ)
+    if engine.url.password:
+        env["PGPASSWORD"] = engine.url.password  # not on the command line, where ps shows it
+    try:
+        subprocess.run(command, check=True, env=env, capture_output=True)  # noqa: S603
+    except FileNotFoundError:
+        raise BackupError(
+            f"{command[0]} is not installed (apt-get install postgresql-client)."
+        ) from None
+    except subprocess.CalledProcessError as failed:
+        message = failed.stderr.decode(errors="replace").strip()
+        raise BackupError(f"{command[0]} failed: {message}") from None
+
+
+def _count_encounters(engine: Engine, snapshot: Path, member: str) -> int:
+    if member == SQLITE_MEMBER:
+        with sqlite3.connect(snapshot) as connection:
+            return connection.execute("SELECT count(*) FROM encounters").fetchone()[0]
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT count(*) FROM encounters")).scalar_one()
+
+
+def _write_tar(out, member, snapshot, media_dir, names, engine, encounters) -> BackupSummary:
+    files = {member: _sha256_file(snapshot)}
+    fd, temp_name = tempfile.mkstemp(dir=out.parent, prefix=".backup-", suffix=".tar")
+    os.close(fd)
+    try:
+        with tarfile.open(temp_name, "w") as tar:
+            tar.add(snapshot, arcname=member)
+            for name in names:
+                path = media_dir / name
+                files[f"media/{name}"] = _sha256_file(path)
+                tar.add(path, arcname=f"media/{name}")
+            manifest = {
+                "format": FORMAT,
+                "created_at": utcnow().isoformat(),
+                "database": engine.dialect.name,
+                "encounters": encounters,
+                "files": files,
+            }
+            data = json.dumps(manifest, indent=1, sort_keys=True).encode()
+            info = tarfile.TarInfo(MANIFEST)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        with open(temp_name, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(temp_name, out)
+    finally:
+        Path(temp_name).unlink(missing_ok=True)
+    return BackupSummary(out, encounters, len(names), out.stat().st_size)
+
+
+# Restore ---------------------------------------------------------------------------------
+
+
+def instance_is_empty(engine: Engine, media_dir: Path) -> str | None:
+    """None when the instance holds no data; else what it holds, in words."""
+    if media_dir.exists() and any(p.is_file() for p in media_dir.rglob("*")):
+        return f"the media folder {media_dir} has files"
+    with engine.connect() as connection:
+        for table in DATA_TABLES:
+            try:
+                rows = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608
+            except Exception:  # noqa: BLE001 - no such table: an unmigrated, empty database
+                connection.rollback()
+                continue
+            if rows:
+                return f"the database has {rows} row(s) in {table}"
+    return None
+
+
+def restore(engine: Engine, media_dir: Path, archive: Path) -> BackupSummary:
+    """Put the backup `archive` into this empty instance, after checking every file's hash."""
+    if not archive.is_file():
+        raise BackupError(f"No backup file {archive}.")
+    holding = instance_is_empty(engine, media_dir)
+    if holding:
+        raise BackupError(
+            f"Refusing to restore into an instance that holds data ({holding}). Restore into "
+            "an empty instance: a new FIELDAPP_DATABASE_URL and FIELDAPP_MEDIA_DIR."
+        )
+    with tempfile.TemporaryDirectory(prefix="fieldapp-restore-") as scratch:
+        scratch = Path(scratch)
+        manifest = _extract_verified(archive, scratch)
+        if manifest["database"] != engine.dialect.name:
+            raise BackupError(
+                f"This backup is of a {manifest['database']} database; this instance uses "
+                f"{engine.dialect.name}."
+            )
+        if engine.dialect.name == "sqlite":
+            _restore_sqlite(engine, scratch / SQLITE_MEMBER)
+        else:
+            _run(["pg_restore", "--no-owner", "--clean", "--if-exists", "--single-transaction",
+                  "--dbname", _libpq_url(engine), str(scratch / POSTGRES_MEMBER)], engine)  # fmt: skip
+        media = [name for name in manifest["files"] if name.startswith("media/")]
+        for name in media:
+            target = media_dir / name.removeprefix("media/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(scratch / name, target)
+    return BackupSummary(archive, manifest["encounters"], len(media), archive.stat().st_size)
+
+
+def _extract_verified(archive: Path, scratch: Path) -> dict:
+    """Extract the backup into `scratch`, checking each file against the manifest's SHA-256."""
+    try:
+        with tarfile.open(archive, "r") as tar:
+            manifest_member = tar.extractfile(MANIFEST)
+            if manifest_member is None:
+                raise KeyError(MANIFEST)
+            manifest = json.loads(manifest_member.read())
+            if manifest.get("format") != FORMAT:
+                raise BackupError(f"Unknown backup format {manifest.get('format')!r}.")
+            expected = manifest["files"]
+            members = [m for m in tar.getmembers() if m.name != MANIFEST]
+            if sorted(m.name for m in members) != sorted(expected):
+                raise BackupError("The backup's files do not match its manifest.")
+            tar.extractall(scratch, members=members, filter="data")
+    except (tarfile.TarError, KeyError, ValueError) as error:
+        raise BackupError(f"{archive} is not a fieldapp backup ({error}).") from None
+    for name, digest in expected.items():
+        if _sha256_file(scratch / name) != digest:
+            raise BackupError(f"{name} in the backup is damaged (its SHA-256 does not match).")
+    return manifest
+
+
+def _restore_sqlite(engine: Engine, snapshot: Path) -> None:
+    engine.dispose()  # no pooled connection may hold the old file
+    target_path = make_url(str(engine.url)).database
+    Path(target_path).parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(snapshot)
+    destination = sqlite3.connect(target_path)
+    try:
+        source.backup(destination)  # replaces the (empty) database, WAL or not, atomically
+    finally:
+        source.close()
+        destination.close()

@@ -1,0 +1,708 @@
+"""The documents of an export, written from the log and the collector's settings:
+the dataset card (`README.md`, Hugging Face), `DATASHEET.md` (Datasheets for Datasets) and
+`croissant.json` (MLCommons Croissant 1.1 with its Responsible AI vocabulary).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from fieldapp.dataset.licenses import LICENSES
+
+#: Questions of *Datasheets for Datasets* (Gebru et al., 2021) that only the collector can
+#: answer; he writes them once in the dataset settings. Everything else comes from the log.
+DATASHEET_QUESTIONS: tuple[tuple[str, str, str], ...] = (
+    ("purpose", "Why was the dataset created?",
+     "The purpose, the gap it fills, the question behind it."),
+    ("creators", "Who created it, on behalf of whom, and who paid for it?",
+     "People, institutions, grants; or \"self-funded\"."),
+    ("collection_people", "Who collected the drawings, and how were people compensated?",
+     "The collector(s); what drawers received (a QR code, a drink, nothing)."),
+    ("uses", "What is it meant to be used for?", "Tasks, research, art."),
+    ("out_of_scope", "What should it not be used for?",
+     "Uses the drawers or the collector would object to."),
+    ("distribution", "How is it distributed, and under which terms beyond the license?",
+     "Where it is published; any agreement a user must accept."),
+    ("maintenance", "Who maintains it and how often is it updated?",
+     "Who to write to; how new exports and withdrawals are announced."),
+    ("other", "Anything else a user should know?", "Optional."),
+)  # fmt: skip
+
+NOT_ANSWERED = "_The collector has not answered this yet._"
+TASK_CATEGORIES = ("unconditional-image-generation", "image-to-image")
+RECORD_SET = "train"
+_SIZE_STEPS = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+               (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M"))  # fmt: skip
+
+
+def size_category(count: int) -> str:
+    """The Hub's `size_categories` value for a number of rows."""
+    for limit, label in _SIZE_STEPS:
+        if count < limit:
+            return label
+    return "n>1T" if count > 10**12 else "10M<n<100M"
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    settings: object  # DatasetSettings
+    options: object  # ExportOptions
+    stats: object  # ExportStats
+    figures: object  # CollectionFigures
+    created_at: datetime
+    consent_versions: list
+    metadata_sha256: str
+    image_extension: str
+
+    @property
+    def training(self) -> bool:
+        return self.options.kind == "training"
+
+    @property
+    def name(self) -> str:
+        return self.settings.pretty_name or "Hand-drawn portraits of one collector, with consent"
+
+    @property
+    def license(self):
+        return LICENSES[self.settings.license]
+
+    def answer(self, key: str) -> str:
+        text = (self.settings.answers or {}).get(key, "").strip()
+        return text or NOT_ANSWERED
+
+    @property
+    def image_description(self) -> str:
+        size = (
+            "the stored display size (long edge at most 2016 px)"
+            if self.options.image_size is None
+            else f"a {self.options.image_size}×{self.options.image_size} px square, the photo "
+            "fitted inside and padded with white"
+        )
+        if self.options.ink:
+            return (
+                f"PNG, {size}; **ink extraction**: only the red ink lines, redrawn in one red "
+                "on a clean white background (the paper's light, shadows and tint divided "
+                "out; pencil and paper removed)"
+            )
+        return f"JPEG (quality 90), {size}; the photo of the drawing as taken, re-encoded"
+
+    @property
+    def scope(self) -> str:
+        if self.training:
+            return (
+                "only drawings whose drawer chose to **keep** the drawing in the collection "
+                "**and** to allow it in **datasets for training machine-learning models**, and "
+                "did not withdraw it"
+            )
+        return (
+            "every drawing its drawer let the collection **keep** and did not withdraw, "
+            "**including drawings whose drawer did not allow training**"
+        )
+
+
+# The dataset card (README.md) ------------------------------------------------------------
+
+
+def _yaml_list(values) -> str:
+    return "".join(f"\n- {json.dumps(v, ensure_ascii=False)}" for v in values)
+
+
+def card_front_matter(ctx: ExportContext) -> str:
+    """The card's YAML header, valid for the Hugging Face Hub."""
+    tags = ["art", "drawings", "portraits", "consent", "provenance"]
+    if not ctx.training:
+        tags.append("not-for-training")
+    return (
+        "---\n"
+        f"license: {ctx.license.hub}\n"
+        f"pretty_name: {json.dumps(ctx.name, ensure_ascii=False)}\n"
+        f"task_categories:{_yaml_list(TASK_CATEGORIES)}\n"
+        f"size_categories:{_yaml_list([size_category(ctx.stats.count)])}\n"
+        f"annotations_creators:{_yaml_list(['expert-generated'])}\n"
+        f"source_datasets:{_yaml_list(['original'])}\n"
+        f"tags:{_yaml_list(tags)}\n"
+        "configs:\n"
+        "- config_name: default\n"
+        "  data_files:\n"
+        "  - split: train\n"
+        '    path: "train/**"\n'
+        "---\n"
+    )
+
+
+def dataset_card(ctx: ExportContext) -> str:
+    """README.md: the Hub card's front matter and the card template's sections, answered."""
+    s = ctx.stats
+    parts = [card_front_matter(ctx), f"# {ctx.name}\n"]
+    if not ctx.training:
+        parts.append(
+            "> **NOT FOR TRAINING.** This is the collector's archive: it holds drawings whose "
+            "drawers did **not** allow their use for training machine-learning models. Do not "
+            "train, fine-tune or evaluate any model on it, and do not publish it as a dataset. "
+            "The training export is a separate file.\n"
+        )
+    parts.append(
+        f"{s.count:,} hand-drawn portraits of one person, each drawn in red ink by a different "
+        "stranger who agreed, in person, to what happens to it. Every image can be traced to "
+        "the exact consent text its drawer read and the choices they made.\n"
+    )
+    parts.append(
+        _section(
+            "Dataset Details",
+            [
+                (
+                    "Dataset Description",
+                    f"An artist (the collector) asked strangers at bars, parties, fairs and conferences "
+                    f"to draw his portrait: shoulders up, in red ink, on paper, under a time limit he "
+                    f"set. This export holds {ctx.scope}. Exported {ctx.created_at:%Y-%m-%d %H:%M} UTC.\n\n"
+                    f"- **Curated by:** {ctx.settings.creator or 'the collector'}\n"
+                    f"- **License:** {ctx.license.name} (`{ctx.license.spdx}`, {ctx.license.url}); each "
+                    "drawing's own choice is also embedded in its image as XMP (`plus:DataMining`, and "
+                    "`dc:creator` only for credited drawers)\n"
+                    f"- **Images:** {ctx.image_description}",
+                ),
+                (
+                    "Dataset Sources",
+                    "Collected in person with fieldapp, which records each encounter, "
+                    "its consent and its photo as it happens; this file was generated from that log.",
+                ),
+            ],
+        )
+    )
+    parts.append(
+        _section(
+            "Uses",
+            [
+                (
+                    "Direct Use",
+                    ctx.answer("uses")
+                    if ctx.training
+                    else "Backup and audit by the collector only. Not for training (see above).",
+                ),
+                (
+                    "Out-of-Scope Use",
+                    ctx.answer("out_of_scope") + "\n\nAny use of a drawing after "
+                    "its drawer withdrew it (see *Maintenance*). Identifying or profiling the drawers.",
+                ),
+            ],
+        )
+    )
+    parts.append(
+        _section(
+            "Dataset Structure",
+            [
+                ("", _structure_text(ctx)),
+            ],
+        )
+    )
+    parts.append(
+        _section(
+            "Dataset Creation",
+            [
+                ("Curation Rationale", ctx.answer("purpose")),
+                ("Source Data", ""),
+                ("Data Collection and Processing", _collection_text(ctx)),
+                (
+                    "Who are the source data producers?",
+                    f"{s.count:,} people, each of whom drew one portrait. {s.credited:,} chose to be "
+                    f"credited by name (the `credit` column); the other {s.count - s.credited:,} chose to "
+                    "stay anonymous, and their name was never stored. "
+                    + ctx.answer("collection_people"),
+                ),
+                (
+                    "Annotations",
+                    "No crowd work and no labelling after the fact: every column was "
+                    "recorded by the collector in the field at the moment of the encounter (venue type, "
+                    "city, time limit, the on-screen timer's drawing time) or chosen by the drawer "
+                    "(consent choices, credit).",
+                ),
+                ("Personal and Sensitive Information", _personal_text()),
+            ],
+        )
+    )
+    parts.append(_section("Bias, Risks, and Limitations", [("", _limitations_text(ctx))]))
+    parts.append(
+        _section(
+            "Recommendations",
+            [
+                (
+                    "",
+                    "Keep the `credit` column with any image you reuse, and credit drawers who chose "
+                    "it. Check the collector's withdrawal notices before each new use (see *Maintenance*).",
+                )
+            ],
+        )
+    )
+    parts.append(_section("Maintenance and withdrawals", [("", _maintenance_text(ctx))]))
+    parts.append(
+        _section(
+            "Dataset Card Authors",
+            [
+                (
+                    "",
+                    f"Generated by fieldapp from the collection log for "
+                    f"{ctx.settings.creator or 'the collector'}.",
+                )
+            ],
+        )
+    )
+    parts.append(_section("Dataset Card Contact", [("", ctx.settings.contact or NOT_ANSWERED)]))
+    return "\n".join(parts)
+
+
+def _section(title: str, subsections) -> str:
+    out = [f"## {title}\n"]
+    for heading, text in subsections:
+        if heading:
+            out.append(f"### {heading}\n")
+        if text:
+            out.append(text.rstrip() + "\n")
+    return "\n".join(out)
+
+
+def _structure_text(ctx: ExportContext) -> str:
+    ext = ctx.image_extension
+    return (
+        "A Hugging Face ImageFolder with one split, `train`:\n\n"
+        f"- `train/portrait-NNNNN.{ext}`: the images, named by portrait number;\n"
+        "- `train/metadata.jsonl`: one JSON object per image, whose `file_name` names it;\n"
+        "- `consent/version-N.txt`: every consent text a drawing here records, verbatim;\n"
+        "- `croissant.json`: the same structure in MLCommons Croissant 1.1, with RAI fields;\n"
+        "- `DATASHEET.md`: the datasheet; `SHA256SUMS`: a checksum of every other file "
+        "(`sha256sum -c SHA256SUMS`).\n\n"
+        "| Column | Meaning |\n| --- | --- |\n"
+        "| `file_name` | the image, relative to `train/` |\n"
+        "| `portrait_number` | the number written on the back of the paper drawing |\n"
+        "| `date` | the date of the encounter, as the clock in the room showed it |\n"
+        "| `venue_type` | bar, party, fair, conference, street, transit, home or other |\n"
+        "| `city` | where it happened, or null |\n"
+        "| `time_limit_seconds` | the time the collector gave the drawer (null: no limit) |\n"
+        "| `drawing_seconds` | the drawing time measured by the on-screen timer, or null |\n"
+        "| `credit` | the drawer's name **only** if they chose to be credited; else null |\n"
+        "| `consent_version`, `consent_sha256` | the consent text they read "
+        "(`consent/version-N.txt`) and its SHA-256 |\n"
+        "| `consent_keep`, `consent_gallery`, `consent_training`, `consent_social` | what they "
+        "allowed: keeping it, the public gallery, ML training, social media |\n\n"
+        "```python\nfrom datasets import load_dataset\n"
+        'drawings = load_dataset("imagefolder", data_dir="train", split="train")\n```\n'
+    )
+
+
+def _collection_text(ctx: ExportContext) -> str:
+    s, f = ctx.stats, ctx.figures
+    period = f"from {s.first_date} to {s.last_date}" if s.first_date else "(no drawings yet)"
+    venues = ", ".join(f"{name} {n:,}" for name, n in s.venue_types.most_common()) or "none"
+    limits = (
+        ", ".join(
+            f"{_limit(limit)}: {n:,}"
+            for limit, n in sorted(
+                s.time_limits.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)
+            )
+        )
+        or "none"
+    )
+    median = s.median_drawing_seconds
+    versions = (
+        ", ".join(
+            f"version {v.id} ({s.versions[v.id]:,} drawings, SHA-256 `{v.sha256[:16]}…`)"
+            for v in ctx.consent_versions
+        )
+        or "none"
+    )
+    return (
+        f"Drawings made {period}, in person, one drawer at a time. Venues: {venues}. "
+        f"Cities: {len(s.cities):,}. Time limits given: {limits}. "
+        + (
+            f"Median drawing time {median} s; {s.total_drawing_hours:.1f} hours of drawing in all. "
+            if median is not None
+            else ""
+        )
+        + f"\n\nThe collector approached {f.approaches:,} people: {f.declined:,} declined "
+        f"(logged as labor, with no personal data), {f.completed:,} drew. "
+        f"{f.withdrawn:,} drawers later withdrew their drawing: it was deleted and is in no "
+        f"export. {f.kept:,} drawings are kept, of which {f.training:,} may be used for "
+        "training.\n\n"
+        "Before drawing, each drawer read a consent text on the collector's phone and chose "
+        "what they allow; each got a QR code to a page where they can change their mind or "
+        f"withdraw at any time. Consent texts used here: {versions}.\n\n"
+        "Processing: each photo was turned upright, stripped of all camera metadata (no EXIF, "
+        f"no GPS) and stored; for this export it was decoded again and written as "
+        f"{ctx.image_description}, with the drawer's rights embedded as XMP."
+    )
+
+
+def _limit(seconds: int | None) -> str:
+    if seconds is None:
+        return "no limit"
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
+
+
+def _personal_text() -> str:
+    return (
+        "The images are drawings, not photographs of people: they depict the collector, who "
+        "consents. A drawer's name appears only where they chose to be credited by name; "
+        "anonymous drawers' names were never stored. No contact details, faces of drawers, "
+        "exact places or times of day are included: only the date, the venue type and the "
+        "city. The free-text occasion and the collector's notes are never exported."
+    )
+
+
+def _limitations_text(ctx: ExportContext) -> str:
+    return (
+        "One subject (the collector), drawn by people who were where he went: bars, parties, "
+        "fairs and conferences in the cities he visited, mostly adults out at night. Drawing "
+        "skill, time pressure and alcohol vary and are not recorded beyond the time limit. "
+        "A drawer who declined is not represented at all. "
+        + (
+            "Only drawers who allowed training are in this export, which may differ from "
+            "those who did not. "
+            if ctx.training
+            else ""
+        )
+        + ctx.answer("other")
+    )
+
+
+def _maintenance_text(ctx: ExportContext) -> str:
+    return (
+        "Drawers may withdraw their drawing at any time. A withdrawn drawing is deleted from "
+        "the collection and never appears in a later export — but copies of **this** file "
+        "already made still hold it. **If you hold a copy, remove every withdrawn drawing "
+        "from it (and from anything derived from it)** when the collector publishes a "
+        "withdrawal notice or a newer export: compare `portrait_number`s with the newest "
+        "export, and delete those that are no longer in it.\n\n"
+        + ctx.answer("maintenance")
+        + f"\n\nContact: {ctx.settings.contact or NOT_ANSWERED}"
+    )
+
+
+# The datasheet (DATASHEET.md) ------------------------------------------------------------
+
+
+def datasheet(ctx: ExportContext) -> str:
+    """DATASHEET.md: the seven sections of Datasheets for Datasets, answered."""
+    s, f = ctx.stats, ctx.figures
+    qa = [
+        (
+            "Motivation",
+            [
+                ("For what purpose was the dataset created?", ctx.answer("purpose")),
+                (
+                    "Who created the dataset, on behalf of whom, and who funded it?",
+                    ctx.answer("creators"),
+                ),
+            ],
+        ),
+        (
+            "Composition",
+            [
+                (
+                    "What do the instances represent?",
+                    "Each instance is one hand-drawn portrait of the collector, in red ink on paper, "
+                    "by one stranger, photographed, with the facts of its encounter and its drawer's "
+                    "consent choices.",
+                ),
+                (
+                    "How many instances are there?",
+                    f"{s.count:,} ({'training export' if ctx.training else 'archive export'}: "
+                    f"{ctx.scope}).",
+                ),
+                (
+                    "Is it a sample of a larger set?",
+                    f"It is every drawing of the collection meeting its consent condition at export "
+                    f"time: {f.completed:,} drawings were made, {f.withdrawn:,} withdrawn, "
+                    f"{f.kept:,} kept, {f.training:,} allowed for training.",
+                ),
+                (
+                    "What data does each instance consist of? Is there a label?",
+                    "An image and the columns listed in README.md (*Dataset Structure*). There is no "
+                    "target label; the columns are provenance.",
+                ),
+                (
+                    "Is any information missing?",
+                    "`city` is null where the collector did not note it; `drawing_seconds` where the "
+                    "timer was not used; `credit` for every anonymous drawer, by design.",
+                ),
+                ("Are there recommended splits?", "One split, `train`: it is small."),
+                (
+                    "Is the dataset self-contained?",
+                    "Yes: images, metadata, consent texts and checksums are all in this file.",
+                ),
+                (
+                    "Does it contain confidential data, or data that might be offensive?",
+                    "No confidential data. Drawings are by strangers and were not reviewed for "
+                    "content beyond the collector's eye.",
+                ),
+                ("Does it identify people, or contain sensitive data?", _personal_text()),
+            ],
+        ),
+        (
+            "Collection process",
+            [
+                ("How was the data acquired, over what timeframe, by whom?", _collection_text(ctx)),
+                (
+                    "Who was involved, and how were they compensated?",
+                    ctx.answer("collection_people"),
+                ),
+                (
+                    "Were the people concerned notified, and did they consent? How can they revoke?",
+                    "Yes, in person, before drawing, with the consent text in `consent/` (its version "
+                    "and SHA-256 are on every row). Each drawer holds a QR link to their drawing's "
+                    "page, where they can change what they allow or withdraw it at any time; every "
+                    "change is an event in the collector's log, never an overwrite.",
+                ),
+                ("Was an ethical review conducted?", ctx.answer("other")),
+            ],
+        ),
+        (
+            "Preprocessing, cleaning, labelling",
+            [
+                (
+                    "What preprocessing was done?",
+                    "Photos were turned upright by their EXIF orientation, re-encoded from pixels "
+                    "(no camera metadata survives), downsized for display, then for this export "
+                    f"decoded and written as {ctx.image_description}. The drawer's training choice "
+                    "and, only if chosen, their name are embedded as XMP in each image.",
+                ),
+                (
+                    "Was the raw data saved?",
+                    "The collector keeps the full-size photos; they are not part of this export.",
+                ),
+            ],
+        ),
+        (
+            "Uses",
+            [
+                ("What tasks is it meant for?", ctx.answer("uses")),
+                ("What should it not be used for?", ctx.answer("out_of_scope")),
+                (
+                    "Is there anything about its composition that might impact future uses?",
+                    _limitations_text(ctx),
+                ),
+            ],
+        ),
+        (
+            "Distribution",
+            [
+                (
+                    "How and under which license is it distributed?",
+                    f"{ctx.license.name} (`{ctx.license.spdx}`, {ctx.license.url}). "
+                    + ctx.answer("distribution"),
+                ),
+                (
+                    "Do other restrictions apply?",
+                    "A drawing withdrawn by its drawer must be deleted from every copy (see "
+                    "*Maintenance*)."
+                    + (
+                        ""
+                        if ctx.training
+                        else " **This archive export is not for training or publication.**"
+                    ),
+                ),
+            ],
+        ),
+        (
+            "Maintenance",
+            [
+                (
+                    "Who maintains it, and how can they be contacted?",
+                    f"{ctx.settings.creator or 'The collector'}. Contact: "
+                    f"{ctx.settings.contact or NOT_ANSWERED}",
+                ),
+                ("Will it be updated? How will withdrawals be handled?", _maintenance_text(ctx)),
+            ],
+        ),
+    ]
+    out = [f"# Datasheet: {ctx.name}\n",
+           f"Answers to the questions of *Datasheets for Datasets* (Gebru et al., 2021), "
+           f"written from the collection log on {ctx.created_at:%Y-%m-%d} and from the "
+           "collector's own answers.\n"]  # fmt: skip
+    for title, questions in qa:
+        out.append(f"## {title}\n")
+        for question, answer in questions:
+            out.append(f"**{question}**\n\n{answer}\n")
+    return "\n".join(out)
+
+
+# Croissant (croissant.json) --------------------------------------------------------------
+
+CROISSANT_CONTEXT = {
+    "@language": "en",
+    "@vocab": "https://schema.org/",
+    "arrayShape": "cr:arrayShape",
+    "citeAs": "cr:citeAs",
+    "column": "cr:column",
+    "conformsTo": "dct:conformsTo",
+    "containedIn": "cr:containedIn",
+    "cr": "http://mlcommons.org/croissant/",
+    "rai": "http://mlcommons.org/croissant/RAI/",
+    "data": {"@id": "cr:data", "@type": "@json"},
+    "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
+    "dct": "http://purl.org/dc/terms/",
+    "equivalentProperty": "cr:equivalentProperty",
+    "examples": {"@id": "cr:examples", "@type": "@json"},
+    "extract": "cr:extract",
+    "field": "cr:field",
+    "fileProperty": "cr:fileProperty",
+    "fileObject": "cr:fileObject",
+    "fileSet": "cr:fileSet",
+    "format": "cr:format",
+    "includes": "cr:includes",
+    "isArray": "cr:isArray",
+    "isLiveDataset": "cr:isLiveDataset",
+    "jsonPath": "cr:jsonPath",
+    "key": "cr:key",
+    "md5": "cr:md5",
+    "parentField": "cr:parentField",
+    "path": "cr:path",
+    "recordSet": "cr:recordSet",
+    "references": "cr:references",
+    "regex": "cr:regex",
+    "repeated": "cr:repeated",
+    "replace": "cr:replace",
+    "samplingRate": "cr:samplingRate",
+    "sc": "https://schema.org/",
+    "separator": "cr:separator",
+    "source": "cr:source",
+    "subField": "cr:subField",
+    "transform": "cr:transform",
+}
+
+#: Metadata columns: name -> (Croissant data type, description).
+COLUMNS = {
+    "portrait_number": ("sc:Integer", "The number written on the back of the paper drawing."),
+    "date": ("sc:Date", "The date of the encounter, in the room's local time."),
+    "venue_type": ("sc:Text", "bar, party, fair, conference, street, transit, home or other."),
+    "city": ("sc:Text", "The city, or null."),
+    "time_limit_seconds": ("sc:Integer", "The time the collector gave; null: no limit."),
+    "drawing_seconds": ("sc:Integer", "Drawing time measured by the on-screen timer."),
+    "credit": ("sc:Text", "The drawer's name only if they chose credit; null: anonymous."),
+    "consent_version": ("sc:Integer", "The consent text the drawer read (consent/version-N.txt)."),
+    "consent_sha256": ("sc:Text", "SHA-256 of that consent text."),
+    "consent_keep": ("sc:Boolean", "The drawer allowed the collection to keep the drawing."),
+    "consent_gallery": ("sc:Boolean", "The drawer allowed the public gallery."),
+    "consent_training": ("sc:Boolean", "The drawer allowed training machine-learning models."),
+    "consent_social": ("sc:Boolean", "The drawer allowed posting on social media."),
+}
+
+
+def croissant(ctx: ExportContext) -> dict:
+    """croissant.json: Croissant 1.1 metadata, RAI fields included, of the unzipped export.
+
+    Paths are relative to the folder the zip is extracted into; the record set `train` joins
+    each metadata line to its image file by `file_name`.
+    """
+    s = ctx.stats
+    ext = ctx.image_extension
+    mime = "image/png" if ext == "png" else "image/jpeg"
+    period = [s.first_date, s.last_date] if s.first_date else []
+    fields = [
+        {
+            "@type": "cr:Field",
+            "@id": f"{RECORD_SET}/file_name",
+            "name": "file_name",
+            "description": "The image file, relative to train/.",
+            "dataType": "sc:Text",
+            "source": {"fileObject": {"@id": "metadata"}, "extract": {"column": "file_name"}},
+            "references": {"fileSet": {"@id": "images"}, "extract": {"fileProperty": "filename"}},
+        },
+        {
+            "@type": "cr:Field",
+            "@id": f"{RECORD_SET}/image",
+            "name": "image",
+            "description": "The drawing.",
+            "dataType": "sc:ImageObject",
+            "source": {"fileSet": {"@id": "images"}, "extract": {"fileProperty": "content"}},
+        },
+    ]
+    for column, (data_type, description) in COLUMNS.items():
+        fields.append({
+            "@type": "cr:Field",
+            "@id": f"{RECORD_SET}/{column}",
+            "name": column,
+            "description": description,
+            "dataType": data_type,
+            "source": {"fileObject": {"@id": "metadata"}, "extract": {"column": column}},
+        })  # fmt: skip
+    document = {
+        "@context": CROISSANT_CONTEXT,
+        "@type": "sc:Dataset",
+        "conformsTo": "http://mlcommons.org/croissant/1.1",
+        "name": ctx.name,
+        "description": (
+            f"{s.count:,} hand-drawn portraits of one person, each in red ink by a different "
+            f"stranger, with each drawer's consent. This export holds {ctx.scope}."
+            + ("" if ctx.training else " NOT FOR TRAINING: the collector's archive.")
+        ).replace("**", ""),
+        "license": ctx.license.url,
+        "version": ctx.created_at.strftime("%Y.%m.%d"),
+        "datePublished": ctx.created_at.date().isoformat(),
+        "creator": {"@type": "sc:Person", "name": ctx.settings.creator or "The collector"},
+        "citeAs": f"{ctx.settings.creator or 'The collector'}. {ctx.name}. {ctx.created_at:%Y}.",
+        "keywords": ["drawings", "portraits", "consent", "provenance", "red ink"],
+        "isLiveDataset": False,
+        "rai:dataCollection": _collection_text(ctx).replace("**", ""),
+        "rai:dataCollectionType": ["Direct measurement", "Manual Human Curation"],
+        "rai:dataCollectionTimeframe": period,
+        "rai:dataCollectionRawData": "Phone photos of paper drawings, stripped of all camera "
+        "metadata on arrival; the collector keeps the full-size copies.",
+        "rai:dataPreprocessingProtocol": ctx.image_description.replace("**", ""),
+        "rai:dataAnnotationProtocol": "No after-the-fact annotation: every column was recorded "
+        "by the collector during the encounter or chosen by the drawer.",
+        "rai:dataManipulationProtocol": "Consent filter at export time: "
+        + ctx.scope.replace("**", ""),
+        "rai:personalSensitiveInformation": _personal_text(),
+        "rai:dataUseCases": ctx.answer("uses")
+        if ctx.training
+        else "Backup only; not for training.",
+        "rai:dataLimitations": _limitations_text(ctx),
+        "rai:dataBiases": _limitations_text(ctx),
+        "rai:dataSocialImpact": ctx.answer("purpose"),
+        "rai:hasSyntheticData": False,
+        "rai:dataReleaseMaintenancePlan": _maintenance_text(ctx).replace("**", ""),
+        "distribution": [
+            {
+                "@type": "cr:FileObject",
+                "@id": "metadata",
+                "name": "metadata",
+                "description": "One JSON object per image.",
+                "contentUrl": "train/metadata.jsonl",
+                "encodingFormat": "application/jsonlines",
+                "sha256": ctx.metadata_sha256,
+            },
+            {
+                "@type": "cr:FileSet",
+                "@id": "images",
+                "name": "images",
+                "description": "The drawings, named by portrait number.",
+                "encodingFormat": mime,
+                "includes": f"train/*.{ext}",
+            },
+        ],
+        "recordSet": [
+            {
+                "@type": "cr:RecordSet",
+                "@id": RECORD_SET,
+                "name": RECORD_SET,
+                "description": "One record per drawing: the image and its provenance.",
+                "key": {"@id": f"{RECORD_SET}/portrait_number"},
+                "field": fields,
+            }
+        ],
+    }
+    url = _url(ctx.settings.contact or "")
+    if url:
+        document["url"] = url
+    return document
+
+
+def _url(contact: str) -> str | None:
+    """The dataset's web address from the collector's contact: a page, or a mailto: link."""
+    contact = contact.strip()
+    if contact.startswith(("http://", "https://")):
+        return contact
+    if "@" in contact and " " not in contact:
+        return f"mailto:{contact}"
+    return None

@@ -1,0 +1,81 @@
+"""A small collection to export, and a photo of a red-ink drawing that looks like a real one."""
+
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import dataclass
+
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
+
+from tests.factories import make_encounter, number_of
+
+
+def consent(*, training: bool, gallery: bool = True, social: bool = False) -> dict:
+    return {"version": 1, "keep": True, "gallery": gallery, "training": training, "social": social}
+
+
+@dataclass(frozen=True)
+class Collection:
+    credited: int  # training allowed, credited as "Ana Lima"
+    anonymous: int  # training allowed, anonymous
+    not_for_training: int  # kept, training not allowed, credited as "Bo"
+    withdrawn: int  # had allowed training, then withdrew
+
+
+def make_collection(app) -> Collection:
+    """Consented (credited and anonymous), not consented, withdrawn drawers, and a declined
+    approach; each drawing a different image."""
+    credited = make_encounter(
+        app, photo=drawing_photo(seed=1), consent=consent(training=True), credit_name="Ana Lima",
+        city="Lisbon", venue_type="party", time_limit_seconds=60,
+    )  # fmt: skip
+    anonymous = make_encounter(app, photo=drawing_photo(seed=2), consent=consent(training=True))
+    kept = make_encounter(
+        app, photo=drawing_photo(seed=3), consent=consent(training=False), credit_name="Bo"
+    )
+    withdrawn = make_encounter(
+        app, photo=drawing_photo(seed=4), consent=consent(training=True), withdrawn=True
+    )
+    make_encounter(app, declined=True)
+    return Collection(
+        credited=number_of(app, credited),
+        anonymous=number_of(app, anonymous),
+        not_for_training=number_of(app, kept),
+        withdrawn=number_of(app, withdrawn),
+    )
+
+
+def drawing_photo(*, seed: int = 3, size: tuple[int, int] = (480, 640)) -> bytes:
+    """A phone photo of a portrait in red pen on off-white paper: a shadow across the page,
+    a blue-ish cast, a grey pencil guide line and sensor noise."""
+    w, h = size
+    rnd = random.Random(seed)
+    ramp = Image.linear_gradient("L").resize((w, h)).rotate(-35, expand=False, fillcolor=255)
+    light = ramp.point(lambda v: int(140 + 115 * v / 255))  # dark corner to lit corner
+    paper = Image.merge(
+        "RGB",
+        [light.point(lambda v: int(v * 0.90)), light.point(lambda v: int(v * 0.93)), light],
+    )
+    ink = Image.new("L", (w, h), 0)
+    d = ImageDraw.Draw(ink)
+    s = w / 1200
+    d.ellipse((380 * s, 300 * s, 820 * s, 900 * s), outline=255, width=max(2, int(7 * s)))
+    d.arc((150 * s, 950 * s, 1050 * s, 1700 * s), 190, 350, fill=255, width=max(2, int(7 * s)))
+    for x0 in (480, 640):
+        d.ellipse((x0 * s, 520 * s, (x0 + 80) * s, 570 * s), outline=255, width=2)
+    d.arc((520 * s, 700 * s, 680 * s, 790 * s), 20, 160, fill=255, width=2)
+    for _ in range(30):
+        x0, y0 = rnd.randint(int(380 * s), int(820 * s)), rnd.randint(int(260 * s), int(420 * s))
+        d.line((x0, y0, x0 + rnd.randint(-40, 40), y0 + rnd.randint(-25, 25)), fill=255, width=2)
+    ink = ink.filter(ImageFilter.GaussianBlur(0.8))
+    lit_pen = ImageChops.multiply(Image.new("RGB", (w, h), (215, 45, 55)), paper)
+    photo = Image.composite(lit_pen, paper, ink)
+    ImageDraw.Draw(photo).line(
+        (60, int(h * 0.72), w - 60, int(h * 0.70)), fill=(110, 114, 124), width=2
+    )
+    noise = Image.effect_noise((w, h), 12).convert("RGB")
+    photo = Image.blend(photo, ImageChops.add(photo, noise, 2, -64), 0.4)
+    out = io.BytesIO()
+    photo.save(out, "JPEG", quality=88)
+    return out.getvalue()

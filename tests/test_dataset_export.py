@@ -1,0 +1,243 @@
+"""The dataset export: a zip that `datasets`, `mlcroissant` and `sha256sum` accept, holding only
+what the drawers allowed, documented by its card, datasheet and manifest."""
+
+from __future__ import annotations
+
+import os
+
+# No Hub, no network: the export must load from its own files.
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from PIL import Image
+
+from fieldapp.dataset.documents import size_category
+from tests.dataset_fixtures import make_collection
+
+
+def run_export(app, out: Path, *args: str) -> None:
+    result = app.test_cli_runner().invoke(args=["export", "dataset", str(out), *args])
+    assert result.exit_code == 0, result.output
+
+
+def unzip(path: Path, into: Path) -> Path:
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(into)
+    return into
+
+
+@pytest.fixture
+def exported(app, tmp_path):
+    """The fixture collection and its default (training) export, unzipped."""
+    collection = make_collection(app)
+    run_export(app, tmp_path / "out.zip")
+    return collection, unzip(tmp_path / "out.zip", tmp_path / "out")
+
+
+def test_the_export_loads_with_datasets(exported, tmp_path):
+    import datasets
+
+    collection, folder = exported
+    # A cache of its own: `datasets` keys its cache on the files' names and sizes, which an
+    # earlier run's (since deleted) export may share.
+    cache = str(tmp_path / "hf-cache")
+    loaded = datasets.load_dataset(str(folder), split="train", cache_dir=cache)
+    assert loaded.num_rows == 2
+    numbers = set(loaded["portrait_number"])
+    assert numbers == {collection.credited, collection.anonymous}
+    assert collection.withdrawn not in numbers and collection.not_for_training not in numbers
+    credits = dict(zip(loaded["portrait_number"], loaded["credit"], strict=True))
+    assert credits == {collection.credited: "Ana Lima", collection.anonymous: None}
+    image = loaded[0]["image"]
+    assert isinstance(image, Image.Image) and image.size[0] > 0
+    assert set(loaded["consent_training"]) == {True}
+    # The packaged image-folder builder reads the same folder.
+    plain = datasets.load_dataset(
+        "imagefolder", data_dir=str(folder / "train"), split="train", cache_dir=cache
+    )
+    assert plain.num_rows == 2
+
+
+def test_croissant_validates_and_its_records_match(exported):
+    import mlcroissant
+
+    collection, folder = exported
+    check = subprocess.run(
+        [str(Path(sys.executable).with_name("mlcroissant")), "validate", "--jsonld",
+         str(folder / "croissant.json")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "WARNING" not in check.stderr + check.stdout  # a standard @context, nothing missing
+    dataset = mlcroissant.Dataset(jsonld=str(folder / "croissant.json"))
+    records = list(dataset.records("train"))
+    assert len(records) == 2
+    by_number = {r["train/portrait_number"]: r for r in records}
+    assert set(by_number) == {collection.credited, collection.anonymous}
+    credited = by_number[collection.credited]
+    assert credited["train/credit"] == b"Ana Lima"
+    assert isinstance(credited["train/image"], Image.Image)
+    assert by_number[collection.anonymous]["train/credit"] is None
+    document = json.loads((folder / "croissant.json").read_text())
+    assert document["conformsTo"] == "http://mlcommons.org/croissant/1.1"
+    for key in (
+        "rai:dataCollection",
+        "rai:dataCollectionType",
+        "rai:dataCollectionTimeframe",
+        "rai:personalSensitiveInformation",
+        "rai:dataAnnotationProtocol",
+        "rai:dataUseCases",
+        "rai:dataLimitations",
+        "rai:dataReleaseMaintenancePlan",
+    ):
+        assert document[key], key  # fmt: skip
+
+
+def test_sha256sums_cover_every_file_and_verify(exported):
+    _, folder = exported
+    listed = {}
+    for line in (folder / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split("  ", 1)
+        listed[name] = digest
+    files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {
+        "SHA256SUMS"
+    }
+    assert set(listed) == files
+    for name, digest in listed.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+    check = subprocess.run(["/usr/bin/sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=folder)
+    assert check.returncode == 0
+
+
+def test_the_card_front_matter_is_valid_yaml_for_the_hub(exported):
+    _, folder = exported
+    card = (folder / "README.md").read_text()
+    assert card.startswith("---\n")
+    front = yaml.safe_load(card.split("---\n")[1])
+    assert front["license"] == "cc-by-nc-4.0"
+    assert front["size_categories"] == ["n<1K"]
+    assert front["task_categories"] and front["annotations_creators"]
+    assert front["pretty_name"]
+    assert front["configs"] == [
+        {"config_name": "default", "data_files": [{"split": "train", "path": "train/**"}]}
+    ]
+    for section in (
+        "## Uses",
+        "## Dataset Structure",
+        "## Dataset Creation",
+        "### Personal and Sensitive Information",
+        "## Bias, Risks, and Limitations",
+        "## Maintenance and withdrawals",
+    ):
+        assert section in card  # fmt: skip
+    assert "must be removed" in card or "remove every withdrawn drawing" in card
+    assert "NOT FOR TRAINING" not in card
+    datasheet = (folder / "DATASHEET.md").read_text()
+    for section in (
+        "Motivation",
+        "Composition",
+        "Collection process",
+        "Preprocessing",
+        "Uses",
+        "Distribution",
+        "Maintenance",
+    ):
+        assert f"## {section}" in datasheet  # fmt: skip
+    assert (folder / "consent" / "version-1.txt").read_text().strip()
+
+
+@pytest.mark.parametrize(
+    ("count", "label"),
+    [(0, "n<1K"), (999, "n<1K"), (1000, "1K<n<10K"), (9999, "1K<n<10K"), (10_000, "10K<n<100K")],
+)
+def test_size_categories(count, label):
+    assert size_category(count) == label
+
+
+def test_images_carry_only_pixels_and_the_rights_xmp(exported):
+    collection, folder = exported
+    credited = (folder / "train" / f"portrait-{collection.credited:05d}.jpg").read_bytes()
+    anonymous = (folder / "train" / f"portrait-{collection.anonymous:05d}.jpg").read_bytes()
+    for data in (credited, anonymous):
+        image = Image.open(io.BytesIO(data))
+        assert not image.getexif()
+        assert b"DMI-ALLOWED" in data and b"Exif\x00\x00" not in data
+    assert b"<rdf:li>Ana Lima</rdf:li>" in credited
+    assert b"dc:creator" not in anonymous
+
+
+def test_the_archive_holds_every_kept_drawing_and_says_it_is_not_for_training(app, tmp_path):
+    collection = make_collection(app)
+    run_export(app, tmp_path / "archive.zip", "--archive")
+    folder = unzip(tmp_path / "archive.zip", tmp_path / "archive")
+    rows = [json.loads(line) for line in (folder / "train" / "metadata.jsonl").open()]
+    numbers = {row["portrait_number"] for row in rows}
+    assert numbers == {collection.credited, collection.anonymous, collection.not_for_training}
+    card = (folder / "README.md").read_text()
+    assert "NOT FOR TRAINING" in card and "not-for-training" in card
+    not_for_training = folder / "train" / f"portrait-{collection.not_for_training:05d}.jpg"
+    assert b"DMI-PROHIBITED-AIMLTRAINING" in not_for_training.read_bytes()
+
+
+def test_square_and_ink_options(app, tmp_path):
+    make_collection(app)
+    run_export(app, tmp_path / "ink.zip", "--size", "256", "--ink")
+    folder = unzip(tmp_path / "ink.zip", tmp_path / "ink")
+    images = sorted((folder / "train").glob("*.png"))
+    assert len(images) == 2
+    for path in images:
+        image = Image.open(path).convert("RGB")
+        assert image.size == (256, 256)
+        colours = image.getcolors(256 * 256)
+        white = sum(n for n, c in colours if c == (255, 255, 255))
+        assert white > 0.8 * 256 * 256
+    card = (folder / "README.md").read_text()
+    assert "256×256" in card and "ink extraction" in card
+
+
+def test_each_export_records_its_manifest_and_later_withdrawals(app, tmp_path):
+    from fieldapp.consent.services import withdraw
+    from fieldapp.dataset.services import past_exports
+    from fieldapp.encounters.models import Encounter
+    from fieldapp.extensions import db
+    from fieldapp.media.services import media_store
+    from fieldapp.tickets.models import Ticket
+
+    collection = make_collection(app)
+    run_export(app, tmp_path / "out.zip")
+    with app.app_context():
+        [past] = past_exports(db.session)
+        assert past.manifest.item_count == 2 and past.withdrawn_numbers == []
+        assert past.manifest.consent_versions == [1]
+        assert (
+            past.manifest.zip_sha256
+            == hashlib.sha256((tmp_path / "out.zip").read_bytes()).hexdigest()
+        )
+        ticket = db.session.query(Ticket).filter_by(number=collection.credited).one()
+        withdraw(db.session, media_store(), ticket)
+        [past] = past_exports(db.session)
+        assert past.withdrawn_numbers == [collection.credited]
+        assert db.session.query(Encounter).filter(Encounter.withdrawn_at.is_not(None)).count() == 2
+    run_export(app, tmp_path / "after.zip")
+    with zipfile.ZipFile(tmp_path / "after.zip") as archive:
+        names = archive.namelist()
+    assert f"train/portrait-{collection.credited:05d}.jpg" not in names
+    assert f"train/portrait-{collection.anonymous:05d}.jpg" in names
+
+
+def test_an_unknown_option_is_refused_without_writing(app, tmp_path):
+    result = app.test_cli_runner().invoke(
+        args=["export", "dataset", str(tmp_path / "x.zip"), "--size", "big"]
+    )
+    assert result.exit_code != 0 and "number of pixels" in result.output
+    assert not (tmp_path / "x.zip").exists()
