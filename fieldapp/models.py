@@ -2,7 +2,9 @@
 
 from fieldapp.auth.models import ApiToken, Collector
 from fieldapp.consent.models import ConsentEvent, ConsentVersion
+from fieldapp.diary.models import DiaryEntry
 from fieldapp.encounters.models import Encounter
+from fieldapp.ledger.models import LedgerSettings
 from fieldapp.media.models import Photo
 from fieldapp.tickets.models import Ticket
 
@@ -14,4 +16,6 @@ __all__ = [
     "Encounter",
     "Photo",
     "Ticket",
+    "LedgerSettings",
+    "DiaryEntry",
 ]
