@@ -5,6 +5,7 @@ from fieldapp.consent.models import ConsentEvent, ConsentVersion
 from fieldapp.diary.models import DiaryEntry
 from fieldapp.encounters.models import Encounter
 from fieldapp.ledger.models import LedgerSettings
+from fieldapp.ledger.tallies import LedgerTally
 from fieldapp.media.models import Photo
 from fieldapp.tickets.models import Ticket
 
@@ -17,5 +18,6 @@ __all__ = [
     "Photo",
     "Ticket",
     "LedgerSettings",
+    "LedgerTally",
     "DiaryEntry",
 ]

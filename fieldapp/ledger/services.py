@@ -1,8 +1,8 @@
 """The labor ledger: what the collection has cost in human time, computed by SQL aggregates.
 
-Every figure is a COUNT or SUM grouped in the database (a handful of queries, none of which
-loads encounters into Python), so the page costs the same few queries at 100 or 100,000
-encounters.
+Every figure is read from `ledger_tallies`, SQL aggregates that the database itself keeps
+current on every write to `encounters` (see `tallies.py`): a few queries over a few hundred
+small rows, the same at 100 or 100,000 encounters, and nothing loaded row by row.
 
 What counts where (the page says it too):
 
@@ -24,14 +24,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fieldapp.database import utcnow, write_transaction
-from fieldapp.encounters.models import VENUE_TYPES, Encounter, EncounterStatus
+from fieldapp.encounters.models import VENUE_TYPES
 from fieldapp.ledger.models import LedgerSettings
-from fieldapp.ledger.sql import local_hour, local_week, local_weekday, seconds_between
+from fieldapp.ledger.tallies import LedgerTally
 
+DRAWING, WITHDRAWN, DECLINED = "drawing", "withdrawn", "declined"  # LedgerTally.kind
 PACE_DAYS = 30
 WEEKS_SHOWN = 26
 MAX_GOAL = 1_000_000
@@ -139,27 +140,27 @@ def set_goal(session: Session, goal: int) -> None:
             settings.goal = goal
 
 
-def _in_collection():
-    return and_(
-        Encounter.status == EncounterStatus.COMPLETED.value, Encounter.withdrawn_at.is_(None)
-    )
+def _tally_rows(session: Session, *dimensions: str):
+    return session.execute(
+        select(
+            LedgerTally.dimension,
+            LedgerTally.bucket,
+            LedgerTally.kind,
+            LedgerTally.encounters,
+            LedgerTally.drawer_seconds,
+            LedgerTally.drawer_timed,
+            LedgerTally.collector_seconds,
+            LedgerTally.collector_timed,
+        ).where(LedgerTally.dimension.in_(dimensions), LedgerTally.encounters != 0)
+    ).all()
 
 
 def headline(session: Session) -> Headline:
     """Drawings in the collection (withdrawn ones not counted), approaches, withdrawn, goal."""
-    withdrawn = Encounter.withdrawn_at.is_not(None)
-    rows = session.execute(
-        select(Encounter.status, withdrawn, func.count()).group_by(Encounter.status, withdrawn)
-    ).all()
-    drawings = withdrawn_count = approaches = 0
-    for status, is_withdrawn, count in rows:
-        approaches += count
-        if status == EncounterStatus.COMPLETED.value:
-            if is_withdrawn:
-                withdrawn_count += count
-            else:
-                drawings += count
-    return Headline(drawings, approaches, withdrawn_count, current_goal(session))
+    counts = {row.kind: row.encounters for row in _tally_rows(session, "total")}
+    drawings, withdrawn = counts.get(DRAWING, 0), counts.get(WITHDRAWN, 0)
+    approaches = drawings + withdrawn + counts.get(DECLINED, 0)
+    return Headline(drawings, approaches, withdrawn, current_goal(session))
 
 
 def ledger(session: Session, *, now: datetime | None = None, public: bool = False) -> Ledger:
@@ -170,72 +171,67 @@ def ledger(session: Session, *, now: datetime | None = None, public: bool = Fals
     """
     now = now or utcnow()
     totals = labor_totals(session)
+    by_hour, by_weekday = ([], []) if public else _routine(session)
     return Ledger(
         now=now,
         goal=current_goal(session),
         recent=_recent(session, now),
         weeks=_weeks(session, now),
-        by_hour=[] if public else _by_hour(session),
-        by_weekday=[] if public else _by_weekday(session),
+        by_hour=by_hour,
+        by_weekday=by_weekday,
         public=public,
         **totals,
     )
 
 
 def labor_totals(session: Session) -> dict:
-    """One grouped scan: counts (drawings, withdrawn, declined), both times in seconds and
-    how many were timed, and the venue and time-limit breakdowns (keys as in Ledger)."""
-    withdrawn = Encounter.withdrawn_at.is_not(None)
-    drawer = seconds_between(Encounter.drawing_started_at, Encounter.drawing_finished_at)
-    collector = seconds_between(Encounter.started_at, Encounter.drawing_finished_at)
-    query = select(
-        Encounter.status,
-        withdrawn,
-        Encounter.venue_type,
-        Encounter.time_limit_seconds,
-        func.count(),
-        func.coalesce(func.sum(drawer), 0.0),
-        func.count(drawer),
-        func.coalesce(func.sum(collector), 0.0),
-        func.count(collector),
-    ).group_by(Encounter.status, withdrawn, Encounter.venue_type, Encounter.time_limit_seconds)
-    sums = defaultdict(float)
+    """Counts (drawings, withdrawn, declined), both times in seconds and how many were timed,
+    and the venue and time-limit breakdowns (keys as in Ledger)."""
+    sums: dict[str, float] = defaultdict(float)
     venues = {venue: [0, 0] for venue in VENUE_TYPES}
-    limits: dict[int | None, int] = defaultdict(int)
-    for status, is_withdrawn, venue, limit, count, d_sum, d_n, c_sum, c_n in session.execute(query):
-        sums["drawer_seconds"] += d_sum
-        sums["drawer_timed"] += d_n
-        sums["collector_seconds"] += c_sum
-        sums["collector_timed"] += c_n
-        if status == EncounterStatus.DECLINED.value:
-            sums["declined"] += count
-            venues.setdefault(venue, [0, 0])[1] += count
-        elif is_withdrawn:
-            sums["withdrawn"] += count
-        else:
-            sums["drawings"] += count
-            venues.setdefault(venue, [0, 0])[0] += count
-            limits[limit] += count
+    limits: list[tuple[int | None, int]] = []
+    for row in _tally_rows(session, "total", "venue", "limit"):
+        if row.dimension == "total":
+            sums[row.kind] += row.encounters
+            sums["drawer_seconds"] += row.drawer_seconds
+            sums["drawer_timed"] += row.drawer_timed
+            sums["collector_seconds"] += row.collector_seconds
+            sums["collector_timed"] += row.collector_timed
+        elif row.dimension == "venue" and row.kind in (DRAWING, DECLINED):
+            venues.setdefault(row.bucket, [0, 0])[row.kind == DECLINED] += row.encounters
+        elif row.dimension == "limit" and row.kind == DRAWING:
+            limits.append((None if row.bucket == "none" else int(row.bucket), row.encounters))
     return {
-        "drawings": int(sums["drawings"]),
-        "withdrawn": int(sums["withdrawn"]),
-        "declined": int(sums["declined"]),
+        "drawings": int(sums[DRAWING]),
+        "withdrawn": int(sums[WITHDRAWN]),
+        "declined": int(sums[DECLINED]),
         "drawer_seconds": sums["drawer_seconds"],
         "drawer_timed": int(sums["drawer_timed"]),
         "collector_seconds": sums["collector_seconds"],
         "collector_timed": int(sums["collector_timed"]),
         "by_venue": [(venue, drawn, declined) for venue, (drawn, declined) in venues.items()],
-        "by_time_limit": sorted(limits.items(), key=lambda item: (item[0] is None, item[0] or 0)),
+        "by_time_limit": sorted(limits, key=lambda item: (item[0] is None, item[0] or 0)),
     }
 
 
-def _recent(session: Session, now: datetime) -> int:
-    since = now - timedelta(days=PACE_DAYS)
-    return session.scalar(
-        select(func.count()).where(
-            _in_collection(), Encounter.started_at > since, Encounter.started_at <= now
+def _drawings_in(session: Session, dimension: str, first: str, last: str) -> list[tuple[str, int]]:
+    """Drawings per bucket of a date dimension (week, day), buckets from `first` to `last`."""
+    return session.execute(
+        select(LedgerTally.bucket, func.sum(LedgerTally.encounters))
+        .where(
+            LedgerTally.dimension == dimension,
+            LedgerTally.kind == DRAWING,
+            LedgerTally.bucket.between(first, last),
         )
-    )
+        .group_by(LedgerTally.bucket)
+    ).all()
+
+
+def _recent(session: Session, now: datetime) -> int:
+    """Drawings made in the last PACE_DAYS calendar days, today included."""
+    today = now.astimezone(UTC).date()
+    first = today - timedelta(days=PACE_DAYS - 1)
+    return sum(n for _, n in _drawings_in(session, "day", first.isoformat(), today.isoformat()))
 
 
 def monday_of(day: date) -> date:
@@ -246,41 +242,22 @@ def _weeks(session: Session, now: datetime) -> list[tuple[date, int]]:
     """Drawings per week (Monday to Sunday in the room) for the last WEEKS_SHOWN weeks."""
     last = monday_of(now.astimezone(UTC).date())
     first = last - timedelta(weeks=WEEKS_SHOWN - 1)
-    # A day's margin: the room's clock may be up to 14 hours off UTC.
-    since = datetime.combine(first, datetime.min.time(), UTC) - timedelta(days=1)
-    week = local_week(Encounter.started_at, Encounter.utc_offset_minutes)
-    rows = session.execute(
-        select(week, func.count())
-        .where(_in_collection(), Encounter.started_at >= since, Encounter.started_at <= now)
-        .group_by(week)
-    ).all()
-    counts = {_as_date(monday): count for monday, count in rows}
-    return [(first + timedelta(weeks=i), counts.get(first + timedelta(weeks=i), 0))
-            for i in range(WEEKS_SHOWN)]  # fmt: skip
+    counts = dict(_drawings_in(session, "week", first.isoformat(), last.isoformat()))
+    mondays = [first + timedelta(weeks=i) for i in range(WEEKS_SHOWN)]
+    return [(monday, int(counts.get(monday.isoformat(), 0))) for monday in mondays]
 
 
-def _as_date(value) -> date:
-    """A date from the database: SQLite hands back ISO text, PostgreSQL a date."""
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
-def _by_hour(session: Session) -> list[tuple[int, int]]:
-    hour = local_hour(Encounter.started_at, Encounter.utc_offset_minutes)
-    rows = dict(
-        session.execute(select(hour, func.count()).where(_in_collection()).group_by(hour)).all()
-    )
-    return [(h, rows.get(h, 0)) for h in range(24)]
-
-
-def _by_weekday(session: Session) -> list[tuple[str, int]]:
-    weekday = local_weekday(Encounter.started_at, Encounter.utc_offset_minutes)
-    rows = dict(
-        session.execute(
-            select(weekday, func.count()).where(_in_collection()).group_by(weekday)
-        ).all()
-    )
-    # SQL counts Sunday as 0; the page starts the week on Monday.
-    return [(name, rows.get((i + 1) % 7, 0)) for i, name in enumerate(WEEKDAYS)]
+def _routine(session: Session) -> tuple[list[tuple[int, int]], list[tuple[str, int]]]:
+    """Drawings by hour of the day (0-23) and by weekday (Monday first), in the room."""
+    hours, weekdays = [0] * 24, [0] * 7
+    for row in _tally_rows(session, "hour", "weekday"):
+        if row.kind != DRAWING:
+            continue
+        if row.dimension == "hour":
+            hours[int(row.bucket)] += row.encounters
+        else:  # SQL counts Sunday as 0; the page starts the week on Monday.
+            weekdays[(int(row.bucket) - 1) % 7] += row.encounters
+    return list(enumerate(hours)), list(zip(WEEKDAYS, weekdays, strict=True))
 
 
 def time_limit_label(seconds: int | None) -> str:

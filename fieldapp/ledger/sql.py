@@ -43,6 +43,14 @@ class local_week(_TwoArgs):  # noqa: N801
     inherit_cache = True
 
 
+class local_day(_TwoArgs):  # noqa: N801
+    """local_day(utc_time, offset_minutes): the room's calendar day (a date, or ISO text)."""
+
+    type = Date()
+    name = "local_day"
+    inherit_cache = True
+
+
 class seconds_between(_TwoArgs):  # noqa: N801
     """seconds_between(start, end): end - start in seconds (NULL if either is NULL)."""
 
@@ -74,6 +82,12 @@ def _local_week_sqlite(element, compiler, **kw):
     return f"date({_sqlite_shifted(at, offset)}, 'weekday 0', '-6 days')"
 
 
+@compiles(local_day, "sqlite")
+def _local_day_sqlite(element, compiler, **kw):
+    at, offset = element._args(compiler, **kw)
+    return f"date({_sqlite_shifted(at, offset)})"
+
+
 @compiles(seconds_between, "sqlite")
 def _seconds_between_sqlite(element, compiler, **kw):
     start, end = element._args(compiler, **kw)
@@ -100,6 +114,12 @@ def _local_weekday_pg(element, compiler, **kw):
 def _local_week_pg(element, compiler, **kw):
     at, offset = element._args(compiler, **kw)
     return f"CAST(date_trunc('week', {_pg_shifted(at, offset)}) AS DATE)"
+
+
+@compiles(local_day, "postgresql")
+def _local_day_pg(element, compiler, **kw):
+    at, offset = element._args(compiler, **kw)
+    return f"CAST({_pg_shifted(at, offset)} AS DATE)"
 
 
 @compiles(seconds_between, "postgresql")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import login_required
 
@@ -9,6 +10,7 @@ from fieldapp.extensions import db
 from fieldapp.ledger.charts import charts_for
 from fieldapp.ledger.forms import GoalForm
 from fieldapp.ledger.services import ledger, set_goal
+from fieldapp.ledger.tallies import check_tallies, rebuild_tallies
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -42,3 +44,20 @@ def _page(figures, form):
     return render_template(
         "ledger/ledger.html", figures=figures, charts=charts_for(figures), form=form
     )
+
+
+@bp.cli.command("check")
+def check_command():
+    """Compare the ledger's running tallies with the encounters (exit 1 if they differ)."""
+    problems = check_tallies(db.session)
+    for problem in problems:
+        click.echo(problem)
+    click.echo(f"{len(problems)} difference(s)" if problems else "The ledger tallies agree.")
+    if problems:
+        raise SystemExit(1)
+
+
+@bp.cli.command("rebuild")
+def rebuild_command():
+    """Recompute the ledger's running tallies from the encounters."""
+    click.echo(f"{rebuild_tallies(db.session)} tallies written.")
