@@ -28,6 +28,10 @@ def _completed(app, started: str, *, draw_from: int = 1, draw_to: int = 3, **fie
 
 @pytest.fixture
 def fixture(app):
+    record_fixture(app)
+
+
+def record_fixture(app):
     """Seven approaches. Times are in the room's clock (the ISO offset).
 
     | | status | venue | room time | limit | drawing | collector |
