@@ -108,6 +108,10 @@ def test_collector_writes_edits_and_deletes(app, logged_in, client):
     assert edited.status_code == 302
     assert "Changed" not in client.get("/diary").text  # unticked: now private
     assert "Changed" in client.get(f"/diary/{entry_id}/edit").text
+    confirm = client.get(f"/diary/{entry_id}/delete")
+    assert confirm.status_code == 200 and "Delete this entry?" in confirm.text
+    with app.app_context():
+        assert db.session.get(DiaryEntry, entry_id) is not None  # asking deletes nothing
     assert client.post(f"/diary/{entry_id}/delete", data={"csrf_token": token}).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(DiaryEntry)) is None

@@ -30,9 +30,7 @@ def index():
 @bp.get("/manage")
 @login_required
 def manage():
-    return render_template(
-        "diary/manage.html", entries=all_entries(db.session), delete_form=DeleteForm()
-    )
+    return render_template("diary/manage.html", entries=all_entries(db.session))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -50,11 +48,16 @@ def edit(entry_id: int):
     return _edit(form, entry)
 
 
-@bp.post("/<int:entry_id>/delete")
+@bp.route("/<int:entry_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete(entry_id: int):
+    """GET asks first (a thumb slips on a phone); POST deletes."""
     entry = _entry_or_404(entry_id)
-    if not DeleteForm().validate_on_submit():
+    form = DeleteForm()
+    if request.method == "GET":
+        preview = render_markdown(db.session, entry.body)
+        return render_template("diary/delete.html", entry=entry, form=form, preview=preview)
+    if not form.validate_on_submit():
         abort(400)
     delete_entry(db.session, entry)
     flash("Entry deleted.")
