@@ -51,8 +51,11 @@ def _register_blueprints(app: Flask) -> None:
     from fieldapp.auth.views import bp as auth
     from fieldapp.consent.views import bp as consent
     from fieldapp.dataset.views import bp as dataset
+    from fieldapp.diary.views import bp as diary
     from fieldapp.encounters.views import bp as encounters
     from fieldapp.gallery.views import bp as gallery
+    from fieldapp.ledger.views import bp as ledger
+    from fieldapp.live.views import bp as live
     from fieldapp.pamphlet.views import bp as pamphlet
     from fieldapp.participants.views import bp as participants
     from fieldapp.pwa.views import bp as pwa
@@ -62,7 +65,7 @@ def _register_blueprints(app: Flask) -> None:
 
     blueprints = (
         health.bp, auth, encounters, consent, participants, gallery, pamphlet, pwa, api, signals,
-        tickets, review, dataset,
+        tickets, review, dataset, ledger, diary, live,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

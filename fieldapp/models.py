@@ -3,7 +3,10 @@
 from fieldapp.auth.models import ApiToken, Collector
 from fieldapp.consent.models import ConsentEvent, ConsentVersion
 from fieldapp.dataset.models import DatasetExport, DatasetExportItem, DatasetSettings
+from fieldapp.diary.models import DiaryEntry
 from fieldapp.encounters.models import Encounter
+from fieldapp.ledger.models import LedgerSettings
+from fieldapp.ledger.tallies import LedgerTally
 from fieldapp.media.models import Photo
 from fieldapp.review.models import EncounterRevision, FieldChange
 from fieldapp.tickets.models import Ticket
@@ -21,4 +24,7 @@ __all__ = [
     "FieldChange",
     "Photo",
     "Ticket",
+    "LedgerSettings",
+    "LedgerTally",
+    "DiaryEntry",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from fieldapp.encounters.models import Encounter, EncounterStatus
@@ -87,11 +87,11 @@ def gallery_page(
         ).first()
         if anchor is not None:
             started_at, number = anchor
+            # Written as a range plus a tie-break (not `a < x OR (a = x AND ...)`), so that
+            # SQLite seeks into the date index instead of scanning it from the newest end.
             query = query.where(
-                or_(
-                    Encounter.started_at < started_at,
-                    and_(Encounter.started_at == started_at, Ticket.number < number),
-                )
+                Encounter.started_at <= started_at,
+                or_(Encounter.started_at < started_at, Ticket.number < number),
             )
     rows = session.scalars(query.limit(per_page + 1)).all()
     items = [_item(encounter) for encounter in rows[:per_page]]
