@@ -275,9 +275,11 @@ def watch_csp(context) -> list[str]:
     def watch(page) -> None:
         page.on(
             "console",
-            lambda message: violations.append(f"{page.url}: {message.text}")
-            if _is_csp_violation(message.text)
-            else None,
+            lambda message: (
+                violations.append(f"{page.url}: {message.text}")
+                if _is_csp_violation(message.text)
+                else None
+            ),
         )
 
     context.on("page", watch)
