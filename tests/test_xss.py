@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 import json
 import uuid as uuidlib
-from datetime import UTC, datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
@@ -178,9 +178,7 @@ FIELDS = [
     FreeTextField("capture city", capture_form("city"), ("home", "log", "encounter")),
     FreeTextField("capture notes", capture_form("notes"), ("encounter",)),
     FreeTextField("capture credit name", capture_form("credit_name"), ("log", "gallery item")),
-    FreeTextField(
-        "capture without photo", capture_form("credit_name", photo=False), ("response",)
-    ),
+    FreeTextField("capture without photo", capture_form("credit_name", photo=False), ("response",)),
     FreeTextField("declined venue", declined_form("venue"), ("home", "log", "encounter")),
     FreeTextField("declined city", declined_form("city"), ("home", "log", "encounter")),
     FreeTextField("participant credit", participant_credit, ("participant", "encounter")),
@@ -223,8 +221,12 @@ def test_the_checker_sees_markup_that_would_run():
     for payload in PAYLOADS[:17]:
         contexts = (f"<p>{payload}</p>", f'<input value="{payload}">', f"<input value='{payload}'>")
         assert any(markup_problems(html) for html in contexts) or "javascript:" in payload, payload
-    assert markup_problems('<p><a href="/gallery">ok</a><script src="//evil.example/x.js"></script>')
-    assert not markup_problems('<p><a href="/gallery">ok</a><script src="/static/js/a.js"></script>')
+    assert markup_problems(
+        '<p><a href="/gallery">ok</a><script src="//evil.example/x.js"></script>'
+    )
+    assert not markup_problems(
+        '<p><a href="/gallery">ok</a><script src="/static/js/a.js"></script>'
+    )
 
 
 def test_api_answers_echo_the_payloads_as_json_only(work):

@@ -32,7 +32,7 @@ PAYLOADS: list[str] = [
     '<base href="https://evil.example/">',
     '<meta http-equiv="refresh" content="0;url=javascript:alert(17)">',
     "{{ 7*7 }}{% print('jinja') %}${7*7}",
-    "<object data=\"data:text/html,<script>alert(19)</script>\"></object>",
+    '<object data="data:text/html,<script>alert(19)</script>"></object>',
     "<a href=' jav&#x09;ascript:alert(20)'>tab</a>",
     "\u202e<script>alert(21)</script> <b>bold</b> &amp; &lt;",
 ]
