@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
+from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from fieldapp import create_app
 from fieldapp.config import ConfigError, settings_from_environment
@@ -208,3 +210,28 @@ def test_the_csp_watch_catches_an_inline_script(browser, live_server):
     assert page.title() != "ran"
     context.close()
     assert violations and "script" in violations[0]
+
+
+SCREENS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screens"
+
+
+@pytest.mark.browser
+def test_the_login_limit_page_on_a_phone(page, live_app, live_server):
+    from tests.conftest import AuthActions
+
+    AuthActions(live_app, live_app.test_client()).create_collector()
+    live_app.config["LOGIN_RATE_LIMIT"] = "2 per 15 minutes"
+    limiter.reset()
+    try:
+        for _ in range(3):
+            page.goto(f"{live_server}/login")
+            page.get_by_label("Username").fill("max")
+            page.get_by_label("Password").fill("not the password")
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_load_state("load")
+        expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
+        expect(page.get_by_text("Too many attempts; try again in 15 minutes.")).to_be_visible()
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENS / "security-01-login-limit.png"), full_page=True)
+    finally:
+        limiter.reset()

@@ -13,6 +13,7 @@ import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -52,6 +53,8 @@ class Fieldwork:
 
         return number_of(self.app, client_uuid)
 
+
+SCREENS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screens"
 
 #: The pages that may show a stored field, for an encounter's UUID; "response" is the answer
 #: to the request that sent the payload (a form shown again with its errors).
@@ -285,3 +288,7 @@ def test_no_payload_runs_in_the_browser(page, live_app, live_server):
         page.goto(f"{live_server}{url}")
         page.wait_for_load_state("load")
     assert dialogs == []
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    for name, url in (("log", "/encounters"), ("encounter", f"/encounters/{uuids[3]}")):
+        page.goto(f"{live_server}{url}")
+        page.screenshot(path=str(SCREENS / f"security-02-xss-{name}.png"), full_page=True)
