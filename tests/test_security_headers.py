@@ -235,3 +235,30 @@ def test_the_login_limit_page_on_a_phone(page, live_app, live_server):
         page.screenshot(path=str(SCREENS / "security-01-login-limit.png"), full_page=True)
     finally:
         limiter.reset()
+
+
+def test_behind_the_proxy_the_login_limit_counts_each_client_address(proxied):
+    """With FIELDAPP_PROXY_HOPS=1 the limit keys on X-Forwarded-For, not on the proxy."""
+    from fieldapp.auth.services import create_collector
+    from fieldapp.extensions import db
+
+    with proxied.app_context():
+        create_collector(db.session, "max", PASSWORD)
+        db.session.commit()
+    proxied.config["LOGIN_RATE_LIMIT"] = "2 per 15 minutes"
+    limiter.reset()
+    client = proxied.test_client()
+
+    def attempt_from(address: str):
+        headers = {"X-Forwarded-For": address}
+        page = client.get("/login", headers=headers)
+        form = {"username": "max", "password": "wrong password!"}
+        return client.post(
+            "/login", headers=headers, data={**form, "csrf_token": csrf_token_from(page.text)}
+        )
+
+    try:
+        assert [attempt_from("203.0.113.1").status_code for _ in range(3)] == [400, 400, 429]
+        assert attempt_from("203.0.113.2").status_code == 400  # another phone, same proxy
+    finally:
+        limiter.reset()
