@@ -29,12 +29,13 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from fieldapp import cli, errors, headers
     from fieldapp.database import configure_engine
-    from fieldapp.extensions import csrf, db, login_manager, migrate
+    from fieldapp.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 

@@ -40,6 +40,36 @@ def settings_from_environment(instance_path: str, environ: Mapping[str, str] | N
         # The whole request may carry the photo plus a JSON part and multipart framing.
         "MAX_CONTENT_LENGTH": max_photo_bytes + 1024 * 1024,
         "GOAL": _positive_int(env, "FIELDAPP_GOAL", 10_000),
+        **_security_settings(env),
+    }
+
+
+#: Failed logins allowed per client address before /login answers 429 (a limits string).
+DEFAULT_LOGIN_RATE_LIMIT = "10 per 15 minutes"
+
+
+def _security_settings(env: Mapping[str, str]) -> dict:
+    """Cookies, the login rate limit and the reverse proxy (fieldapp/headers.py uses them)."""
+    from limits import parse_many
+
+    login_limit = env.get("FIELDAPP_LOGIN_RATE_LIMIT") or DEFAULT_LOGIN_RATE_LIMIT
+    try:
+        parse_many(login_limit)
+    except ValueError:
+        raise ConfigError(
+            f"FIELDAPP_LOGIN_RATE_LIMIT must read like '10 per 15 minutes', got {login_limit!r}"
+        ) from None
+    return {
+        # Cookies: never readable by scripts, never sent on another site's POST; `Secure` is
+        # added per response when the request came over HTTPS (fieldapp/headers.py).
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "RATELIMIT_STORAGE_URI": env.get("FIELDAPP_RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": login_limit,
+        "PROXY_HOPS": _non_negative_int(env, "FIELDAPP_PROXY_HOPS", 0),
     }
 
 
@@ -64,3 +94,12 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {value}")
     return value
+
+
+def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.strip().isdigit():
+        raise ConfigError(f"{name} must be a whole number of 0 or more, got {raw!r}")
+    return int(raw)

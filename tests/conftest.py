@@ -249,3 +249,46 @@ def browser_type_launch_args():
 @pytest.fixture(scope="session")
 def browser_context_args(playwright):
     return {**playwright.devices["Pixel 7"]}
+
+
+# Every page of every browser test runs under the app's Content-Security-Policy; a violation
+# (an inline script, style or handler, a foreign source) fails the test that caused it.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`
+    + ` at ${event.sourceFile}:${event.lineNumber}`);
+});
+"""
+
+
+def _is_csp_violation(text: str) -> bool:
+    return text.startswith("CSP violation") or (
+        text.startswith("Refused to") and "Content Security Policy" in text
+    )
+
+
+def watch_csp(context) -> list[str]:
+    """Start collecting the CSP violations of every page `context` opens from now on."""
+    violations: list[str] = []
+    context.add_init_script(script=CSP_LISTENER)
+
+    def watch(page) -> None:
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(f"{page.url}: {message.text}")
+                if _is_csp_violation(message.text)
+                else None
+            ),
+        )
+
+    context.on("page", watch)
+    return violations
+
+
+@pytest.fixture
+def context(context):
+    """pytest-playwright's context, failing the test on any CSP violation in any of its pages."""
+    violations = watch_csp(context)
+    yield context
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)

@@ -5,13 +5,19 @@ upright version carries an orientation MARKER (a pure-red square in the top-left
 `marker_corner()` can prove that whatever the app outputs is upright. GOOD_FILES / BAD_FILES map
 names to zero-argument builders returning (content, filename, content_type).
 
-CLI: `python tests/photo_corpus.py OUTDIR` writes every fixture, prints one line per file, then
-self-checks the promises made here and exits 1 if any of them fails.
+ODD_FILES are decodable oddities (CMYK, 16-bit, greyscale, palette, progressive, a path in the
+file name) that the app must accept as upright RGB without metadata. DATA_PAYLOADS maps names to
+the raw `data` part of an encounter upload (malformed and huge JSON, wrong types in every field,
+impossible dates and time limits, unknown venue types); each must be refused with a 4xx.
+
+CLI: `python tests/photo_corpus.py OUTDIR` writes every fixture and payload, prints one line per
+file, then self-checks the promises made here and exits 1 if any of them fails.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import math
 import random
 import struct
@@ -324,6 +330,223 @@ BAD_FILES: dict[str, Fixture] = {
     ),
 }
 
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def png16(size: tuple[int, int] = (300, 400), colour: bool = False) -> bytes:
+    """The drawing as a 16-bit-per-channel PNG (greyscale, or RGB), written by hand: Pillow can
+    read 16-bit RGB but not write it."""
+    img = drawing(size) if colour else drawing(size).convert("L")
+    samples = img.tobytes()
+    wide = b"".join(struct.pack(">H", v * 257) for v in samples)  # 0..255 -> 0..65535
+    row = size[0] * (6 if colour else 2)
+    raw = b"".join(b"\x00" + wide[y * row : (y + 1) * row] for y in range(size[1]))
+    ihdr = struct.pack(">IIBBBBB", size[0], size[1], 16, 2 if colour else 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", ihdr)
+        + _chunk(b"IDAT", zlib.compress(raw))
+        + _chunk(b"IEND", b"")
+    )
+
+
+def gif_huge_screen(side: int = BOMB_SIDE) -> bytes:
+    """A 16x16 GIF whose logical screen is patched to declare side x side."""
+    data = bytearray(_save(Image.new("P", (16, 16)), "GIF"))
+    data[6:10] = struct.pack("<HH", side, side)
+    return bytes(data)
+
+
+def png_bad_crc() -> bytes:
+    """A 300x400 PNG whose IDAT checksum is wrong."""
+    data = bytearray(_save(drawing((300, 400)), "PNG"))
+    idat = data.find(b"IDAT")
+    length = struct.unpack(">I", data[idat - 4 : idat])[0]
+    data[idat + 4 + length] ^= 0xFF
+    return bytes(data)
+
+
+def _zip() -> bytes:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("x.txt", date_time=(2024, 5, 17, 14, 32, 9)), "zip")
+    return archive.getvalue()
+
+
+_TEXT = b"hello, this is not a photo\n" * 50
+_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+_EXE = b"MZ\x90\x00\x03" + b"\x00" * 55 + b"\x40\x00\x00\x00" + b"PE\x00\x00" + b"\x00" * 200
+
+# Not photos, or not photos we accept, whatever their name and declared type.
+BAD_FILES |= {
+    "pdf_as_jpg": lambda: (_PDF, "photo.jpg", "image/jpeg"),
+    "zip_as_png": lambda: (_zip(), "drawing.png", "image/png"),
+    "exe_as_jpg": lambda: (_EXE, "photo.jpg", "application/x-msdownload"),
+    "html_as_text_html": lambda: (_HTML, "photo.jpg", "text/html"),
+    "svg_named_jpg": lambda: (_SVG, "photo.jpg", "image/jpeg"),
+    "text_octet_stream": lambda: (_TEXT, "photo", "application/octet-stream"),
+    "text_no_content_type": lambda: (_TEXT, "photo.jpg", ""),
+    "jpeg_header_only": lambda: (
+        b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00",
+        "photo.jpg",
+        "image/jpeg",
+    ),
+    "png_truncated": lambda: (png_bytes((300, 400))[:3000], "drawing.png", "image/png"),
+    "webp_truncated": lambda: (webp_bytes((300, 400))[:500], "drawing.webp", "image/webp"),
+    "heic_truncated": lambda: (heic_bytes((120, 160))[:400], "IMG_0002.HEIC", "image/heic"),
+    "gif_huge_screen": lambda: (gif_huge_screen(), "drawing.gif", "image/gif"),
+    "narrow_strip": lambda: (png_bytes((40, 3000)), "drawing.png", "image/png"),
+    "ico": lambda: (_save(drawing((64, 64)), "ICO"), "favicon.ico", "image/x-icon"),
+    "ppm": lambda: (_save(drawing((100, 100)), "PPM"), "drawing.ppm", "image/x-portable-pixmap"),
+    # Path traversal in the file name, on content that is not a photo: refused, nothing written.
+    "traversal_unix_name": lambda: (_TEXT, "../../../../etc/passwd", "image/jpeg"),
+    "traversal_windows_name": lambda: (_TEXT, "..\\..\\..\\Windows\\win.ini", "image/jpeg"),
+    "traversal_absolute_name": lambda: (_TEXT, "/etc/cron.d/fieldapp.jpg", "image/jpeg"),
+    "traversal_encoded_name": lambda: (_TEXT, "..%2f..%2fmedia%2fphoto.php%00.jpg", "image/jpeg"),
+}
+
+# Decodable oddities the app must accept: stored upright, RGB, without metadata.
+ODD_FILES: dict[str, Fixture] = {
+    "cmyk_jpeg": lambda: (
+        _save(drawing((300, 400)).convert("CMYK"), "JPEG"),
+        "scan.jpg",
+        "image/jpeg",
+    ),
+    "png16_grey": lambda: (png16(), "scan.png", "image/png"),
+    "png16_rgb": lambda: (png16(colour=True), "scan.png", "image/png"),
+    "grey_jpeg": lambda: (
+        _save(drawing((300, 400)).convert("L"), "JPEG"),
+        "grey.jpg",
+        "image/jpeg",
+    ),
+    "palette_png": lambda: (_save(drawing((300, 400)).convert("P"), "PNG"), "p.png", "image/png"),
+    "progressive_jpeg": lambda: (
+        _save(drawing((300, 400)), "JPEG", progressive=True),
+        "progressive.jpg",
+        "image/jpeg",
+    ),
+    # Pillow does not check IDAT checksums; every pixel decodes, so the photo is kept.
+    "png_bad_crc": lambda: (png_bad_crc(), "drawing.png", "image/png"),
+    "traversal_name_real_photo": lambda: (
+        _save(drawing((300, 401)), "JPEG"),
+        "../../../../tmp/fieldapp-evil.jpg",
+        "image/jpeg",
+    ),
+}
+
+
+def _valid_data() -> dict:
+    """A valid completed encounter's `data`, an hour ago (kept here so the CLI needs no app)."""
+    from datetime import UTC, datetime, timedelta
+
+    started = datetime.now(UTC) - timedelta(hours=1)
+    return {
+        "status": "completed",
+        "venue_type": "bar",
+        "venue": "pool night",
+        "city": "Lyon",
+        "started_at": started.isoformat(),
+        "drawing_started_at": (started + timedelta(minutes=1)).isoformat(),
+        "drawing_finished_at": (started + timedelta(minutes=3)).isoformat(),
+        "time_limit_seconds": 120,
+        "consent": {
+            "version": 1,
+            "keep": True,
+            "gallery": True,
+            "training": False,
+            "social": False,
+        },
+        "credit": {"anonymous": True},
+        "notes": "",
+    }
+
+
+def _with(**changes) -> Callable[[], str]:
+    """A payload: the valid data with `changes` (a value of ... removes the key)."""
+
+    def build() -> str:
+        data = _valid_data()
+        for key, value in changes.items():
+            target, _, sub = key.partition("__")
+            if sub:
+                data[target] = {**data[target], sub: value}
+            elif value is ...:
+                data.pop(key)
+            else:
+                data[key] = value
+        return json.dumps(data, allow_nan=True)
+
+    return build
+
+
+def _raw(text: str) -> Callable[[], str]:
+    return lambda: text
+
+
+def _huge_json() -> str:
+    return _with(notes="x" * 3_000_000)()
+
+
+def _deep_json() -> str:
+    return "[" * 200_000 + "]" * 200_000
+
+
+# Wrong types in every field of an encounter: each key gets a value of a type it never takes.
+WRONG_TYPES = {
+    "status": 1, "venue_type": ["bar"], "venue": 5, "city": {"name": "Lyon"}, "started_at": 1716000000,
+    "drawing_started_at": True, "drawing_finished_at": [], "time_limit_seconds": "120",
+    "consent": "yes", "credit": "anonymous", "notes": ["note"], "ticket": 7,
+    "consent__version": "1", "consent__keep": "true", "consent__gallery": 1,
+    "consent__training": None, "consent__social": {}, "credit__name": 42,
+}  # fmt: skip
+
+DATA_PAYLOADS: dict[str, Callable[[], str]] = {
+    "json_empty": _raw(""),
+    "json_truncated": _raw('{"status": "completed", "venue_type": "ba'),
+    "json_not_json": _raw("hello, not json"),
+    "json_null": _raw("null"),
+    "json_array": _raw("[]"),
+    "json_number": _raw("42"),
+    "json_deep_nesting": _deep_json,
+    "json_huge_3mb": _huge_json,
+    "json_nan_time_limit": _with(time_limit_seconds=float("nan")),
+    "json_infinite_time_limit": _with(time_limit_seconds=float("inf")),
+    "json_lone_surrogate": _raw(_with(venue="SURROGATE")().replace("SURROGATE", "\\ud800")),
+    "json_nul_character": _with(city="Ly\x00on"),
+    "json_unknown_field": _with(is_admin=True),
+    "json_missing_status": _with(status=...),
+    **{f"wrong_type_{key}": _with(**{key: value}) for key, value in WRONG_TYPES.items()},
+    "date_far_future": _with(started_at="9999-12-31T23:59:59+00:00"),
+    "date_year_3000": _with(started_at="3000-01-01T00:00:00Z"),
+    "date_overflows_utc": _with(started_at="9999-12-31T23:59:59-14:00"),
+    "date_underflows_utc": _with(started_at="0001-01-01T00:00:00+14:00"),
+    "date_without_offset": _with(started_at="2026-05-17T20:00:00"),
+    "date_not_a_date": _with(started_at="last Tuesday"),
+    "date_finished_before_started": _with(
+        drawing_started_at="2026-05-17T20:10:00+00:00",
+        drawing_finished_at="2026-05-17T20:00:00+00:00",
+    ),
+    "time_limit_negative": _with(time_limit_seconds=-60),
+    "time_limit_zero": _with(time_limit_seconds=0),
+    "time_limit_huge": _with(time_limit_seconds=10**30),
+    "time_limit_fraction": _with(time_limit_seconds=1.5),
+    "venue_type_unknown": _with(venue_type="spaceship"),
+    "venue_type_empty": _with(venue_type=""),
+    "venue_type_capitalised": _with(venue_type="Bar"),
+    "venue_type_injection": _with(venue_type="bar'; DROP TABLE encounters; --"),
+    "consent_version_huge": _with(consent__version=10**30),
+    "consent_version_unknown": _with(consent__version=999_999),
+    "consent_version_zero": _with(consent__version=0),
+    "ticket_unknown": _with(ticket="no-such-ticket-token-at-all"),
+    "ticket_huge": _with(ticket="t" * 100_000),
+    "credit_name_too_long": _with(credit={"name": "x" * 101}),
+    "credit_name_blank": _with(credit={"name": "   "}),
+    "venue_too_long": _with(venue="v" * 201),
+    "declined_with_consent": _with(status="declined"),
+}
+
 GOOD_FILES: dict[str, Fixture] = {
     "camera_jpeg_orientation_6_gps": lambda: (
         camera_jpeg(),
@@ -554,6 +777,23 @@ def self_check(built: dict[str, tuple[bytes, str, str]]) -> list[str]:
             f"{name} is {fmt} with {frames} frame(s)",
         )
     check(zipfile.is_zipfile(io.BytesIO(bad["polyglot_jpeg_zip"])), "polyglot also reads as a zip")
+    check(len(BAD_FILES) + len(DATA_PAYLOADS) >= 40, "at least 40 bad files and payloads")
+    odd = {name: _opened(built[name][0]) for name in ODD_FILES}
+    check(odd["cmyk_jpeg"].mode == "CMYK", "cmyk_jpeg is CMYK")
+    check(odd["png16_grey"].mode.startswith("I;16"), "png16_grey is 16-bit greyscale")
+    check(built["png16_rgb"][0][24:26] == b"\x10\x02", "png16_rgb: IHDR says 16-bit RGB")
+    check(odd["png16_rgb"].size == (300, 400), "png16_rgb decodes at 300x400")
+    for name in ("gif_huge_screen",):
+        check(_error(bad[name]) is Image.DecompressionBombError, f"{name} is a bomb to Pillow")
+    for name in ("pdf_as_jpg", "zip_as_png", "exe_as_jpg", "text_octet_stream", "jpeg_header_only"):
+        check(_error(bad[name]) is not None, f"{name} does not decode")
+    for name in DATA_PAYLOADS:
+        payload = built[f"payload {name}"]
+        try:
+            data = json.loads(payload)
+        except (ValueError, RecursionError):
+            continue
+        check(data != _valid_data(), f"payload {name} differs from valid data")
     check(_opened(bad["one_by_one"]).size == (1, 1), "one_by_one is 1x1")
     return fails
 
@@ -568,7 +808,7 @@ def main(argv: list[str]) -> int:
     register_heif_opener()
     out, start, built = Path(argv[1]), time.monotonic(), {}
     out.mkdir(parents=True, exist_ok=True)
-    for group, fixtures in (("good", GOOD_FILES), ("bad", BAD_FILES)):
+    for group, fixtures in (("good", GOOD_FILES), ("bad", BAD_FILES), ("odd", ODD_FILES)):
         for name, make in fixtures.items():
             content, filename, content_type = built[name] = make()
             path = out / f"{group}_{name}{Path(filename).suffix.lower()}"
@@ -576,6 +816,11 @@ def main(argv: list[str]) -> int:
             print(
                 f"{path.name:38} {len(content):>10,} B  {content_type:13} {filename!r}: {describe(content)}"
             )
+    for name, make in DATA_PAYLOADS.items():
+        payload = built[f"payload {name}"] = make()
+        path = out / f"payload_{name}.json"
+        path.write_text(payload, encoding="utf-8", errors="surrogatepass")
+        print(f"{path.name:38} {len(payload):>10,} ch  {payload[:60]!r}")
     try:
         fails = self_check(built)
     except Exception as exc:  # noqa: BLE001 - a crash is a failed claim too

@@ -132,6 +132,12 @@ def pytest_generate_tests(metafunc):
         app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
         routes = sorted(collector_routes(app))
         metafunc.parametrize("collector_route", routes, ids=[f"{m} {u}" for m, u, _ in routes])
+    if "form_route" in metafunc.fixturenames:
+        from fieldapp import create_app
+
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+        routes = sorted(form_routes(app))
+        metafunc.parametrize("form_route", routes, ids=[f"{m} {u}" for m, u, _ in routes])
 
 
 def test_every_collector_route_refuses_anonymous_requests(auth, client, collector_route):
@@ -181,3 +187,124 @@ def test_a_cookie_from_before_the_logout_never_logs_in_again(logged_in, client):
     # Logging in again works, with a new generation.
     logged_in.login()
     assert client.get("/").status_code == 200
+
+
+# Every form refuses a missing or wrong CSRF token --------------------------------------------
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# A plausible body for every form, so that the CSRF token is the only thing wrong with it.
+FORM_FIELDS = {
+    "username": "max", "password": PASSWORD, "confirm": PASSWORD, "text": "A new consent text.",
+    "reason": "drawer asked by email", "gallery": "y", "credit": "anonymous", "venue_type": "bar",
+    "keep": "y", "time_limit": "120", "consent_version": "1", "paper": "a4", "pages": "1",
+}  # fmt: skip
+
+
+def form_routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods & UNSAFE_METHODS):
+            yield method, rule.rule, rule.endpoint
+
+
+def _url_for_rule(rule: str, uuid: str, token: str) -> str:
+    return rule.replace("<uuid>", uuid).replace("<token>", token)
+
+
+def database_snapshot(app) -> dict:
+    """Every row of every table, and every media file: what a refused request must not change."""
+    from pathlib import Path
+
+    with app.app_context():
+        rows = {
+            table.name: sorted(map(repr, db.session.execute(table.select())))
+            for table in db.metadata.sorted_tables
+        }
+    media = Path(app.config["MEDIA_DIR"])
+    rows["media files"] = sorted(map(str, media.rglob("*"))) if media.exists() else []
+    return rows
+
+
+@pytest.mark.parametrize("csrf", ["missing", "wrong"])
+def test_every_form_refuses_a_missing_or_wrong_csrf_token(app, logged_in, client, form_route, csrf):
+    from tests.factories import make_encounter, small_jpeg, token_of
+
+    method, rule, endpoint = form_route
+    uuid = make_encounter(app, photo=small_jpeg())
+    url = _url_for_rule(rule, uuid, token_of(app, uuid))
+    before = database_snapshot(app)
+    forged = {"csrf_token": "IjEyMzQi.forged.token"} if csrf == "wrong" else {}
+    if endpoint.startswith("api."):  # a session caller of the API sends the token as a header
+        headers = {"X-CSRFToken": forged["csrf_token"]} if forged else {}
+        response = client.open(url, method=method, json={"count": 1}, headers=headers)
+        assert response.status_code == 401, endpoint
+        assert "X-CSRFToken" in response.get_json()["error"]
+    else:
+        response = client.open(url, method=method, data={**FORM_FIELDS, **forged})
+        assert response.status_code == 400, endpoint
+        assert "This form has expired or was not sent from this site" in response.text
+    assert database_snapshot(app) == before, endpoint
+    assert client.get("/").status_code == 200  # still logged in: not even the logout went through
+
+
+# A participant's token opens that one drawing and nothing else -------------------------------
+
+
+def test_participant_routes_take_the_token_and_nothing_else(app):
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("participants.")]
+    assert rules
+    for rule in rules:
+        assert rule.arguments == {"token"}, rule.rule
+
+
+def test_no_participant_token_gives_access_to_another_drawing(app, client):
+    from tests.factories import make_encounter, small_jpeg, token_of
+
+    ana = make_encounter(app, photo=small_jpeg((200, 30, 30)), credit_name="Ana Distinctname")
+    bea = make_encounter(app, photo=small_jpeg((30, 30, 200)), credit_name="Bea Othername")
+    ana_token, bea_token = token_of(app, ana), token_of(app, bea)
+    bea_drawing = client.get(f"/p/{bea_token}/drawing.jpg").data
+    bea_thumb = client.get(f"/p/{bea_token}/thumb.jpg").data
+    # Whatever else the request names, Ana's token answers with Ana's drawing only.
+    smuggled = {"token": bea_token, "uuid": bea, "number": "2", "encounter": bea, "id": "2"}
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("participants.") or "GET" not in rule.methods:
+            continue
+        url = rule.rule.replace("<token>", ana_token)
+        response = client.get(url, query_string=smuggled)
+        assert response.status_code == 200, url
+        assert response.data == client.get(url).data or response.mimetype == "text/html", url
+        assert bea_token.encode() not in response.data, url
+        assert b"Bea Othername" not in response.data and bea.encode() not in response.data, url
+        assert response.data not in (bea_drawing, bea_thumb), url
+    # Forms posted with Ana's token change Ana's drawing, whatever the body claims.
+    before = database_snapshot(app)
+    page = client.get(f"/p/{ana_token}")
+    client.post(
+        f"/p/{ana_token}/choices",
+        data={**smuggled, "credit": "anonymous", "csrf_token": csrf_token_from(page.text)},
+    )
+    client.post(
+        f"/p/{ana_token}/withdraw", data={**smuggled, "csrf_token": csrf_token_from(page.text)}
+    )
+    assert client.get(f"/p/{bea_token}/drawing.jpg").data == bea_drawing
+    assert "Bea Othername" in client.get(f"/p/{bea_token}").text
+    assert client.get(f"/p/{ana_token}/drawing.jpg").status_code == 410
+    after = database_snapshot(app)
+    assert after != before  # Ana's withdrawal happened...
+    with app.app_context():
+        from fieldapp.encounters.services import encounter_by_uuid
+
+        assert not encounter_by_uuid(db.session, bea).is_withdrawn  # ...and only Ana's
+
+
+@pytest.mark.parametrize(
+    "token", ["", "x", "A" * 24, "A" * 65, "../../etc/passwd", "%00", "' OR '1'='1", "Ana"]
+)
+def test_made_up_tokens_open_nothing(app, client, token):
+    from tests.factories import make_encounter, small_jpeg
+
+    make_encounter(app, photo=small_jpeg(), credit_name="Ana")
+    for suffix in ("", "/drawing.jpg", "/thumb.jpg", "/qr.svg", "/qr.png", "/withdraw"):
+        response = client.get(f"/p/{token}{suffix}")
+        assert response.status_code in (404, 308), (token, suffix, response.status_code)
+        assert b"Ana" not in response.data

@@ -81,7 +81,7 @@ def test_collector_runs_the_capture_flow_and_the_participant_sees_the_drawing(
     # Handoff: the number in big type and the QR, which a real decoder reads from the screen.
     expect(page.get_by_text("Write #1 on the back")).to_be_visible()
     qr = page.locator("#handoff-qr")
-    page.wait_for_function("document.getElementById('handoff-qr').naturalWidth > 0")
+    page.wait_for_function("() => document.getElementById('handoff-qr').naturalWidth > 0")
     shoot(page, "07-handoff")
     box = qr.bounding_box()
     assert box["width"] >= 0.8 * page.viewport_size["width"], "the QR should fill the phone's width"
@@ -101,7 +101,7 @@ def test_collector_runs_the_capture_flow_and_the_participant_sees_the_drawing(
     assert page.get_by_text("Julia R.").is_visible()
     assert page.get_by_role("link", name="Read the pamphlet").is_visible()
     drawing = page.locator("img.drawing")
-    page.wait_for_function("document.querySelector('img.drawing').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('img.drawing').naturalWidth > 0")
     natural = drawing.evaluate("img => [img.naturalWidth, img.naturalHeight]")
     assert natural == [1200, 1600]  # portrait: the EXIF orientation was applied
     shoot(page, "08-participant")

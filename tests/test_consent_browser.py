@@ -95,13 +95,13 @@ def test_participant_changes_a_choice_and_withdraws(page, live_app, live_server)
     captions = page.locator(".gallery-grid .caption strong").all_inner_texts()
     assert captions == ["#3", "#2", "#1"] and f"#{number}" not in captions
     page.wait_for_function(
-        "[...document.querySelectorAll('.gallery-grid img')].every(i => i.complete)"
+        "() => [...document.querySelectorAll('.gallery-grid img')].every(i => i.complete)"
     )
     assert no_sideways_scroll(page)
     shoot(page, "consent-04-gallery")
     page.get_by_role("link", name="Drawing #1, by Ana Lima").click()
     assert page.get_by_role("heading", name="Drawing #1").is_visible()
-    page.wait_for_function("document.querySelector('img.drawing').complete")
+    page.wait_for_function("() => document.querySelector('img.drawing').complete")
     shoot(page, "consent-05-gallery-item")
 
     # The collector's consent settings.

@@ -72,7 +72,7 @@ class Phone:
 
     def wait_until_ready(self) -> None:
         """The service worker controls the page and the ticket stock is full."""
-        self.page.wait_for_function("navigator.serviceWorker.controller !== null")
+        self.page.wait_for_function("() => navigator.serviceWorker.controller !== null")
         until(
             self.page,
             f"""async () => (await FieldStore.listTickets())
@@ -142,7 +142,7 @@ class Phone:
 
     def handoff_qr(self) -> str:
         qr = self.page.locator("#handoff-qr")
-        self.page.wait_for_function("document.getElementById('handoff-qr').naturalWidth > 0")
+        self.page.wait_for_function("() => document.getElementById('handoff-qr').naturalWidth > 0")
         decoded = pyzbar.decode(Image.open(io.BytesIO(qr.screenshot())))
         assert len(decoded) == 1
         return decoded[0].data.decode()

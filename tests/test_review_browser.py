@@ -89,7 +89,7 @@ def test_log_filters_and_the_table_grid_toggle(page, live_server, collection):
     page.get_by_role("link", name="Clear").click()
     page.wait_for_url(re.compile(r"/encounters\?view=grid$"))
     expect(page.locator("ul.log-grid li")).to_have_count(11)
-    page.wait_for_function("[...document.images].every(i => i.complete)")
+    page.wait_for_function("() => [...document.images].every(i => i.complete)")
     page.set_viewport_size({"width": 360, "height": 800})
     assert no_sideways_scroll(page)
     page.set_viewport_size({"width": 412, "height": 915})
@@ -133,7 +133,7 @@ def test_edit_renumber_and_history_on_the_encounter_page(page, live_app, live_se
         page.get_by_text(f"Swapped: this drawing is now #1, the other #{number}.")
     ).to_be_visible()
     expect(page.get_by_role("heading", name="Drawing #1")).to_be_visible()
-    page.wait_for_function("document.querySelector('img.drawing').complete")
+    page.wait_for_function("() => document.querySelector('img.drawing').complete")
     assert no_sideways_scroll(page)
     shoot(page, "log-04-edit-history")
 

@@ -142,6 +142,7 @@ def openapi_document() -> dict:
                     "requestBody": {"required": True, "content": _json("TicketRequest")},
                     "responses": {
                         "201": _response("The reserved tickets.", "TicketList"),
+                        "413": _response("A request body over the upload limit."),
                         "422": _response("Invalid count.", "ValidationError"),
                         **_ERRORS,
                     },
@@ -192,7 +193,9 @@ def openapi_document() -> dict:
                             "Already recorded with the same data (a missing photo is attached).",
                             "Encounter",
                         ),
-                        "400": _response("An empty photo file."),
+                        "400": _response(
+                            "An empty photo file, or a body that is not well-formed multipart."
+                        ),
                         "409": _response(
                             "This UUID, ticket or photo is already recorded with other data."
                         ),

@@ -82,7 +82,10 @@ def consent_current():
 
 @bp.post("/tickets")
 def tickets():
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # JSON nested thousands of levels deep
+        body = None
     count = body.get("count") if isinstance(body, dict) else None
     if (
         isinstance(count, bool)
@@ -185,7 +188,7 @@ def _data_part():
         raise InvalidEncounter([{"field": "data", "message": "is required: the encounter as JSON"}])
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
         raise InvalidEncounter([{"field": "data", "message": "is not valid JSON"}]) from None
 
 

@@ -1,15 +1,19 @@
 """First-run setup, login and logout."""
 
+import math
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 
 from fieldapp.auth.forms import LoginForm, LogoutForm, SetupForm
 from fieldapp.auth.models import Collector
 from fieldapp.auth.services import AccountError, authenticate, create_collector, has_collector
 from fieldapp.database import write_transaction
-from fieldapp.extensions import db, login_manager
+from fieldapp.errors import error_response
+from fieldapp.extensions import db, limiter, login_manager
 
 bp = Blueprint("auth", __name__)
 
@@ -53,7 +57,17 @@ def setup():
     return render_template("auth/setup.html", form=form), 400 if form.errors else 200
 
 
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _failed_login(response) -> bool:
+    """Only failed attempts count: a collector who logs in often is never locked out."""
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_login)
 def login():
     if not has_collector(db.session):
         return redirect(url_for("auth.setup"))
@@ -79,6 +93,16 @@ def logout():
         logout_user()
         flash("Logged out.")
     return redirect(url_for("auth.login"))
+
+
+@bp.app_errorhandler(RateLimitExceeded)
+def _too_many_attempts(error: RateLimitExceeded):
+    """429 with the wait in words; Flask-Limiter adds the Retry-After header."""
+    current = limiter.current_limit
+    seconds = current.reset_at - time.time() if current else error.limit.limit.get_expiry()
+    minutes = max(1, math.ceil((seconds - 1) / 60))  # reset_at rounds up by a second
+    wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return error_response(429, "Too many attempts", f"Too many attempts; try again in {wait}.")
 
 
 def _safe_next(target: str | None) -> str:

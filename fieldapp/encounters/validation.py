@@ -16,6 +16,9 @@ MAX_FUTURE_SKEW = timedelta(days=1)  # a phone clock a little ahead is fine; nex
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 TEXT_LIMITS = {"venue": 200, "city": 100, "notes": 2000}
 NAME_LIMIT = 100
+MAX_ID = 2**31 - 1  # the largest id every database we run on stores
+# Control characters (NUL above all: PostgreSQL refuses it in text), except tab and newlines.
+_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
 FIELDS = {
     "status", "ticket", "venue_type", "venue", "city", "started_at", "drawing_started_at",
     "drawing_finished_at", "time_limit_seconds", "consent", "credit", "notes",
@@ -127,7 +130,7 @@ def _consent(reader: _Reader) -> tuple[int | None, ConsentChoices | None]:
     for key in sorted(set(consent) - {"version", *CONSENT_FIELDS}):
         reader.error(f"consent.{key}", "is not a consent choice")
     version = consent.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_ID:
         reader.error("consent.version", "must be the number of the consent text shown")
         version = None
     flags = {}
@@ -154,7 +157,9 @@ def _credit(reader: _Reader) -> str | None:
         return None
     if isinstance(credit, dict) and set(credit) == {"name"} and isinstance(credit["name"], str):
         name = " ".join(credit["name"].split())
-        if not name:
+        if problem := text_problem(name):
+            reader.error("credit.name", problem)
+        elif not name:
             reader.error("credit.name", "is empty: give a name, or choose anonymous")
         elif len(name) > NAME_LIMIT:
             reader.error("credit.name", f"is longer than {NAME_LIMIT} characters")
@@ -189,7 +194,9 @@ class _Reader:
             self.error(key, "must be text")
             return ""
         value = value.strip()
-        if len(value) > TEXT_LIMITS[key]:
+        if problem := text_problem(value):
+            self.error(key, problem)
+        elif len(value) > TEXT_LIMITS[key]:
             self.error(key, f"is longer than {TEXT_LIMITS[key]} characters")
         return value
 
@@ -201,7 +208,9 @@ class _Reader:
             return None
         try:
             moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
+            if moment is not None and moment.tzinfo is not None:
+                moment.astimezone(UTC)  # 9999-12-31T23:59-14:00 has no UTC time
+        except (ValueError, OverflowError):
             moment = None
         if moment is None or moment.tzinfo is None:
             self.error(
@@ -214,6 +223,17 @@ class _Reader:
         elif moment < EARLIEST:
             self.error(key, "is before the year 2000")
         return moment
+
+
+def text_problem(value: str) -> str | None:
+    """Why a piece of text cannot be stored as it is, or None."""
+    if any(ch in _CONTROL for ch in value):
+        return "contains control characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text"
+    return None
 
 
 def _fingerprint(raw: dict) -> str:

@@ -71,6 +71,11 @@ def new():
         return render_template(
             "encounters/new.html", form=form, consent=version, problems=outcome
         ), 422
+    if form.errors:  # a posted form with a value none of its choices has: tampered with
+        problems = _form_problems(form)
+        return render_template(
+            "encounters/new.html", form=form, consent=version, problems=problems
+        ), 422
     return render_template("encounters/new.html", form=form, consent=version, problems=[])
 
 
@@ -84,6 +89,8 @@ def declined():
             flash("Declined approach logged. It counts: asking is labor too.")
             return redirect(url_for("encounters.home"))
         flash("Not logged: " + "; ".join(outcome))
+    elif form.errors:
+        flash("Not logged: " + "; ".join(_form_problems(form)))
     return redirect(url_for("encounters.home"))
 
 
@@ -169,6 +176,16 @@ def _record(form: EncounterForm | DeclinedForm) -> Encounter | list[str]:
     except (EncounterConflict, EncounterGone) as refused:
         return [str(refused)]
     return recorded.encounter
+
+
+def _form_problems(form) -> list[str]:
+    """The form's field errors, as lines people can read."""
+    return [
+        f"{form[name].label.text}: {message}"
+        for name, messages in form.errors.items()
+        if name in form
+        for message in messages
+    ] or ["This form has expired or was not sent from this site."]
 
 
 def _encounter_or_404(uuid: str) -> Encounter:
