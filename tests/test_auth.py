@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -207,7 +209,8 @@ def form_routes(app):
 
 
 def _url_for_rule(rule: str, uuid: str, token: str) -> str:
-    return rule.replace("<uuid>", uuid).replace("<token>", token)
+    url = rule.replace("<uuid>", uuid).replace("<token>", token)
+    return re.sub(r"<int:\w+>", "1", url)
 
 
 def database_snapshot(app) -> dict:
