@@ -28,8 +28,10 @@ def settings_from_environment(instance_path: str, environ: Mapping[str, str] | N
     instance = Path(instance_path)
     max_photo_bytes = _positive_int(env, "FIELDAPP_MAX_PHOTO_BYTES", DEFAULT_MAX_PHOTO_BYTES)
     return {
-        "SQLALCHEMY_DATABASE_URI": env.get("FIELDAPP_DATABASE_URL")
+        "SQLALCHEMY_DATABASE_URI": database_url(env.get("FIELDAPP_DATABASE_URL"))
         or f"sqlite:///{instance / 'fieldapp.sqlite3'}",
+        # A server restart or a dropped connection must not cost the next request a 500.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MEDIA_DIR": env.get("FIELDAPP_MEDIA_DIR") or str(instance / "media"),
         "SECRET_KEY": env.get("FIELDAPP_SECRET_KEY") or None,
         "PUBLIC_URL": (env.get("FIELDAPP_PUBLIC_URL") or "").rstrip("/") or None,
@@ -41,6 +43,16 @@ def settings_from_environment(instance_path: str, environ: Mapping[str, str] | N
         "MAX_CONTENT_LENGTH": max_photo_bytes + 1024 * 1024,
         "GOAL": _positive_int(env, "FIELDAPP_GOAL", 10_000),
     }
+
+
+def database_url(url: str | None) -> str | None:
+    """Accept the usual `postgres://` and `postgresql://` URLs and use the psycopg 3 driver."""
+    if not url:
+        return None
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
 
 
 def check_production_settings(config: Mapping, *, debug: bool, testing: bool) -> None:
