@@ -18,6 +18,8 @@ python -m fieldapp.wait_for_database "${FIELDAPP_DB_WAIT_SECONDS:-60}"
 
 echo "entrypoint: applying migrations"
 flask --app fieldapp db upgrade
+# Nothing serves yet, so any photo file without its row is a crash's leftover.
+flask --app fieldapp media sweep
 
 if [ "$#" -gt 0 ]; then
     exec "$@"
