@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -45,7 +46,7 @@ def test_participant_page_shows_drawing_number_date_limit_credit_and_pamphlet(ap
     assert "20 May 2026" in html
     assert "3 min" in html
     assert "Ana Lima" in html
-    assert f'src="/p/{token}/drawing.jpg"' in html
+    assert re.search(f'src="/p/{token}/[0-9a-f]{{16}}/drawing.jpg"', html)
     assert 'href="/pamphlet"' in html
     assert client.get(f"/p/{token}/drawing.jpg").status_code == 200
     assert client.get(f"/p/{token}/thumb.jpg").status_code == 200

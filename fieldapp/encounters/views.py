@@ -107,11 +107,12 @@ def detail(uuid: str):
 
 
 @bp.get("/encounters/<uuid>/photo/<variant>")
-def photo(uuid: str, variant: str):
+@bp.get("/encounters/<uuid>/photo/<variant>/<version>")
+def photo(uuid: str, variant: str, version: str | None = None):
     encounter = _encounter_or_404(uuid)
     if variant not in VARIANTS or encounter.photo is None:
         abort(404)
-    return send_signed_photo(encounter, variant)
+    return send_signed_photo(encounter, variant, version)
 
 
 def _fresh_start() -> dict:

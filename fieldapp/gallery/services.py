@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from fieldapp.encounters.models import Encounter, EncounterStatus
 from fieldapp.media.images import THUMB_LONG_EDGE
+from fieldapp.signals.services import image_version
 from fieldapp.tickets.models import Ticket
 
 PER_PAGE = 24
@@ -25,6 +26,7 @@ class GalleryItem:
     time_limit_seconds: int | None
     display_width: int
     display_height: int
+    image_version: str  # in the image URLs: a new one whenever the served bytes change
 
     @property
     def thumb_size(self) -> tuple[int, int]:
@@ -67,6 +69,7 @@ def _item(encounter: Encounter) -> GalleryItem:
         time_limit_seconds=encounter.time_limit_seconds,
         display_width=encounter.photo.display_width,
         display_height=encounter.photo.display_height,
+        image_version=image_version(encounter),
     )
 
 

@@ -79,22 +79,24 @@ def qr_code_png(token: str):
 
 
 @bp.get("/<token>/drawing.jpg")
-def drawing(token: str):
-    return _photo(token, "display")
+@bp.get("/<token>/<version>/drawing.jpg")
+def drawing(token: str, version: str | None = None):
+    return _photo(token, "display", version)
 
 
 @bp.get("/<token>/thumb.jpg")
-def thumb(token: str):
-    return _photo(token, "thumb")
+@bp.get("/<token>/<version>/thumb.jpg")
+def thumb(token: str, version: str | None = None):
+    return _photo(token, "thumb", version)
 
 
-def _photo(token: str, variant: str):
+def _photo(token: str, variant: str, version: str | None):
     view = _view_or_404(token)
     if view.is_withdrawn:
         abort(410, "This drawing was withdrawn by its drawer; its files are deleted.")
     if view.encounter is None or view.encounter.photo is None:
         abort(404)
-    return send_signed_photo(view.encounter, variant)
+    return send_signed_photo(view.encounter, variant, version)
 
 
 def _render_page(view: ParticipantView, token: str, form: ChoicesForm | None):
