@@ -48,5 +48,6 @@ def post_fork(server, worker):
     from fieldapp.extensions import db
 
     app = server.app.wsgi()
-    with app.app_context():
-        db.engine.dispose(close=False)
+    if "sqlalchemy" in getattr(app, "extensions", {}):
+        with app.app_context():
+            db.engine.dispose(close=False)

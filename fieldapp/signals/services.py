@@ -79,9 +79,15 @@ def image_version(encounter: Encounter) -> str:
     Image URLs carry it (`.../<version>/display.jpg`), so an image is cached for a year, and a
     change of the served bytes (a new credit, another training choice) makes a new URL.
     """
-    photo = encounter.photo
-    rights = rights_xmp(training_allowed=training_allowed(encounter), creator=encounter.credit_name)
-    return hashlib.sha256(photo.original_sha256.encode() + rights).hexdigest()[:16]
+    return photo_version(
+        encounter.photo.original_sha256, training_allowed(encounter), encounter.credit_name
+    )
+
+
+def photo_version(original_sha256: str, allowed: bool, creator: str | None) -> str:
+    """image_version() from its parts, for a query that selects columns, not encounters."""
+    rights = rights_xmp(training_allowed=allowed, creator=creator)
+    return hashlib.sha256(original_sha256.encode() + rights).hexdigest()[:16]
 
 
 def send_signed_photo(encounter: Encounter, variant: str, version: str | None = None) -> Response:
