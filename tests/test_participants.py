@@ -133,8 +133,8 @@ def render_svg(svg: bytes) -> Image.Image:
 
     draw = ImageDraw.Draw(image)
     path = root.find(f"{ns}path").get("d")
-    for x, y in re.findall(r"M\s*([\d.]+)[ ,]([\d.]+)", path):
-        x, y = float(x), float(y)
-        # each subpath of SvgPathImage is one module square of size 1 (box_size units / 10)
-        draw.rectangle([x * scale, y * scale, (x + 1) * scale - 1, (y + 1) * scale - 1], fill=0)
+    for x, y, run in re.findall(r"M\s*([\d.]+)[ ,]([\d.]+)(?:h([\d.]+))?", path):
+        x, y, run = float(x), float(y), float(run or 1)
+        # each subpath is a run of `run` dark modules of size 1 (`M x,y h run v1 h-run z`)
+        draw.rectangle([x * scale, y * scale, (x + run) * scale - 1, (y + 1) * scale - 1], fill=0)
     return image
