@@ -68,3 +68,20 @@ def test_collector_log_thumbnails_are_versioned_too(app, client, logged_in):
     match = re.search(r'src="(/encounters/[^"]+/photo/thumb/[0-9a-f]{16})"', page)
     assert match
     assert directives(client.get(match.group(1))) == {"private", YEAR, "immutable"}
+
+
+def test_the_reused_gallery_page_shows_a_changed_credit_and_a_withdrawal_at_once(app, client):
+    client_uuid = make_encounter(app, photo=small_jpeg(), credit_name="Ana Lima")
+    token, visitor = token_of(app, client_uuid), app.test_client()
+    assert visitor.get("/gallery").text == visitor.get("/gallery").text  # the same page, reused
+    assert "Ana Lima" in visitor.get("/gallery").text
+    assert post_choices(client, token, gallery="y", credit="anonymous").status_code == 302
+    assert "Ana Lima" not in visitor.get("/gallery").text
+    assert withdraw_through_the_page(client, token).status_code == 302
+    assert "No drawing is in the gallery yet." in visitor.get("/gallery").text
+
+
+def test_a_collectors_gallery_page_is_never_reused_for_a_visitor(app, client, logged_in):
+    make_encounter(app, photo=small_jpeg())
+    assert "Log out" in client.get("/gallery").text
+    assert "Log out" not in app.test_client().get("/gallery").text

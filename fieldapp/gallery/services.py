@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import cache
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, contains_eager
@@ -108,6 +109,14 @@ def _item(encounter: Encounter) -> GalleryItem:
     )
 
 
+@cache
+def _newest_first() -> Select:
+    """The page query, built once (the models are configured by the first call)."""
+    return _in_gallery(select(*_PAGE_COLUMNS)).order_by(
+        Encounter.started_at.desc(), Ticket.number.desc()
+    )
+
+
 def gallery_page(
     session: Session, *, before: int | None = None, per_page: int = PER_PAGE
 ) -> GalleryPage:
@@ -116,9 +125,7 @@ def gallery_page(
     `before` is the portrait number of the last drawing of the previous page (it still works if
     that drawing left the gallery since); a number no encounter has starts from the newest.
     """
-    query = _in_gallery(select(*_PAGE_COLUMNS)).order_by(
-        Encounter.started_at.desc(), Ticket.number.desc()
-    )
+    query = _newest_first()
     if before is not None:
         anchor = session.execute(
             select(Encounter.started_at, Ticket.number)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import cache
 
 import qrcode
 from flask import current_app, request
 from qrcode.constants import ERROR_CORRECT_M
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from fieldapp.encounters.models import Encounter
 from fieldapp.tickets.models import Ticket
@@ -36,14 +37,20 @@ def participant_view(session: Session, token: str) -> ParticipantView | None:
     """The ticket and encounter behind a token, or None for a token that does not exist."""
     if not token or len(token) > 64:  # as ticket_by_token: nothing that long is a token
         return None
-    # One query for the ticket, its encounter, photo and consent text: the busiest public page.
-    row = session.execute(
+    row = session.execute(_view_query(), {"token": token}).first()
+    return None if row is None else ParticipantView(row.Ticket, row.Encounter)
+
+
+@cache
+def _view_query():
+    """One query for the ticket, its encounter, photo and consent text (the busiest public
+    page), built once. The encounter's ticket is the row's own: no second join to tickets."""
+    return (
         select(Ticket, Encounter)
         .outerjoin(Encounter, Encounter.ticket_id == Ticket.id)
-        .options(joinedload(Encounter.consent_version))
-        .where(Ticket.token == token)
-    ).first()
-    return None if row is None else ParticipantView(row.Ticket, row.Encounter)
+        .options(lazyload(Encounter.ticket), joinedload(Encounter.consent_version))
+        .where(Ticket.token == bindparam("token"))
+    )
 
 
 def public_base_url() -> str:
