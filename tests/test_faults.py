@@ -1,6 +1,7 @@
 """The server dies, the disk fills up, two workers write at once: no drawing lost or doubled.
 
-These run the real app under gunicorn with the shipped config, on a real SQLite file and media
+These run the real app under gunicorn with the shipped config, on a real SQLite file (and a real
+PostgreSQL database) and media
 folder, and kill it with SIGKILL at the worst moments.
 """
 
@@ -11,7 +12,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,6 +22,7 @@ import uuid as uuidlib
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from fieldapp import create_app
 from fieldapp.extensions import db
@@ -57,9 +58,17 @@ def multipart(data: dict, photo: bytes) -> bytes:
 class Gunicorn:
     """The app served by gunicorn with gunicorn.conf.py, on a free port of 127.0.0.1."""
 
-    def __init__(self, root: Path, *, workers: int = 1, app: str = "fieldapp:create_app()"):
+    def __init__(
+        self,
+        root: Path,
+        *,
+        workers: int = 1,
+        app: str = "fieldapp:create_app()",
+        database_url: str | None = None,
+    ):
         self.root = root
         self.db_path = root / "fieldapp.sqlite3"
+        self.database_url = database_url or f"sqlite:///{self.db_path}"
         self.media_dir = root / "media"
         self.workers = workers
         self.app = app
@@ -69,7 +78,7 @@ class Gunicorn:
             **os.environ,
             "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
             "FIELDAPP_SECRET_KEY": "faults test secret",
-            "FIELDAPP_DATABASE_URL": f"sqlite:///{self.db_path}",
+            "FIELDAPP_DATABASE_URL": self.database_url,
             "FIELDAPP_MEDIA_DIR": str(self.media_dir),
             "FIELDAPP_BIND": f"127.0.0.1:{self.port}",
             "FIELDAPP_WORKERS": str(workers),
@@ -85,7 +94,7 @@ class Gunicorn:
             [sys.executable, "-m", "flask", "--app", "fieldapp", "db", "upgrade"],
             env=self.env, cwd=ROOT, check=True, capture_output=True,
         )  # fmt: skip
-        app = create_app(app_config(self.root))
+        app = create_app(app_config(self.root, SQLALCHEMY_DATABASE_URI=self.database_url))
         from fieldapp.auth.services import create_api_token, create_collector
 
         with app.app_context():
@@ -147,13 +156,23 @@ class Gunicorn:
         except urllib.error.HTTPError as error:
             return error.code
 
+    def query(self, sql: str) -> list[tuple]:
+        """Ask the server's database directly, as an administrator would."""
+        engine = create_engine(self.database_url)
+        try:
+            with engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(text(sql))]
+        finally:
+            engine.dispose()
+
     def count(self, table: str) -> int:
-        with sqlite3.connect(self.db_path) as connection:
-            return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+        return self.query(f"SELECT count(*) FROM {table}")[0][0]  # noqa: S608
 
     def integrity(self) -> str:
-        with sqlite3.connect(self.db_path) as connection:
-            return connection.execute("PRAGMA integrity_check").fetchone()[0]
+        """SQLite checks its file; PostgreSQL recovers by itself and must simply answer."""
+        if self.database_url.startswith("sqlite"):
+            return self.query("PRAGMA integrity_check")[0][0]
+        return "ok" if self.query("SELECT 1") == [(1,)] else "no answer"
 
     def media_files(self) -> list[Path]:
         if not self.media_dir.exists():
@@ -168,9 +187,18 @@ class Gunicorn:
         return result.stderr
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server_database(request) -> str | None:
+    """None (a SQLite file of the server's own) or the URL of an empty PostgreSQL database."""
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        return server.create_database(f"faults_{uuidlib.uuid4().hex}")
+    return None
+
+
 @pytest.fixture
-def gunicorn(tmp_path):
-    server = Gunicorn(tmp_path)
+def gunicorn(tmp_path, server_database):
+    server = Gunicorn(tmp_path, database_url=server_database)
     yield server
     server.stop()
 
@@ -258,8 +286,8 @@ def test_sigkill_after_the_files_are_written_leaves_an_unserved_orphan_that_is_s
     assert len(gunicorn.media_files()) == 3
 
 
-def test_two_workers_writing_at_once_all_succeed(tmp_path):
-    server = Gunicorn(tmp_path, workers=2)
+def test_two_workers_writing_at_once_all_succeed(tmp_path, server_database):
+    server = Gunicorn(tmp_path, workers=2, database_url=server_database)
     server.start()
     try:
         bodies = {
@@ -283,9 +311,9 @@ def test_two_workers_writing_at_once_all_succeed(tmp_path):
     finally:
         server.stop()
     assert sorted(statuses.values()) == [201] * len(bodies)
-    with sqlite3.connect(server.db_path) as connection:
-        numbers = [row[0] for row in connection.execute("SELECT number FROM tickets")]
-        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    numbers = [number for (number,) in server.query("SELECT number FROM tickets")]
+    if server_database is None:  # SQLite
+        assert server.query("PRAGMA journal_mode") == [("wal",)]
     assert server.count("encounters") == len(bodies)
     assert sorted(numbers) == list(range(1, len(bodies) + 1))
 
