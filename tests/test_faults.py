@@ -1,8 +1,7 @@
 """The server dies, the disk fills up, two workers write at once: no drawing lost or doubled.
 
 These run the real app under gunicorn with the shipped config, on a real SQLite file (and a real
-PostgreSQL database) and media
-folder, and kill it with SIGKILL at the worst moments.
+PostgreSQL database) and media folder, and kill it with SIGKILL at the worst moments.
 """
 
 from __future__ import annotations
