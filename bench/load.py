@@ -123,13 +123,17 @@ def wrk(name: str, url: str, connections: int, seconds: int) -> Result:
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
-    errors = 0
+    errors, kinds = 0, []
     if match := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
         errors += int(match.group(1))
+        kinds.append(f"{match.group(1)} non-2xx/3xx")
     if match := re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     ):
         errors += sum(int(n) for n in match.groups())
+        kinds.append(f"socket errors: {match.group(0).removeprefix('Socket errors: ')}")
+    if kinds:
+        print(f"  {name} at {connections} connections: {'; '.join(kinds)}", file=sys.stderr)
     return Result(name, connections, rps, p99, errors)
 
 
@@ -138,6 +142,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10, help="each wrk run (default 10)")
     parser.add_argument("--connections", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--rounds", type=int, default=3, help="best of N interleaved rounds")
+    parser.add_argument("--pages", nargs="+", default=["participant page", "gallery"])
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
@@ -176,6 +181,7 @@ def main() -> int:
             "participant page": f"http://127.0.0.1:{app_port}/p/{token}",
             "gallery": f"http://127.0.0.1:{app_port}/gallery",
         }
+        targets = {name: url for name, url in targets.items() if name in {"floor", *args.pages}}
         for url in targets.values():  # warm up: imports, template caches, page cache
             wrk("warm-up", url, 10, 2)
 

@@ -317,6 +317,30 @@ def test_two_workers_writing_at_once_all_succeed(tmp_path, server_database):
     assert sorted(numbers) == list(range(1, len(bodies) + 1))
 
 
+def test_ten_identical_puts_across_two_workers_store_one_encounter(tmp_path, server_database):
+    server = Gunicorn(tmp_path, workers=2, database_url=server_database)
+    server.start()
+    client_uuid, body = str(uuidlib.uuid4()), multipart(encounter_data(), small_jpeg())
+    barrier = threading.Barrier(10)
+    statuses: list[int] = []
+
+    def send():
+        barrier.wait()
+        statuses.append(server.put(client_uuid, body)[0])
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.stop()
+    assert sorted(statuses) == [200] * 9 + [201]
+    assert (server.count("encounters"), server.count("photos")) == (1, 1)
+    assert len(server.media_files()) == 3
+
+
 # The disk fills up ----------------------------------------------------------------------
 
 
