@@ -1,8 +1,8 @@
-"""A throwaway PostgreSQL server for the test run: initdb into a temp dir, pg_ctl on a free port.
+"""A throwaway PostgreSQL server for the test run: initdb into a temp dir, pg_ctl start.
 
 Debian's `postgresql` package provides the binaries (`make test` installs it as root). The
-server listens on a Unix socket in its own temp dir and on 127.0.0.1, trusts local
-connections (nothing else can reach it), and is stopped and deleted at the end of the run.
+server listens only on a Unix socket in its own temp dir (no TCP port: nothing else on the
+network can reach it), trusts what connects there, and is stopped and deleted at the end.
 PostgreSQL refuses to run as root, so under root it runs as the `postgres` user (or `nobody`).
 """
 
@@ -85,7 +85,7 @@ class PostgresServer:
             check=True, capture_output=True, cwd=self.root,
         )  # fmt: skip
         options = (
-            f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
+            f"-p {self.port} -k {self.socket_dir} -c listen_addresses='' "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
         subprocess.run(
@@ -106,15 +106,16 @@ class PostgresServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def url(self, dbname: str = "postgres") -> str:
-        return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
+        return f"postgresql+psycopg://{SUPERUSER}@/{dbname}?host={self.socket_dir}&port={self.port}"
 
     def execute(self, sql: str) -> None:
         """Run one statement outside a transaction (CREATE DATABASE needs that)."""
         import psycopg
 
         with psycopg.connect(
-            host="127.0.0.1", port=self.port, user=SUPERUSER, dbname="postgres", autocommit=True
-        ) as connection:
+            host=str(self.socket_dir), port=self.port, user=SUPERUSER, dbname="postgres",
+            autocommit=True,
+        ) as connection:  # fmt: skip
             for attempt in range(50):
                 try:
                     connection.execute(sql)

@@ -119,8 +119,8 @@ def test_entrypoint_migrates_an_empty_postgresql_database_and_serves(tmp_path, p
     check_serving(tmp_path, url.replace("postgresql+psycopg://", "postgresql://"))
     import psycopg
 
-    with psycopg.connect(host="127.0.0.1", port=postgres_server.port, user="postgres",
-                         dbname="entrypoint") as connection:  # fmt: skip
+    with psycopg.connect(host=str(postgres_server.socket_dir), port=postgres_server.port,
+                         user="postgres", dbname="entrypoint") as connection:  # fmt: skip
         assert connection.execute("SELECT count(*) FROM consent_versions").fetchone() == (1,)
 
 
