@@ -12,6 +12,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     FIELDAPP_MEDIA_DIR=/data/media \
     FIELDAPP_BIND=0.0.0.0:8000
 
+# pg_dump, for backups of a PostgreSQL database from inside the container.
+RUN apt-get update \
+    && apt-get install --yes --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 
 # Dependencies first (their own layer: a change of code does not reinstall them), then the
