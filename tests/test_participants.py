@@ -46,7 +46,7 @@ def test_participant_page_shows_drawing_number_date_limit_credit_and_pamphlet(ap
     assert "20 May 2026" in html
     assert "3 min" in html
     assert "Ana Lima" in html
-    assert re.search(f'src="/p/{token}/[0-9a-f]{{16}}/drawing.jpg"', html)
+    assert re.search(f'src="/p/{token}/drawing.jpg\\?v=[0-9a-f]{{16}}"', html)
     assert 'href="/pamphlet"' in html
     assert client.get(f"/p/{token}/drawing.jpg").status_code == 200
     assert client.get(f"/p/{token}/thumb.jpg").status_code == 200

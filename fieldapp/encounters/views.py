@@ -107,12 +107,11 @@ def detail(uuid: str):
 
 
 @bp.get("/encounters/<uuid>/photo/<variant>")
-@bp.get("/encounters/<uuid>/photo/<variant>/<version>")
-def photo(uuid: str, variant: str, version: str | None = None):
+def photo(uuid: str, variant: str):
     encounter = _encounter_or_404(uuid)
     if variant not in VARIANTS or encounter.photo is None:
         abort(404)
-    return send_signed_photo(encounter, variant, version)
+    return send_signed_photo(encounter, variant, request.args.get("v"))
 
 
 def _fresh_start() -> dict:

@@ -57,21 +57,19 @@ def item(number: int):
 
 
 @bp.get("/<int:number>/display.jpg")
-@bp.get("/<int:number>/<version>/display.jpg")
-def display(number: int, version: str | None = None):
-    return _image(number, "display", version)
+def display(number: int):
+    return _image(number, "display")
 
 
 @bp.get("/<int:number>/thumb.jpg")
-@bp.get("/<int:number>/<version>/thumb.jpg")
-def thumb(number: int, version: str | None = None):
-    return _image(number, "thumb", version)
+def thumb(number: int):
+    return _image(number, "thumb")
 
 
-def _image(number: int, variant: str, version: str | None):
+def _image(number: int, variant: str):
     """Served only while the drawing is in the gallery: a withdrawal or a hidden drawing is a
     404 at once. Pages link the versioned URL, which browsers (never shared caches) keep."""
     found = gallery_photo(db.session, number)
     if found is None:
         abort(404)
-    return send_signed_photo(found[1], variant, version)
+    return send_signed_photo(found[1], variant, request.args.get("v"))

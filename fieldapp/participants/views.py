@@ -1,6 +1,6 @@
 """The pages a participant's QR code opens. The token in the path is the only key."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from fieldapp.consent.services import ConsentError, update_choices, withdraw
 from fieldapp.extensions import db
@@ -79,24 +79,22 @@ def qr_code_png(token: str):
 
 
 @bp.get("/<token>/drawing.jpg")
-@bp.get("/<token>/<version>/drawing.jpg")
-def drawing(token: str, version: str | None = None):
-    return _photo(token, "display", version)
+def drawing(token: str):
+    return _photo(token, "display")
 
 
 @bp.get("/<token>/thumb.jpg")
-@bp.get("/<token>/<version>/thumb.jpg")
-def thumb(token: str, version: str | None = None):
-    return _photo(token, "thumb", version)
+def thumb(token: str):
+    return _photo(token, "thumb")
 
 
-def _photo(token: str, variant: str, version: str | None):
+def _photo(token: str, variant: str):
     view = _view_or_404(token)
     if view.is_withdrawn:
         abort(410, "This drawing was withdrawn by its drawer; its files are deleted.")
     if view.encounter is None or view.encounter.photo is None:
         abort(404)
-    return send_signed_photo(view.encounter, variant, version)
+    return send_signed_photo(view.encounter, variant, request.args.get("v"))
 
 
 def _render_page(view: ParticipantView, token: str, form: ChoicesForm | None):

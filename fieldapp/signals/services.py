@@ -76,8 +76,8 @@ IMMUTABLE_MAX_AGE = 365 * 24 * 3600
 def image_version(encounter: Encounter) -> str:
     """A short hash of the stored photo and of its drawer's current rights XMP.
 
-    Image URLs carry it (`.../<version>/display.jpg`), so an image is cached for a year, and a
-    change of the served bytes (a new credit, another training choice) makes a new URL.
+    Image URLs carry it (`.../display.jpg?v=<version>`), so an image is cached for a year, and
+    a change of the served bytes (a new credit, another training choice) makes a new URL.
     """
     return photo_version(
         encounter.photo.original_sha256, training_allowed(encounter), encounter.credit_name
@@ -97,8 +97,8 @@ def send_signed_photo(encounter: Encounter, variant: str, version: str | None = 
     the drawer chose one) is injected into the bytes on the way out. The ETag names both the
     stored file and the XMP.
 
-    Caching: at the current versioned URL, `private, max-age=<a year>, immutable`; at the
-    unversioned URL or a stale version, `private, no-cache` (revalidate every time). Never
+    Caching: with the current `version` (the URL's `?v=`), `private, max-age=<a year>,
+    immutable`; without it or with a stale one, `private, no-cache` (revalidate every time). Never
     `public`: a shared cache could keep serving a drawing after its drawer withdrew it, while
     the origin answers 404 at once (see docs/DEPLOY.md).
     """

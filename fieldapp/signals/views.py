@@ -9,7 +9,7 @@ from flask import Blueprint, Response
 from fieldapp.signals.services import apply_signal_headers, declared_training, image_version
 
 bp = Blueprint("signals", __name__)
-# Templates put it in image URLs: url_for(..., version=image_version(encounter)).
+# Templates put it in image URLs: url_for(..., v=image_version(encounter)).
 bp.add_app_template_global(image_version, "image_version")
 
 #: W3C TDMRep (Final Community Group Report, 2024-05-10), section "TDM File on the Origin
