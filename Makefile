@@ -27,12 +27,14 @@ run: $(VENV)/.installed $(SECRET_FILE)
 	FIELDAPP_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/flask --app fieldapp db upgrade
 	FIELDAPP_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/flask --app fieldapp run --host 127.0.0.1 --port 5000
 
-## Debian packages the tests use: Chromium (browser tests), zbar (QR decoding), poppler (PDF rasterising).
+## Debian packages the tests use: Chromium (browser tests), zbar (QR decoding), poppler (PDF rasterising),
+## PostgreSQL (the database tests start their own server). `make bench` also wants `wrk`.
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	ldconfig -p 2>/dev/null | grep -q libzbar.so.0 || missing="$$missing libzbar0"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian packages:$$missing"; \

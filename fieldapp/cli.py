@@ -1,4 +1,4 @@
-"""`flask --app fieldapp user create`, `token create` and `tickets sheet`."""
+"""`flask --app fieldapp user create`, `token create`, `tickets sheet` and `media sweep`."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from fieldapp.tickets.sheet import MAX_PAGES, PAPERS, render_sheet, reserve_shee
 user = AppGroup("user", help="Collector accounts.")
 token = AppGroup("token", help="API tokens for the collector's devices.")
 tickets = AppGroup("tickets", help="Portrait numbers reserved in advance.")
+media = AppGroup("media", help="The photo files.")
 
 
 @user.command("create")
@@ -68,6 +69,15 @@ def tickets_sheet(out: Path, paper: str, pages: int) -> None:
     click.echo(f"Reserved #{labels[0].number}-#{labels[-1].number}; wrote {out}.", err=True)
 
 
+@media.command("sweep")
+def media_sweep() -> None:
+    """Delete photo files no drawing uses (left by a crash between writing and committing)."""
+    from fieldapp.media.services import media_store, sweep_orphans
+
+    removed = sweep_orphans(db.session, media_store())
+    click.echo(f"Removed {len(removed)} unused photo file(s).", err=True)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(user)
     app.cli.add_command(token)
@@ -75,3 +85,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(export)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
+    app.cli.add_command(media)

@@ -7,12 +7,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Engine, event
+from sqlalchemy import DateTime, Engine, event, text
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 # Set while a write_transaction() is open: on SQLite its BEGIN takes the write lock at once.
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+
+#: The PostgreSQL advisory lock every write transaction holds until it ends ("fa" in ASCII):
+#: writers queue one behind the other, as they do on SQLite.
+WRITE_LOCK_KEY = 0x6661
 
 
 def configure_engine(engine: Engine) -> None:
@@ -48,7 +52,8 @@ def write_transaction(session: Session) -> Iterator[list[Callable[[], None]]]:
     """Run the block as one write transaction, committed at the end, rolled back on error.
 
     Any read transaction already open (the login lookup, say) is finished first, so that the
-    block starts its own transaction holding the write lock from its first statement.
+    block starts its own transaction holding the write lock from its first statement (SQLite's
+    BEGIN IMMEDIATE; on PostgreSQL a transaction-scoped advisory lock).
     The block may append undo actions (removing files it wrote); they run on failure, before
     the rollback releases the lock, so no other writer can see a half-done state.
     """
@@ -56,6 +61,10 @@ def write_transaction(session: Session) -> Iterator[list[Callable[[], None]]]:
     token = _write_intent.set(True)
     undo: list[Callable[[], None]] = []
     try:
+        if session.get_bind().dialect.name == "postgresql":
+            # Under READ COMMITTED two writers could both see "UUID unknown" or the same highest
+            # ticket number; one lock per write transaction gives SQLite's one-writer-at-a-time.
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
         yield undo
         session.commit()
     except BaseException:

@@ -5,6 +5,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from fieldapp.extensions import db
+from fieldapp.media.storage import StorageUnavailable
 
 
 def wants_json() -> bool:
@@ -31,6 +32,15 @@ def register(app: Flask) -> None:
         limit_mb = app.config["MAX_PHOTO_BYTES"] // (1024 * 1024)
         message = f"The upload is too large: a photo may be at most {limit_mb} MB."
         return error_response(413, "Photo too large", message)
+
+    @app.errorhandler(StorageUnavailable)
+    def _storage(error: StorageUnavailable):
+        app.logger.error(
+            "Media storage unavailable on %s %s: %s", request.method, request.path, error
+        )
+        db.session.rollback()
+        response = error_response(error.status, "Storage unavailable", error.message)
+        return (*response, {"Retry-After": "300"})
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

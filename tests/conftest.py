@@ -7,6 +7,7 @@ import shutil
 import socket
 import sqlite3
 import threading
+import uuid as uuidlib
 from pathlib import Path
 
 import flask_migrate
@@ -46,10 +47,47 @@ def migrated_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory, migrated_db):
-    root = tmp_path_factory.mktemp("app")
+def postgres_server():
+    """A PostgreSQL server started for this test run (skips, or fails in CI, without one)."""
+    from tests.postgres import start_server
+
+    server = start_server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_server, tmp_path_factory) -> str:
+    """The name of an empty PostgreSQL database at the newest migration, copied by apps."""
+    url = postgres_server.create_database("fieldapp_template")
+    app = create_app(
+        app_config(tmp_path_factory.mktemp("pg-template"), SQLALCHEMY_DATABASE_URI=url)
+    )
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return "fieldapp_template"
+
+
+def _database_url(request, root: Path, migrated_db: Path) -> str:
+    """A fresh migrated database for one app: a copied SQLite file, or a PostgreSQL copy when
+    the test asks for `postgresql` (see tests/postgres.py's `on_both_databases`)."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        template = request.getfixturevalue("migrated_postgres")
+        return server.create_database(f"app_{uuidlib.uuid4().hex}", template=template)
     shutil.copy(migrated_db, root / "fieldapp.sqlite3")
-    return create_app(app_config(root))
+    return f"sqlite:///{root / 'fieldapp.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(request, tmp_path_factory, migrated_db):
+    root = tmp_path_factory.mktemp("app")
+    url = _database_url(request, root, migrated_db)
+    app = create_app(app_config(root, SQLALCHEMY_DATABASE_URI=url))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -162,11 +200,11 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def live_app(tmp_path, migrated_db):
+def live_app(request, tmp_path, migrated_db):
     """An app on its own database file, whose commits are real: the live server serves it,
     threads share it, factories may fill it first."""
-    shutil.copy(migrated_db, tmp_path / "fieldapp.sqlite3")
-    app = create_app(app_config(tmp_path))
+    url = _database_url(request, tmp_path, migrated_db)
+    app = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=url))
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -12,8 +12,10 @@ from fieldapp.encounters.models import Encounter
 from fieldapp.extensions import db
 from fieldapp.media.models import Photo
 from tests.factories import count_rows, encounter_data, put_encounter, small_jpeg, stored_files
+from tests.postgres import on_both_databases
 
 
+@on_both_databases
 def test_completed_encounter_is_created_with_number_token_and_photo(app, client, api_token):
     client_uuid = str(uuidlib.uuid4())
     response = put_encounter(client, api_token, client_uuid, encounter_data(), small_jpeg())
@@ -45,6 +47,7 @@ def test_numbers_are_sequential(client, api_token):
     assert numbers == [1, 2, 3]
 
 
+@on_both_databases
 def test_same_upload_twice_is_stored_once(app, client, api_token):
     client_uuid = str(uuidlib.uuid4())
     data, photo = encounter_data(), small_jpeg()
@@ -66,6 +69,7 @@ def test_photo_missing_until_the_retry_is_attached(app, client, api_token):
     assert count_rows(app, Encounter) == 1
 
 
+@on_both_databases
 def test_same_uuid_with_different_data_is_a_conflict_that_changes_nothing(app, client, api_token):
     client_uuid = str(uuidlib.uuid4())
     data = encounter_data()
@@ -120,6 +124,7 @@ def test_unknown_ticket_is_refused(client, api_token):
     ]
 
 
+@on_both_databases
 def test_declined_approach_keeps_no_personal_data(app, client, api_token):
     client_uuid = str(uuidlib.uuid4())
     response = put_encounter(client, api_token, client_uuid, encounter_data(declined=True))

@@ -32,7 +32,7 @@ def test_environment_overrides_defaults(tmp_path):
             "FIELDAPP_SECRET_KEY": "s",
         },
     )
-    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql://db/fieldapp"
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://db/fieldapp"
     assert settings["MEDIA_DIR"] == "/srv/media"
     assert settings["PUBLIC_URL"] == "https://example.org"
 

@@ -22,6 +22,7 @@ from fieldapp.encounters.services import encounter_by_uuid
 from fieldapp.extensions import db
 from tests.conftest import csrf_token_from
 from tests.factories import make_encounter, small_jpeg, token_of
+from tests.postgres import on_both_databases
 
 NEW_TEXT = "Thank you for drawing me.\n\nVersion two of what happens to your drawing."
 
@@ -89,6 +90,7 @@ def test_participant_page_shows_the_version_its_drawer_saw_not_todays(app, clien
     assert "Version two of what happens" not in page
 
 
+@on_both_databases
 def test_changing_a_used_version_is_refused_by_the_service(app):
     make_encounter(app)
     with app.app_context():
@@ -106,6 +108,7 @@ def test_changing_a_used_version_is_refused_by_the_service(app):
         )
 
 
+@on_both_databases
 @pytest.mark.parametrize(
     "statement",
     [
@@ -124,10 +127,14 @@ def test_changing_a_used_version_is_refused_by_the_database(app, statement):
         assert db.session.scalar(text("SELECT text FROM consent_versions WHERE id = 1")) != "forged"
 
 
+@on_both_databases
 def test_consent_events_are_append_only_in_the_database(app):
     make_encounter(app)
     with app.app_context():
-        for statement in ("UPDATE consent_events SET gallery = 0", "DELETE FROM consent_events"):
+        for statement in (
+            "UPDATE consent_events SET gallery = false",
+            "DELETE FROM consent_events",
+        ):
             with pytest.raises(DatabaseError, match="append-only"):
                 db.session.execute(text(statement))
             db.session.rollback()

@@ -1,16 +1,14 @@
 """The ledger on PostgreSQL: the migration's trigger function and the per-dialect SQL.
 
-Runs only when FIELDAPP_TEST_POSTGRES_URL names an empty database it may wipe, e.g.
-postgresql+psycopg://postgres@127.0.0.1:5432/fieldapp_test (and psycopg is installed).
+Each test gets its own database, copied from the migrated template on the server the test run
+starts (tests/postgres.py); the ledger tests' own checks then run against it.
 """
 
 from __future__ import annotations
 
-import os
+import uuid
 
-import flask_migrate
 import pytest
-from sqlalchemy import text
 
 import tests.test_ledger as ledger_tests
 import tests.test_ledger_tallies as tally_tests
@@ -18,37 +16,15 @@ from fieldapp import create_app
 from fieldapp.extensions import db
 from tests.conftest import app_config
 
-URL = os.environ.get("FIELDAPP_TEST_POSTGRES_URL")
-pytestmark = pytest.mark.skipif(not URL, reason="FIELDAPP_TEST_POSTGRES_URL is not set")
 
-TABLES = (
-    "consent_events, photos, encounters, tickets, ledger_tallies, ledger_settings, diary_entries"
-)
-
-
-@pytest.fixture(scope="module")
-def pg_app(tmp_path_factory):
-    pytest.importorskip("psycopg")
-    app = create_app(
-        app_config(
-            tmp_path_factory.mktemp("pg"), SQLALCHEMY_DATABASE_URI=URL, SERVER_NAME="localhost"
-        )
-    )
-    with app.app_context():
-        db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        db.session.commit()
-        flask_migrate.upgrade()
+@pytest.fixture
+def empty(postgres_server, migrated_postgres, tmp_path):
+    """A fresh, migrated PostgreSQL database with no rows, and the app on it."""
+    url = postgres_server.create_database(f"ledger_{uuid.uuid4().hex}", template=migrated_postgres)
+    app = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=url, SERVER_NAME="localhost"))
     yield app
     with app.app_context():
         db.engine.dispose()
-
-
-@pytest.fixture
-def empty(pg_app):
-    with pg_app.app_context():
-        db.session.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
-        db.session.commit()
-    return pg_app
 
 
 @pytest.mark.parametrize(

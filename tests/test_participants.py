@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -45,7 +46,7 @@ def test_participant_page_shows_drawing_number_date_limit_credit_and_pamphlet(ap
     assert "20 May 2026" in html
     assert "3 min" in html
     assert "Ana Lima" in html
-    assert f'src="/p/{token}/drawing.jpg"' in html
+    assert re.search(f'src="/p/{token}/drawing.jpg\\?v=[0-9a-f]{{16}}"', html)
     assert 'href="/pamphlet"' in html
     assert client.get(f"/p/{token}/drawing.jpg").status_code == 200
     assert client.get(f"/p/{token}/thumb.jpg").status_code == 200
@@ -132,8 +133,8 @@ def render_svg(svg: bytes) -> Image.Image:
 
     draw = ImageDraw.Draw(image)
     path = root.find(f"{ns}path").get("d")
-    for x, y in re.findall(r"M\s*([\d.]+)[ ,]([\d.]+)", path):
-        x, y = float(x), float(y)
-        # each subpath of SvgPathImage is one module square of size 1 (box_size units / 10)
-        draw.rectangle([x * scale, y * scale, (x + 1) * scale - 1, (y + 1) * scale - 1], fill=0)
+    for x, y, run in re.findall(r"M\s*([\d.]+)[ ,]([\d.]+)(?:h([\d.]+))?", path):
+        x, y, run = float(x), float(y), float(run or 1)
+        # each subpath is a run of `run` dark modules of size 1 (`M x,y h run v1 h-run z`)
+        draw.rectangle([x * scale, y * scale, (x + run) * scale - 1, (y + 1) * scale - 1], fill=0)
     return image

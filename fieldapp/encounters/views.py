@@ -134,7 +134,7 @@ def photo(uuid: str, variant: str):
     encounter = _encounter_or_404(uuid)
     if variant not in VARIANTS or encounter.photo is None:
         abort(404)
-    return send_signed_photo(encounter, variant)
+    return send_signed_photo(encounter, variant, request.args.get("v"))
 
 
 def _fresh_start() -> dict:

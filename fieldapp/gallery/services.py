@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+from functools import cache
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from fieldapp.encounters.models import Encounter, EncounterStatus
 from fieldapp.media.images import THUMB_LONG_EDGE
+from fieldapp.media.models import Photo
+from fieldapp.signals.services import image_version, photo_version
 from fieldapp.tickets.models import Ticket
 
 PER_PAGE = 24
@@ -25,6 +28,7 @@ class GalleryItem:
     time_limit_seconds: int | None
     display_width: int
     display_height: int
+    image_version: str  # in the image URLs: a new one whenever the served bytes change
 
     @property
     def thumb_size(self) -> tuple[int, int]:
@@ -42,13 +46,11 @@ class GalleryPage:
     next_before: int | None  # the portrait number to pass as `before` for older drawings
 
 
-def _shown() -> Select:
-    """Encounters the gallery may show, loaded with their ticket and photo in one query."""
+def _in_gallery(query: Select) -> Select:
+    """`query` joined to tickets and photos, limited to what the gallery may show."""
     return (
-        select(Encounter)
-        .join(Encounter.ticket)
-        .join(Encounter.photo)
-        .options(contains_eager(Encounter.ticket), contains_eager(Encounter.photo))
+        query.join(Ticket, Encounter.ticket_id == Ticket.id)
+        .join(Photo, Photo.encounter_id == Encounter.id)
         .where(
             Encounter.status == EncounterStatus.COMPLETED.value,
             Encounter.keep.is_(True),
@@ -56,6 +58,42 @@ def _shown() -> Select:
             Encounter.withdrawn_at.is_(None),
             Ticket.withdrawn_at.is_(None),
         )
+    )
+
+
+def _shown() -> Select:
+    """Encounters the gallery may show, loaded with their ticket and photo in one query."""
+    return _in_gallery(select(Encounter)).options(
+        contains_eager(Encounter.ticket), contains_eager(Encounter.photo)
+    )
+
+
+# A page of the gallery reads only these columns: plain rows are several times cheaper to load
+# than encounters with their tickets and photos (bench/load.py).
+_PAGE_COLUMNS = (
+    Ticket.number,
+    Encounter.started_at,
+    Encounter.utc_offset_minutes,
+    Encounter.credit_name,
+    Encounter.time_limit_seconds,
+    Encounter.training,
+    Photo.display_width,
+    Photo.display_height,
+    Photo.original_sha256,
+)
+
+
+def _page_item(row) -> GalleryItem:
+    offset = timezone(timedelta(minutes=row.utc_offset_minutes))
+    return GalleryItem(
+        number=row.number,
+        started_at=row.started_at.astimezone(offset),
+        credit=row.credit_name or "Anonymous",
+        time_limit_seconds=row.time_limit_seconds,
+        display_width=row.display_width,
+        display_height=row.display_height,
+        # Every drawing shown is kept (keep is required above): training alone decides.
+        image_version=photo_version(row.original_sha256, bool(row.training), row.credit_name),
     )
 
 
@@ -67,6 +105,15 @@ def _item(encounter: Encounter) -> GalleryItem:
         time_limit_seconds=encounter.time_limit_seconds,
         display_width=encounter.photo.display_width,
         display_height=encounter.photo.display_height,
+        image_version=image_version(encounter),
+    )
+
+
+@cache
+def _newest_first() -> Select:
+    """The page query, built once (the models are configured by the first call)."""
+    return _in_gallery(select(*_PAGE_COLUMNS)).order_by(
+        Encounter.started_at.desc(), Ticket.number.desc()
     )
 
 
@@ -78,7 +125,7 @@ def gallery_page(
     `before` is the portrait number of the last drawing of the previous page (it still works if
     that drawing left the gallery since); a number no encounter has starts from the newest.
     """
-    query = _shown().order_by(Encounter.started_at.desc(), Ticket.number.desc())
+    query = _newest_first()
     if before is not None:
         anchor = session.execute(
             select(Encounter.started_at, Ticket.number)
@@ -93,8 +140,8 @@ def gallery_page(
                 Encounter.started_at <= started_at,
                 or_(Encounter.started_at < started_at, Ticket.number < number),
             )
-    rows = session.scalars(query.limit(per_page + 1)).all()
-    items = [_item(encounter) for encounter in rows[:per_page]]
+    rows = session.execute(query.limit(per_page + 1)).all()
+    items = [_page_item(row) for row in rows[:per_page]]
     more = len(rows) > per_page
     return GalleryPage(items, items[-1].number if more and items else None)
 

@@ -39,7 +39,7 @@ def _drawing(item: GalleryItem) -> dict:
         "number": item.number,
         "credit": item.credit,
         "url": url_for("gallery.item", number=item.number),
-        "thumb": url_for("gallery.thumb", number=item.number),
+        "thumb": url_for("gallery.thumb", number=item.number, v=item.image_version),
         "width": width,
         "height": height,
     }

@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from fieldapp.database import write_transaction
 from fieldapp.media.images import ProcessedPhoto, UnacceptablePhoto, process_photo
 from fieldapp.media.models import Photo
 from fieldapp.media.storage import MediaStore, StoredFile
@@ -89,6 +90,33 @@ def remove_unreferenced(session: Session, store: MediaStore, names: list[str]) -
         if shared is None and store.path(name).exists():
             store.remove(name)
             removed += 1
+    return removed
+
+
+def sweep_orphans(session: Session, store: MediaStore) -> list[str]:
+    """Delete every media file no Photo row names, and temp files of interrupted writes.
+
+    They are what a crash between writing the files and committing leaves behind; no URL
+    serves them (images are found through their Photo row). Runs inside a write transaction:
+    uploads write their files under the same lock, so none is between its writes and its
+    commit while this looks. Returns the media-relative names removed.
+    """
+    removed: list[str] = []
+    with write_transaction(session):
+        referenced: set[str] = set()
+        for names in session.execute(
+            select(Photo.archive_name, Photo.display_name, Photo.thumb_name)
+        ):
+            referenced.update(names)
+        for variant in VARIANTS:
+            folder = store.root / variant
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.rglob("*")):
+                name = path.relative_to(store.root).as_posix()
+                if path.is_file() and name not in referenced:
+                    path.unlink(missing_ok=True)
+                    removed.append(name)
     return removed
 
 

@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+#: Write failures that mean "the disk is full", not "this photo is bad".
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+class StorageUnavailable(OSError):
+    """The media directory cannot take the file: full, read-only, or missing.
+
+    A server-side condition (507 when full, 503 otherwise): the phone keeps the drawing and
+    sends it again later; nothing was stored.
+    """
+
+    def __init__(self, cause: OSError):
+        super().__init__(cause.errno, cause.strerror)
+        self.full = cause.errno in _FULL
+        self.status = 507 if self.full else 503
+
+    @property
+    def message(self) -> str:
+        problem = "is full" if self.full else "cannot be written to"
+        return (
+            f"The server's photo storage {problem}, so nothing was stored. Nothing was lost "
+            "from your phone: it keeps the drawing and sends it again later."
+        )
 
 
 @dataclass(frozen=True)
@@ -25,7 +50,18 @@ class MediaStore:
         return self.root / name
 
     def write(self, kind: str, data: bytes, extension: str) -> StoredFile:
-        """Store `data` durably: temp file, fsync, rename, fsync the folder. Never half a file."""
+        """Store `data` durably: temp file, fsync, rename, fsync the folder. Never half a file.
+
+        Raises StorageUnavailable when the disk is full or the folder cannot be written.
+        """
+        try:
+            return self._write(kind, data, extension)
+        except StorageUnavailable:
+            raise
+        except OSError as error:
+            raise StorageUnavailable(error) from error
+
+    def _write(self, kind: str, data: bytes, extension: str) -> StoredFile:
         digest = hashlib.sha256(data).hexdigest()
         name = f"{kind}/{digest[:2]}/{digest}.{extension}"
         target = self.path(name)

@@ -1,6 +1,6 @@
 """The pages a participant's QR code opens. The token in the path is the only key."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from fieldapp.consent.services import ConsentError, update_choices, withdraw
 from fieldapp.extensions import db
@@ -94,7 +94,7 @@ def _photo(token: str, variant: str):
         abort(410, "This drawing was withdrawn by its drawer; its files are deleted.")
     if view.encounter is None or view.encounter.photo is None:
         abort(404)
-    return send_signed_photo(view.encounter, variant)
+    return send_signed_photo(view.encounter, variant, request.args.get("v"))
 
 
 def _render_page(view: ParticipantView, token: str, form: ChoicesForm | None):

@@ -69,13 +69,38 @@ def apply_signal_headers(response: Response) -> Response:
     return response
 
 
-def send_signed_photo(encounter: Encounter, variant: str) -> Response:
+#: How long a browser may keep an image at a versioned URL without asking again.
+IMMUTABLE_MAX_AGE = 365 * 24 * 3600
+
+
+def image_version(encounter: Encounter) -> str:
+    """A short hash of the stored photo and of its drawer's current rights XMP.
+
+    Image URLs carry it (`.../display.jpg?v=<version>`), so an image is cached for a year, and
+    a change of the served bytes (a new credit, another training choice) makes a new URL.
+    """
+    return photo_version(
+        encounter.photo.original_sha256, training_allowed(encounter), encounter.credit_name
+    )
+
+
+def photo_version(original_sha256: str, allowed: bool, creator: str | None) -> str:
+    """image_version() from its parts, for a query that selects columns, not encounters."""
+    rights = rights_xmp(training_allowed=allowed, creator=creator)
+    return hashlib.sha256(original_sha256.encode() + rights).hexdigest()[:16]
+
+
+def send_signed_photo(encounter: Encounter, variant: str, version: str | None = None) -> Response:
     """One of the encounter's stored files, with its drawer's current choices in XMP and headers.
 
     The stored file has no metadata; the XMP (training choice, and the credit name only if
     the drawer chose one) is injected into the bytes on the way out. The ETag names both the
-    stored file and the XMP, and caches must revalidate, so a change of consent is never
-    hidden behind a cached copy.
+    stored file and the XMP.
+
+    Caching: with the current `version` (the URL's `?v=`), `private, max-age=<a year>,
+    immutable`; without it or with a stale one, `private, no-cache` (revalidate every time). Never
+    `public`: a shared cache could keep serving a drawing after its drawer withdrew it, while
+    the origin answers 404 at once (see docs/DEPLOY.md).
     """
     if encounter.photo is None:
         abort(404)
@@ -93,5 +118,9 @@ def send_signed_photo(encounter: Encounter, variant: str) -> Response:
     rights = rights_xmp(training_allowed=allowed, creator=creator)
     response.set_etag(f"{Path(name).stem[:32]}-{hashlib.sha256(rights).hexdigest()[:16]}")
     response.cache_control.private = True
-    response.cache_control.no_cache = True
+    if version is not None and version == image_version(encounter):
+        response.cache_control.max_age = IMMUTABLE_MAX_AGE
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.no_cache = True
     return response.make_conditional(request)

@@ -14,7 +14,9 @@ importScripts({{ url_for("static", filename="js/store.js")|tojson }}, {{ url_for
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    await cache.addAll(STATIC.map((url) => new Request(url, { cache: "reload" })));
+    // "no-cache": revalidate with the server (a 304 when the page just loaded the same file),
+    // never cache a stale copy, and never download twice what the first visit fetched.
+    await cache.addAll(STATIC.map((url) => new Request(url, { cache: "no-cache" })));
     await Promise.all(PAGES.map((url) => keepPage(cache, url)));
     await self.skipWaiting();
   })());

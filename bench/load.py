@@ -1,0 +1,235 @@
+"""Load the participant page and the gallery with wrk, against a floor app, in the same run.
+
+Both run under gunicorn with the shipped gunicorn.conf.py on 127.0.0.1 (the app on a SQLite
+database with 10,000 tickets and a gallery of drawings; the floor is bench/floor_app.py: one
+token looked up among 10,000 rows through SQLAlchemy, a small template). wrk runs for a bounded
+time at 50 and 200 connections. Printed: requests per second as a ratio to the floor, p99,
+errors. Goals: zero errors, at least 0.8x the floor, p99 under 100 ms at 50 connections.
+
+Needs Debian's `wrk` (apt-get install wrk).
+
+    .venv/bin/python bench/load.py [--seconds 10] [--rounds 3] [--connections 50 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+GOAL_RATIO = 0.8
+GOAL_P99_MS = 100.0
+TICKETS = 10_000
+DRAWINGS = 60
+
+
+@dataclass
+class Result:
+    name: str
+    connections: int
+    requests_per_second: float
+    p99_ms: float
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def noise_jpeg(seed: int) -> bytes:
+    """A small photo whose bytes differ from every other seed's (the app refuses duplicates)."""
+    from PIL import Image
+
+    rng = random.Random(seed)
+    image = Image.new("RGB", (300, 400), (240, 236, 228))
+    image.putdata([(rng.randrange(256), 30, 30) if i % 97 == 0 else (240, 236, 228)
+                   for i in range(300 * 400)])  # fmt: skip
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def prepare_app(root: Path, env: dict) -> str:
+    """Migrate, record the drawings, reserve the remaining tickets; returns a drawer's token."""
+    os.environ.update(env)
+    import flask_migrate
+
+    from fieldapp import create_app
+    from fieldapp.database import write_transaction
+    from fieldapp.extensions import db
+    from fieldapp.tickets.services import reserve_tickets
+    from tests.factories import make_encounter, token_of
+
+    app = create_app()
+    with app.app_context():
+        flask_migrate.upgrade()
+    uuids = [
+        make_encounter(app, photo=noise_jpeg(n), credit_name="Ana Lima" if n % 3 else None)
+        for n in range(DRAWINGS)
+    ]
+    with app.app_context():
+        with write_transaction(db.session):
+            reserve_tickets(db.session, TICKETS - DRAWINGS, None)
+        db.engine.dispose()
+    return token_of(app, uuids[DRAWINGS // 2])
+
+
+def start_gunicorn(app: str, env: dict, port: int, log: Path) -> subprocess.Popen:
+    process = subprocess.Popen(  # noqa: S603 - our own gunicorn
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), app],
+        env={**env, "FIELDAPP_BIND": f"127.0.0.1:{port}"},
+        cwd=ROOT,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):  # noqa: S310
+                pass
+            return process
+        except urllib.error.HTTPError:
+            return process  # it answers (404 on / for the floor)
+        except OSError:
+            if process.poll() is not None:
+                sys.exit(f"gunicorn did not start:\n{log.read_text()}")
+            time.sleep(0.1)
+    sys.exit("gunicorn did not answer")
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def wrk(name: str, url: str, connections: int, seconds: int) -> Result:
+    threads = min(2, connections)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
+    errors, kinds = 0, []
+    if match := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        errors += int(match.group(1))
+        kinds.append(f"{match.group(1)} non-2xx/3xx")
+    if match := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    ):
+        errors += sum(int(n) for n in match.groups())
+        kinds.append(f"socket errors: {match.group(0).removeprefix('Socket errors: ')}")
+    if kinds:
+        print(f"  {name} at {connections} connections: {'; '.join(kinds)}", file=sys.stderr)
+    return Result(name, connections, rps, p99, errors)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="each wrk run (default 10)")
+    parser.add_argument("--connections", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--rounds", type=int, default=3, help="best of N interleaved rounds")
+    parser.add_argument("--pages", nargs="+", default=["participant page", "gallery"])
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install wrk")
+
+    root = Path(tempfile.mkdtemp(prefix="fieldapp-load-"))
+    processes: list[subprocess.Popen] = []
+    try:
+        common = {
+            **os.environ,
+            "FIELDAPP_ACCESS_LOG": str(root / "access.log"),  # on, as shipped, but not on screen
+        }
+        app_env = {
+            **common,
+            "FIELDAPP_SECRET_KEY": "load bench",
+            "FIELDAPP_DATABASE_URL": f"sqlite:///{root / 'fieldapp.sqlite3'}",
+            "FIELDAPP_MEDIA_DIR": str(root / "media"),
+        }
+        token = prepare_app(root, app_env)
+        from bench.floor_app import fill
+
+        floor_db = root / "floor.sqlite3"
+        floor_token = fill(str(floor_db))
+        floor_env = {**common, "FLOOR_DATABASE": str(floor_db)}
+
+        app_port, floor_port = free_port(), free_port()
+        processes.append(
+            start_gunicorn("fieldapp:create_app()", app_env, app_port, root / "app.log")
+        )
+        processes.append(
+            start_gunicorn(
+                "bench.floor_app:create_app()", floor_env, floor_port, root / "floor.log"
+            )
+        )
+        targets = {
+            "floor": f"http://127.0.0.1:{floor_port}/p/{floor_token}",
+            "participant page": f"http://127.0.0.1:{app_port}/p/{token}",
+            "gallery": f"http://127.0.0.1:{app_port}/gallery",
+        }
+        targets = {name: url for name, url in targets.items() if name in {"floor", *args.pages}}
+        for url in targets.values():  # warm up: imports, template caches, page cache
+            wrk("warm-up", url, 10, 2)
+
+        workers = os.environ.get("FIELDAPP_WORKERS") or f"{2 * os.cpu_count() + 1} (default)"
+        print(
+            f"gunicorn.conf.py: {workers} workers; wrk {args.seconds} s per run, best of "
+            f"{args.rounds} interleaved rounds (errors: all rounds), 127.0.0.1"
+        )
+        print(f"{'page':<18}{'conns':>6}{'req/s':>10}{'ratio':>8}{'p99 ms':>9}{'errors':>8}  goal")
+        met = True
+        for connections in args.connections:
+            # Rounds interleave the three, and each keeps its best round: the other processes of
+            # a shared machine slow a run down, never speed it up. Errors count in every round.
+            results: dict[str, Result] = {}
+            errors = {name: 0 for name in targets}
+            for _ in range(args.rounds):
+                for name, url in targets.items():
+                    run = wrk(name, url, connections, args.seconds)
+                    errors[name] += run.errors
+                    best = results.get(name)
+                    if best is None or run.requests_per_second > best.requests_per_second:
+                        results[name] = run
+            for name, result in results.items():
+                result.errors = errors[name]
+            floor = results["floor"].requests_per_second
+            for result in results.values():
+                ratio = result.requests_per_second / floor
+                checks = [result.errors == 0]
+                if result.name != "floor":
+                    checks.append(ratio >= GOAL_RATIO)
+                    if connections <= 50:
+                        checks.append(result.p99_ms < GOAL_P99_MS)
+                verdict = "ok" if all(checks) else "MISSED"
+                met = met and all(checks)
+                print(
+                    f"{result.name:<18}{connections:>6}{result.requests_per_second:>10.0f}"
+                    f"{ratio:>7.2f}x{result.p99_ms:>9.1f}{result.errors:>8}  {verdict}"
+                )
+        print(f"goals (0 errors, >= {GOAL_RATIO}x floor, p99 < {GOAL_P99_MS:.0f} ms at 50): "
+              f"{'met' if met else 'MISSED'}")  # fmt: skip
+        return 0 if met else 1
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=40)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Gunicorn settings for fieldapp: `gunicorn -c gunicorn.conf.py 'fieldapp:create_app()'`.
+
+Every setting can be changed from the environment (documented in README.md and docs/DEPLOY.md):
+
+- FIELDAPP_BIND        where to listen (default 127.0.0.1:8000; the container uses 0.0.0.0:8000)
+- FIELDAPP_WORKERS     worker processes (default: 2 per CPU core, plus one)
+- FIELDAPP_THREADS     threads per worker (default 4: a slow phone upload holds one thread,
+                       not a whole worker)
+- FIELDAPP_TIMEOUT     seconds a worker may stay silent before it is restarted (default 60)
+- FIELDAPP_ACCESS_LOG  "-" (stdout, the default), a file path, or "off"
+"""
+
+import multiprocessing
+import os
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    return int(raw) if raw.strip() else default
+
+
+bind = os.environ.get("FIELDAPP_BIND") or "127.0.0.1:8000"
+workers = _int("FIELDAPP_WORKERS", 2 * multiprocessing.cpu_count() + 1)
+# gthread: each worker answers several requests at once; the heartbeat runs on its own, so a
+# 30 MB upload over a slow phone connection does not make the arbiter kill the worker.
+worker_class = "gthread"
+threads = _int("FIELDAPP_THREADS", 4)
+timeout = _int("FIELDAPP_TIMEOUT", 60)
+graceful_timeout = 30
+keepalive = 5
+# Pillow's buffers fragment memory over time: replace each worker now and then (staggered).
+max_requests = 2000
+max_requests_jitter = 200
+# Load the app once in the arbiter: a broken configuration stops the start with one clear error
+# instead of workers failing in a loop, and workers share its memory.
+preload_app = True
+
+_access_log = os.environ.get("FIELDAPP_ACCESS_LOG", "-")
+accesslog = None if _access_log.lower() == "off" else _access_log
+errorlog = "-"
+# The combined format plus the time taken (microseconds), with participant tokens redacted.
+logger_class = "fieldapp.access_log.RedactingLogger"
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)sus'
+
+
+def post_fork(server, worker):
+    """A forked worker must not reuse the arbiter's database connections (SQLAlchemy's advice)."""
+    from fieldapp.extensions import db
+
+    app = server.app.wsgi()
+    if "sqlalchemy" in getattr(app, "extensions", {}):
+        with app.app_context():
+            db.engine.dispose(close=False)

@@ -1,0 +1,187 @@
+"""The container's entrypoint, run outside Docker: wait for the database, migrate, serve.
+
+No Docker engine runs here, so the entrypoint script itself is run as the container would run
+it, with the shipped gunicorn config, against a temp SQLite file and a real PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from fieldapp.access_log import redact
+
+ROOT = Path(__file__).resolve().parent.parent
+ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def entrypoint_env(tmp_path: Path, database_url: str, port: int, **extra: str) -> dict:
+    return {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "FIELDAPP_SECRET_KEY": "entrypoint test secret",
+        "FIELDAPP_DATABASE_URL": database_url,
+        "FIELDAPP_MEDIA_DIR": str(tmp_path / "data" / "media"),
+        "FIELDAPP_BIND": f"127.0.0.1:{port}",
+        "FIELDAPP_WORKERS": "2",
+        "FIELDAPP_DB_WAIT_SECONDS": "20",
+        **extra,
+    }
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our own 127.0.0.1
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> tuple[int, bytes]:
+    """Poll /healthz until it answers; fail with the server's output if it never does."""
+    for _ in range(300):
+        if process.poll() is not None:
+            pytest.fail(f"the entrypoint exited ({process.returncode}):\n{log.read_text()}")
+        try:
+            return get(f"{url}/healthz")
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.2)
+    pytest.fail(f"/healthz never answered:\n{log.read_text()}")
+
+
+def stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGTERM)  # gunicorn: graceful shutdown
+    try:
+        return process.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+def run_entrypoint(tmp_path: Path, database_url: str):
+    port = free_port()
+    log = tmp_path / "entrypoint.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(ENTRYPOINT)],
+            env=entrypoint_env(tmp_path, database_url, port),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,  # not the repository: the script must find its own config
+        )
+    return process, f"http://127.0.0.1:{port}", log
+
+
+def check_serving(tmp_path: Path, database_url: str) -> str:
+    process, url, log = run_entrypoint(tmp_path, database_url)
+    try:
+        status, body = wait_until_healthy(url, process, log)
+        assert (status, body) == (200, b'{"status":"ok"}\n')
+        assert get(f"{url}/p/a-secret-participant-token")[0] == 404
+        assert get(f"{url}/pamphlet")[0] == 200
+    finally:
+        assert stop(process) == 0
+    output = log.read_text()
+    assert "entrypoint: applying migrations" in output
+    assert "Booting worker" in output
+    assert (tmp_path / "data" / "media").is_dir()
+    return output
+
+
+def test_entrypoint_migrates_an_empty_sqlite_database_and_serves(tmp_path):
+    database = tmp_path / "data" / "fieldapp.sqlite3"
+    output = check_serving(tmp_path, f"sqlite:///{database}")
+    assert database.exists()
+    assert re.search(r'"GET /healthz HTTP/1.1" 200 \d+', output)  # the access log is on
+    # ...and a participant's token never reaches it.
+    assert "a-secret-participant-token" not in output
+    assert '"GET /p/… HTTP/1.1" 404' in output
+
+
+def test_entrypoint_migrates_an_empty_postgresql_database_and_serves(tmp_path, postgres_server):
+    url = postgres_server.create_database("entrypoint")
+    check_serving(tmp_path, url.replace("postgresql+psycopg://", "postgresql://"))
+    import psycopg
+
+    with psycopg.connect(host=str(postgres_server.socket_dir), port=postgres_server.port,
+                         user="postgres", dbname="entrypoint") as connection:  # fmt: skip
+        assert connection.execute("SELECT count(*) FROM consent_versions").fetchone() == (1,)
+
+
+def test_entrypoint_gives_up_on_an_unreachable_database_with_a_clear_message(tmp_path):
+    closed = free_port()
+    result = subprocess.run(
+        [str(ENTRYPOINT)],
+        env=entrypoint_env(
+            tmp_path,
+            f"postgresql://fieldapp@127.0.0.1:{closed}/fieldapp",
+            free_port(),
+            FIELDAPP_DB_WAIT_SECONDS="2",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "The database did not answer within 2 s" in result.stderr
+    assert "applying migrations" not in result.stdout
+
+
+def test_entrypoint_refuses_to_start_without_a_secret_key(tmp_path):
+    env = entrypoint_env(tmp_path, f"sqlite:///{tmp_path / 'x.sqlite3'}", free_port())
+    del env["FIELDAPP_SECRET_KEY"]
+    result = subprocess.run(
+        [str(ENTRYPOINT)], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode != 0
+    assert "FIELDAPP_SECRET_KEY is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "logged"),
+    [
+        ("GET /p/Zx9_abc-DEF HTTP/1.1", "GET /p/… HTTP/1.1"),
+        ("/p/Zx9_abc/drawing.jpg?x=1", "/p/…/drawing.jpg?x=1"),
+        ("https://example.org/p/Zx9#top", "https://example.org/p/…#top"),
+        ("GET /gallery/3 HTTP/1.1", "GET /gallery/3 HTTP/1.1"),
+    ],
+)
+def test_access_log_redacts_participant_tokens(line, logged):
+    assert redact(line) == logged
+
+
+def test_dockerfile_runs_the_entrypoint_as_a_user_with_a_healthcheck():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.\d+-slim$", dockerfile, re.M)
+    user = re.findall(r"^USER (\S+)$", dockerfile, re.M)
+    assert user and user[-1] not in {"root", "0"}
+    assert "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
+    assert 'ENTRYPOINT ["/app/docker/entrypoint.sh"]' in dockerfile
+    assert 'VOLUME ["/data"]' in dockerfile
+    for source in re.findall(r"^COPY (\S+) ", dockerfile, re.M):
+        assert (ROOT / source).exists(), f"the Dockerfile copies {source}, which does not exist"
+    assert os.access(ENTRYPOINT, os.X_OK)
+
+
+def test_deploy_guide_documents_every_setting_of_the_entrypoint_and_gunicorn():
+    guide = (ROOT / "docs" / "DEPLOY.md").read_text()
+    sources = (ROOT / "gunicorn.conf.py").read_text() + ENTRYPOINT.read_text()
+    for name in set(re.findall(r"FIELDAPP_[A-Z_]+", sources)):
+        assert name in guide, f"{name} is not documented in docs/DEPLOY.md"
