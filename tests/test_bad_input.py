@@ -112,6 +112,12 @@ def test_a_bad_payload_as_a_file_part_is_refused_too(client, api_token, nothing_
         ("application/x-www-form-urlencoded", "data=%7B%7D"),
         ("multipart/form-data; boundary=nope", "--x\r\n\r\n"),
         ("multipart/form-data", "no boundary at all"),
+        (  # a part with no name beside a named stranger (Schemathesis found this one)
+            "multipart/form-data; boundary=b",
+            '--b\r\nContent-Disposition: form-data; name="data"\r\n\r\n{}\r\n'
+            '--b\r\nContent-Disposition: form-data; name="extra"\r\n\r\ny\r\n'
+            "--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n",
+        ),
     ],
 )
 def test_wrong_request_content_types_are_refused(

@@ -175,7 +175,11 @@ def encounter_body(encounter: Encounter) -> dict:
 
 
 def _data_part():
-    unknown = sorted((set(request.form) | set(request.files)) - {"data", "photo"})
+    # A part without a name arrives keyed None: name it for the message, never compare it.
+    unknown = sorted(
+        (name or "(unnamed part)")
+        for name in (set(request.form) | set(request.files)) - {"data", "photo"}
+    )
     if unknown:
         raise InvalidEncounter(
             [{"field": name, "message": "is not a part of an encounter upload"} for name in unknown]
