@@ -3,6 +3,7 @@
 (() => {
   "use strict";
   const RETRY_CHECK_MS = 15000;
+  const WORKER_WAIT_MS = 5000;
   const statusLink = document.getElementById("sync-status");
 
   const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
@@ -40,6 +41,16 @@
     document.dispatchEvent(new CustomEvent("fieldapp:status", { detail: { waiting, flagged, last } }));
   }
 
+  // The service worker that can take a job: the page's controller, or on the very first visit
+  // (before it controls the page) the freshly activated one. None when there is no worker.
+  async function activeWorker() {
+    if (!("serviceWorker" in navigator)) return null;
+    if (navigator.serviceWorker.controller) return navigator.serviceWorker.controller;
+    const gaveUp = new Promise((resolve) => setTimeout(() => resolve(null), WORKER_WAIT_MS));
+    const registration = await Promise.race([navigator.serviceWorker.ready, gaveUp]);
+    return registration ? registration.active : null;
+  }
+
   async function sync(now) {
     try {
       await FieldSync.syncOutbox({ now });
@@ -48,7 +59,7 @@
     }
     // The worker refills the stock when it can: it outlives a page the collector leaves mid-way,
     // so reserved numbers are not lost between the server's answer and the phone's storage.
-    const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+    const worker = await activeWorker();
     if (worker) {
       worker.postMessage({ type: "refill-tickets" });
       return;
