@@ -132,49 +132,49 @@ def edit(uuid: str):
 
 @bp.post("/encounters/<uuid>/renumber")
 def renumber_view(uuid: str):
-    encounter = _encounter_or_404(uuid)
-    if encounter.is_withdrawn:
-        return _refused_tombstone(encounter)
-    form = RenumberForm(prefix="renumber")
-    if form.validate_on_submit():
-        try:
-            done = renumber(
-                db.session,
-                encounter,
-                form.number.data,
-                swap=form.swap.data,
-                reason=form.reason.data,
-                collector_id=current_user.id,
-            )
-        except ReviewRefused as refused:
-            form.form_errors.append(str(refused))
-        else:
-            flash(done.message)
-            return redirect(url_for("encounters.detail", uuid=uuid))
-    return _detail(encounter, 409 if form.form_errors else 422, renumber_form=form)
+    def apply(encounter: Encounter, form: RenumberForm) -> str:
+        done = renumber(
+            db.session,
+            encounter,
+            form.number.data,
+            swap=form.swap.data,
+            reason=form.reason.data,
+            collector_id=current_user.id,
+        )
+        return done.message
+
+    return _number_fix(uuid, RenumberForm(prefix="renumber"), apply, "renumber_form")
 
 
 @bp.post("/encounters/<uuid>/ticket")
 def attach_ticket(uuid: str):
+    def apply(encounter: Encounter, form: AttachTicketForm) -> str:
+        return attach_printed_ticket(
+            db.session,
+            encounter,
+            form.number.data,
+            reason=form.reason.data,
+            collector_id=current_user.id,
+        )
+
+    return _number_fix(uuid, AttachTicketForm(prefix="attach"), apply, "attach_form")
+
+
+def _number_fix(uuid: str, form, apply, form_name: str):
+    """A fix of the encounter's number: `apply` does it and says what it did; a refusal (a
+    collision, an unknown ticket) is 409 with the form shown again, a bad form 422."""
     encounter = _encounter_or_404(uuid)
     if encounter.is_withdrawn:
         return _refused_tombstone(encounter)
-    form = AttachTicketForm(prefix="attach")
     if form.validate_on_submit():
         try:
-            message = attach_printed_ticket(
-                db.session,
-                encounter,
-                form.number.data,
-                reason=form.reason.data,
-                collector_id=current_user.id,
-            )
+            message = apply(encounter, form)
         except ReviewRefused as refused:
             form.form_errors.append(str(refused))
         else:
             flash(message)
             return redirect(url_for("encounters.detail", uuid=uuid))
-    return _detail(encounter, 409 if form.form_errors else 422, attach_form=form)
+    return _detail(encounter, 409 if form.form_errors else 422, **{form_name: form})
 
 
 @bp.post("/encounters/<uuid>/photo")
