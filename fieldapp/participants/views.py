@@ -80,6 +80,7 @@ def qr_code_png(token: str):
 
 @bp.get("/<token>/drawing.jpg")
 def drawing(token: str):
+    """The display image, or with `?w=720` / `?w=1080` a reduced copy for phones (srcset)."""
     return _photo(token, "display")
 
 
@@ -94,7 +95,9 @@ def _photo(token: str, variant: str):
         abort(410, "This drawing was withdrawn by its drawer; its files are deleted.")
     if view.encounter is None or view.encounter.photo is None:
         abort(404)
-    return send_signed_photo(view.encounter, variant, request.args.get("v"))
+    return send_signed_photo(
+        view.encounter, variant, request.args.get("v"), request.args.get("w", type=int)
+    )
 
 
 def _render_page(view: ParticipantView, token: str, form: ChoicesForm | None):
