@@ -102,8 +102,13 @@ def test_collector_runs_the_capture_flow_and_the_participant_sees_the_drawing(
     assert page.get_by_role("link", name="Read the pamphlet").is_visible()
     drawing = page.locator("img.drawing")
     page.wait_for_function("() => document.querySelector('img.drawing').naturalWidth > 0")
-    natural = drawing.evaluate("img => [img.naturalWidth, img.naturalHeight]")
-    assert natural == [1200, 1600]  # portrait: the EXIF orientation was applied
+    # The phone picked the reduced copy from srcset (Pixel 7: 380 CSS px at 2.625x -> 1080 px).
+    chosen = drawing.evaluate("img => img.currentSrc")
+    assert "w=1080" in chosen
+    loaded = Image.open(io.BytesIO(page.request.get(chosen).body()))
+    assert loaded.size == (1080, 1440)  # portrait: the EXIF orientation was applied
+    full = Image.open(io.BytesIO(page.request.get(drawing.evaluate("img => img.src")).body()))
+    assert full.size == (1200, 1600)
     shoot(page, "08-participant")
 
 

@@ -72,4 +72,6 @@ def _image(number: int, variant: str):
     found = gallery_photo(db.session, number)
     if found is None:
         abort(404)
-    return send_signed_photo(found[1], variant, request.args.get("v"))
+    return send_signed_photo(
+        found[1], variant, request.args.get("v"), request.args.get("w", type=int)
+    )

@@ -206,3 +206,26 @@ def _encode(
         image.save(out, "JPEG", quality=quality, **options)
         extension = "jpg"
     return Rendition(out.getvalue(), extension, image.width, image.height)
+
+
+#: Widths (pixels) of the reduced display images that pages offer phones in `srcset`: a
+#: 412 px wide phone at 1.75x picks 720, one at 2.6x (Pixel 7) picks 1080; larger screens and
+#: zoom take the display image itself.
+SIZED_WIDTHS = (720, 1080)
+SIZED_JPEG_QUALITY = 82
+
+
+def scale_to_width(display: bytes, width: int) -> Rendition:
+    """A display JPEG reduced to `width` pixels wide (aspect kept), re-encoded without metadata.
+
+    Only the colour profile is carried over. Raises ValueError for a width that is not
+    smaller than the image's own.
+    """
+    image = Image.open(io.BytesIO(display), formats=("JPEG",))
+    icc_profile = image.info.get("icc_profile")
+    if width >= image.width:
+        raise ValueError(f"{width} px is not smaller than the image ({image.width} px)")
+    height = max(1, round(image.height * width / image.width))
+    image.draft("RGB", (width, height))  # a cheap 1/2, 1/4 or 1/8 decode when it still fits
+    image = image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
+    return _encode(image, quality=SIZED_JPEG_QUALITY, icc=icc_profile)

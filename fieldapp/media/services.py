@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from fieldapp.database import write_transaction
-from fieldapp.media.images import ProcessedPhoto, UnacceptablePhoto, process_photo
+from fieldapp.media.images import (
+    SIZED_WIDTHS,
+    ProcessedPhoto,
+    UnacceptablePhoto,
+    process_photo,
+    scale_to_width,
+)
 from fieldapp.media.models import Photo
 from fieldapp.media.storage import MediaStore, StoredFile
 
 VARIANTS = ("archive", "display", "thumb")
+#: The folder of reduced display images, made on first request (see sized_display()).
+SIZED = "sized"
 
 
 class PhotoConflict(Exception):
@@ -64,8 +74,60 @@ def remove_created(store: MediaStore, files: list[StoredFile]) -> None:
 
 
 def photo_file_names(photo: Photo) -> list[str]:
-    """Every stored file of a photo, media-relative."""
+    """Every stored file of a photo, media-relative (its reduced display images, made on
+    request, follow their display file: see remove_unreferenced())."""
     return [file_name(photo, variant) for variant in VARIANTS]
+
+
+def sized_name(display_name: str, width: int) -> str:
+    """Where the display image `display_name`, reduced to `width` pixels wide, is kept.
+
+    Named after the display file (itself named by its SHA-256), so the name says which photo it
+    belongs to without a column: deleting a photo's files deletes these with them.
+    """
+    stem = PurePosixPath(display_name).stem
+    return f"{SIZED}/{stem[:2]}/{stem}-{width}w.jpg"
+
+
+def _display_of_sized(name: str) -> str:
+    """The display file a reduced image was made from (sized_name() backwards)."""
+    stem = PurePosixPath(name).stem.rsplit("-", 1)[0]
+    return f"display/{stem[:2]}/{stem}.jpg"
+
+
+def sized_widths(photo_display_width: int) -> tuple[int, ...]:
+    """The reduced widths worth offering for a display image this wide (smaller ones only)."""
+    return tuple(width for width in SIZED_WIDTHS if width < photo_display_width)
+
+
+def sized_display(session: Session, store: MediaStore, photo: Photo, width: int) -> str | None:
+    """The media-relative name of `photo`'s display image reduced to `width`, made if missing.
+
+    None when there is no such image to serve: a width not offered, or the photo deleted
+    (withdrawn, replaced) meanwhile. The file is written in a write transaction that first
+    checks the photo is still there; a withdrawal deletes its row in one too and the files after
+    its commit, so either the file is never written or the withdrawal sees it and deletes it:
+    no reduced copy outlives its drawing.
+    """
+    if width not in sized_widths(photo.display_width):
+        return None
+    name = sized_name(photo.display_name, width)
+    if store.path(name).exists():
+        return name
+    display_name = photo.display_name
+    try:
+        display = store.path(display_name).read_bytes()
+    except FileNotFoundError:
+        return None
+    reduced = scale_to_width(display, width)  # outside the lock: 10-40 ms of Pillow
+    with write_transaction(session):
+        still_there = session.scalar(
+            select(Photo.id).where(Photo.display_name == display_name).limit(1)
+        )
+        if still_there is None:
+            return None
+        store.write_as(name, reduced.data)
+    return name
 
 
 def remove_unreferenced(session: Session, store: MediaStore, names: list[str]) -> int:
@@ -73,16 +135,21 @@ def remove_unreferenced(session: Session, store: MediaStore, names: list[str]) -
 
     Call after the commit that deleted their rows, never before: a row must never point at a
     missing file. Files are content-addressed, so another photo could share one; it is kept.
+    The reduced copies of a display file named here go with it (see sized_display()).
     """
     removed = 0
-    for name in names:
+    # A display file's reduced copies go with it, whether they were made or not.
+    sized = [sized_name(n, w) for n in names if n.startswith("display/") for w in SIZED_WIDTHS]
+    for name in [*names, *sized]:
+        # A reduced image stays while some photo still has the display file it came from.
+        name_in_row = _display_of_sized(name) if name.startswith(f"{SIZED}/") else name
         shared = session.scalar(
             select(Photo.id)
             .where(
                 or_(
-                    Photo.archive_name == name,
-                    Photo.display_name == name,
-                    Photo.thumb_name == name,
+                    Photo.archive_name == name_in_row,
+                    Photo.display_name == name_in_row,
+                    Photo.thumb_name == name_in_row,
                 )
             )
             .limit(1)
@@ -108,7 +175,8 @@ def sweep_orphans(session: Session, store: MediaStore) -> list[str]:
             select(Photo.archive_name, Photo.display_name, Photo.thumb_name)
         ):
             referenced.update(names)
-        for variant in VARIANTS:
+            referenced.update(sized_name(names.display_name, w) for w in SIZED_WIDTHS)
+        for variant in (*VARIANTS, SIZED):
             folder = store.root / variant
             if not folder.is_dir():
                 continue

@@ -54,16 +54,21 @@ class MediaStore:
 
         Raises StorageUnavailable when the disk is full or the folder cannot be written.
         """
+        digest = hashlib.sha256(data).hexdigest()
+        return self.write_as(f"{kind}/{digest[:2]}/{digest}.{extension}", data)
+
+    def write_as(self, name: str, data: bytes) -> StoredFile:
+        """Store `data` durably under a name the caller derived from other content (a reduced
+        copy of a stored file, named after it): the same name must always mean the same bytes.
+        """
         try:
-            return self._write(kind, data, extension)
+            return self._write(name, data)
         except StorageUnavailable:
             raise
         except OSError as error:
             raise StorageUnavailable(error) from error
 
-    def _write(self, kind: str, data: bytes, extension: str) -> StoredFile:
-        digest = hashlib.sha256(data).hexdigest()
-        name = f"{kind}/{digest[:2]}/{digest}.{extension}"
+    def _write(self, name: str, data: bytes) -> StoredFile:
         target = self.path(name)
         if target.exists():
             return StoredFile(name, created=False)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from functools import cache
 
 import qrcode
 from flask import current_app, request
+from markupsafe import Markup
 from qrcode.constants import ERROR_CORRECT_M
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, lazyload
 
-from fieldapp.encounters.models import Encounter
+from fieldapp.consent.models import ConsentVersion
+from fieldapp.encounters.models import Encounter, EncounterStatus
+from fieldapp.media.models import Photo
 from fieldapp.tickets.models import Ticket
 from fieldapp.tickets.services import participant_url
 
@@ -21,6 +25,7 @@ from fieldapp.tickets.services import participant_url
 class ParticipantView:
     ticket: Ticket
     encounter: Encounter | None  # None: reserved on the phone, upload not arrived yet
+    consent_sha256: str | None = None  # of the consent text the drawer was shown
 
     @property
     def is_withdrawn(self) -> bool:
@@ -42,17 +47,173 @@ def participant_view(session: Session, token: str) -> ParticipantView | None:
         return None
     if row.Encounter is None and row.Ticket.retired_at is not None:
         return None  # replaced by a printed ticket: this link leads nowhere any more
-    return ParticipantView(row.Ticket, row.Encounter)
+    return ParticipantView(row.Ticket, row.Encounter, row.consent_sha256)
 
 
 @cache
 def _view_query():
-    """One query for the ticket, its encounter, photo and consent text (the busiest public
-    page), built once. The encounter's ticket is the row's own: no second join to tickets."""
+    """One query for the ticket, its encounter and photo, and the hash of its consent text (the
+    busiest public page), built once. The encounter's ticket is the row's own: no second join
+    to tickets. The text itself comes from consent_shown(), once per process."""
     return (
-        select(Ticket, Encounter)
+        select(Ticket, Encounter, ConsentVersion.sha256.label("consent_sha256"))
         .outerjoin(Encounter, Encounter.ticket_id == Ticket.id)
-        .options(lazyload(Encounter.ticket), joinedload(Encounter.consent_version))
+        .outerjoin(ConsentVersion, ConsentVersion.id == Encounter.consent_version_id)
+        .options(lazyload(Encounter.ticket))
+        .where(Ticket.token == bindparam("token"))
+    )
+
+
+@dataclass(frozen=True)
+class ConsentShown:
+    """A consent version as the participant page shows it, its paragraphs already rendered."""
+
+    id: int
+    sha256: str
+    created_on: str  # "3 June 2026"
+    paragraphs: Markup  # <p>…</p> per paragraph, escaped
+
+
+#: Rendered consent versions of this process, by (id, SHA-256 of the text). A version never
+#: changes once an encounter points at it (a database trigger refuses it); the hash in the key
+#: makes that hold even for two databases that number different texts alike.
+_consent_shown: dict[tuple[int, str], ConsentShown] = {}
+CONSENT_VERSIONS_KEPT = 256
+
+
+def consent_shown(session: Session, version_id: int, sha256: str) -> ConsentShown | None:
+    """The consent text an encounter points at, rendered once per process and version."""
+    key = (version_id, sha256)
+    shown = _consent_shown.get(key)
+    if shown is not None:
+        return shown
+    version = session.get(ConsentVersion, version_id)
+    if version is None or version.sha256 != sha256:
+        return None
+    shown = ConsentShown(
+        id=version.id,
+        sha256=version.sha256,
+        created_on=version.created_at.strftime("%-d %B %Y"),
+        paragraphs=Markup("").join(
+            Markup("<p>{}</p>").format(paragraph) for paragraph in version.text.split("\n\n")
+        ),
+    )
+    if len(_consent_shown) < CONSENT_VERSIONS_KEPT:
+        _consent_shown[key] = shown
+    return shown
+
+
+# The participant page (GET) --------------------------------------------------------------
+# The busiest public page reads plain columns into frozen dataclasses that carry the attribute
+# names of Ticket, Encounter and Photo that page.html, image_version() and training_allowed()
+# use: several times cheaper to load and to read in the template than ORM objects
+# (bench/load.py). The routes that change something keep loading the ORM objects.
+
+
+@dataclass(frozen=True)
+class TicketShown:
+    number: int
+    token: str
+    reserved_at: datetime
+    withdrawn_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PhotoShown:
+    display_width: int
+    display_height: int
+    original_sha256: str
+
+
+@dataclass(frozen=True)
+class EncounterShown:
+    status: str
+    keep: bool | None
+    gallery: bool | None
+    training: bool | None
+    social: bool | None
+    credit_name: str | None
+    local_started_at: datetime
+    time_limit_seconds: int | None
+    consent_version_id: int | None
+    photo: PhotoShown | None
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == EncounterStatus.COMPLETED
+
+
+@dataclass(frozen=True)
+class ParticipantPage:
+    """What the participant page shows; the same questions as ParticipantView answers."""
+
+    ticket: TicketShown
+    encounter: EncounterShown | None
+    consent_sha256: str | None
+
+    is_withdrawn = ParticipantView.is_withdrawn
+    can_change_choices = ParticipantView.can_change_choices
+
+
+def participant_page(session: Session, token: str) -> ParticipantPage | None:
+    """participant_view() for the page itself, from one query of plain columns."""
+    if not token or len(token) > 64:
+        return None
+    row = session.execute(_page_query(), {"token": token}).first()
+    if row is None:
+        return None
+    if row.encounter_id is None and row.retired_at is not None:
+        return None  # replaced by a printed ticket: this link leads nowhere any more
+    ticket = TicketShown(row.number, row.token, row.reserved_at, row.ticket_withdrawn_at)
+    if row.encounter_id is None:
+        return ParticipantPage(ticket, None, None)
+    photo = None
+    if row.original_sha256 is not None:
+        photo = PhotoShown(row.display_width, row.display_height, row.original_sha256)
+    offset = timezone(timedelta(minutes=row.utc_offset_minutes))
+    encounter = EncounterShown(
+        status=row.status,
+        keep=row.keep,
+        gallery=row.gallery,
+        training=row.training,
+        social=row.social,
+        credit_name=row.credit_name,
+        local_started_at=row.started_at.astimezone(offset),
+        time_limit_seconds=row.time_limit_seconds,
+        consent_version_id=row.consent_version_id,
+        photo=photo,
+    )
+    return ParticipantPage(ticket, encounter, row.consent_sha256)
+
+
+@cache
+def _page_query():
+    return (
+        select(
+            Ticket.number,
+            Ticket.token,
+            Ticket.reserved_at,
+            Ticket.withdrawn_at.label("ticket_withdrawn_at"),
+            Ticket.retired_at,
+            Encounter.id.label("encounter_id"),
+            Encounter.status,
+            Encounter.keep,
+            Encounter.gallery,
+            Encounter.training,
+            Encounter.social,
+            Encounter.credit_name,
+            Encounter.started_at,
+            Encounter.utc_offset_minutes,
+            Encounter.time_limit_seconds,
+            Encounter.consent_version_id,
+            Photo.display_width,
+            Photo.display_height,
+            Photo.original_sha256,
+            ConsentVersion.sha256.label("consent_sha256"),
+        )
+        .outerjoin(Encounter, Encounter.ticket_id == Ticket.id)
+        .outerjoin(Photo, Photo.encounter_id == Encounter.id)
+        .outerjoin(ConsentVersion, ConsentVersion.id == Encounter.consent_version_id)
         .where(Ticket.token == bindparam("token"))
     )
 

@@ -5,10 +5,13 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from fieldapp.consent.services import ConsentError, update_choices, withdraw
 from fieldapp.extensions import db
 from fieldapp.media.services import media_store
-from fieldapp.participants.forms import ChoicesForm, WithdrawForm
+from fieldapp.participants.forms import CHOICE_WORDS, ChoicesForm, ChoicesShown, WithdrawForm
 from fieldapp.participants.services import (
+    ParticipantPage,
     ParticipantView,
+    consent_shown,
     link_for,
+    participant_page,
     participant_view,
     qr_png,
     qr_svg,
@@ -20,11 +23,11 @@ bp = Blueprint("participants", __name__, url_prefix="/p")
 
 @bp.get("/<token>")
 def page(token: str):
-    view = _view_or_404(token)
-    form = None
-    if view.can_change_choices:
-        form = ChoicesForm(formdata=None, data=ChoicesForm.data_of(view.encounter))
-    return _render_page(view, token, form)
+    view = participant_page(db.session, token)
+    if view is None:
+        abort(404)
+    shown = ChoicesShown.of_encounter(view.encounter) if view.can_change_choices else None
+    return _render_page(view, token, shown)
 
 
 @bp.post("/<token>/choices")
@@ -36,7 +39,7 @@ def choices(token: str):
         return redirect(url_for("participants.page", token=token))
     form = ChoicesForm()
     if not form.validate_on_submit():
-        return _render_page(view, token, form), 422
+        return _render_page(view, token, ChoicesShown.of_form(form)), 422
     try:
         changed = update_choices(
             db.session,
@@ -47,7 +50,7 @@ def choices(token: str):
         )
     except ConsentError as refused:
         form.form_errors.append(str(refused))
-        return _render_page(view, token, form), 422
+        return _render_page(view, token, ChoicesShown.of_form(form)), 422
     flash("Saved. Your new choices apply from now on." if changed else "Nothing changed.")
     return redirect(url_for("participants.page", token=token))
 
@@ -80,6 +83,7 @@ def qr_code_png(token: str):
 
 @bp.get("/<token>/drawing.jpg")
 def drawing(token: str):
+    """The display image, or with `?w=720` / `?w=1080` a reduced copy for phones (srcset)."""
     return _photo(token, "display")
 
 
@@ -94,12 +98,24 @@ def _photo(token: str, variant: str):
         abort(410, "This drawing was withdrawn by its drawer; its files are deleted.")
     if view.encounter is None or view.encounter.photo is None:
         abort(404)
-    return send_signed_photo(view.encounter, variant, request.args.get("v"))
+    return send_signed_photo(
+        view.encounter, variant, request.args.get("v"), request.args.get("w", type=int)
+    )
 
 
-def _render_page(view: ParticipantView, token: str, form: ChoicesForm | None):
+def _render_page(view: ParticipantPage | ParticipantView, token: str, shown: ChoicesShown | None):
     declare_training(training_allowed(view.encounter))
-    return render_template("participants/page.html", view=view, link=link_for(token), form=form)
+    e = view.encounter
+    consent = None
+    if e is not None and e.consent_version_id is not None and not view.is_withdrawn:
+        consent = consent_shown(db.session, e.consent_version_id, view.consent_sha256)
+    return render_template(
+        "participants/page.html",
+        view=view,
+        form=shown,
+        words=CHOICE_WORDS,
+        consent=consent,
+    )
 
 
 def _view_or_404(token: str) -> ParticipantView:

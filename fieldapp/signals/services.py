@@ -22,7 +22,8 @@ from pathlib import Path
 from flask import Response, abort, g, request
 
 from fieldapp.encounters.models import Encounter
-from fieldapp.media.services import file_name, media_store
+from fieldapp.extensions import db
+from fieldapp.media.services import file_name, media_store, sized_display
 from fieldapp.media.xmp import rights_xmp, with_rights
 
 #: X-Robots-Tag directives asking crawlers not to use the page or its images for AI.
@@ -90,8 +91,14 @@ def photo_version(original_sha256: str, allowed: bool, creator: str | None) -> s
     return hashlib.sha256(original_sha256.encode() + rights).hexdigest()[:16]
 
 
-def send_signed_photo(encounter: Encounter, variant: str, version: str | None = None) -> Response:
+def send_signed_photo(
+    encounter: Encounter, variant: str, version: str | None = None, width: int | None = None
+) -> Response:
     """One of the encounter's stored files, with its drawer's current choices in XMP and headers.
+
+    With a `width` (display only: one of media.images.SIZED_WIDTHS narrower than the display
+    image), the display image reduced to that width, made on its first request; any other
+    width is a 404.
 
     The stored file has no metadata; the XMP (training choice, and the credit name only if
     the drawer chose one) is injected into the bytes on the way out. The ETag names both the
@@ -104,7 +111,14 @@ def send_signed_photo(encounter: Encounter, variant: str, version: str | None = 
     """
     if encounter.photo is None:
         abort(404)
-    name = file_name(encounter.photo, variant)
+    if width is None:
+        name = file_name(encounter.photo, variant)
+    elif variant == "display":
+        name = sized_display(db.session, media_store(), encounter.photo, width)
+        if name is None or encounter.photo is None:  # (the photo may be gone since)
+            abort(404)
+    else:
+        abort(404)
     try:
         stored = media_store().path(name).read_bytes()
     except FileNotFoundError:
@@ -116,7 +130,8 @@ def send_signed_photo(encounter: Encounter, variant: str, version: str | None = 
     mimetype = "image/png" if name.endswith(".png") else "image/jpeg"
     response = Response(signed, mimetype=mimetype)
     rights = rights_xmp(training_allowed=allowed, creator=creator)
-    response.set_etag(f"{Path(name).stem[:32]}-{hashlib.sha256(rights).hexdigest()[:16]}")
+    sized = f"-{width}w" if width else ""
+    response.set_etag(f"{Path(name).stem[:32]}{sized}-{hashlib.sha256(rights).hexdigest()[:16]}")
     response.cache_control.private = True
     if version is not None and version == image_version(encounter):
         response.cache_control.max_age = IMMUTABLE_MAX_AGE

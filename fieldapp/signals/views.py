@@ -6,11 +6,14 @@ import json
 
 from flask import Blueprint, Response
 
+from fieldapp.media.services import sized_widths
 from fieldapp.signals.services import apply_signal_headers, declared_training, image_version
 
 bp = Blueprint("signals", __name__)
 # Templates put it in image URLs: url_for(..., v=image_version(encounter)).
 bp.add_app_template_global(image_version, "image_version")
+# And the reduced widths of a display image in srcset (templates/_drawing.html).
+bp.add_app_template_global(sized_widths, "sized_widths")
 
 #: W3C TDMRep (Final Community Group Report, 2024-05-10), section "TDM File on the Origin
 #: Server": an array of rules, first match wins. One rule: everything is reserved. A drawing
