@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldapp.database import UTCDateTime, utcnow
@@ -49,7 +49,14 @@ class Encounter(db.Model):
         Index("ix_encounters_gallery_started_at_id", "gallery", "started_at", "id"),
         Index("ix_encounters_training_started_at_id", "training", "started_at", "id"),
         Index("ix_encounters_social_started_at_id", "social", "started_at", "id"),
-        Index("ix_encounters_withdrawn_at", "withdrawn_at"),
+        # Tombstones only: a partial index, so the planner never takes it for "not withdrawn"
+        # (nearly every row), which the gallery and the log ask on every page.
+        Index(
+            "ix_encounters_withdrawn_at",
+            "withdrawn_at",
+            sqlite_where=text("withdrawn_at IS NOT NULL"),
+            postgresql_where=text("withdrawn_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -53,7 +53,12 @@ def upgrade():
     op.create_index('ix_encounters_status_started_at_id', 'encounters', ['status', 'started_at', 'id'], unique=False)
     op.create_index('ix_encounters_training_started_at_id', 'encounters', ['training', 'started_at', 'id'], unique=False)
     op.create_index('ix_encounters_venue_type_started_at_id', 'encounters', ['venue_type', 'started_at', 'id'], unique=False)
-    op.create_index('ix_encounters_withdrawn_at', 'encounters', ['withdrawn_at'], unique=False)
+    # Partial: tombstones only, so it is never chosen for "not withdrawn" (nearly every row).
+    op.create_index(
+        'ix_encounters_withdrawn_at', 'encounters', ['withdrawn_at'], unique=False,
+        sqlite_where=sa.text('withdrawn_at IS NOT NULL'),
+        postgresql_where=sa.text('withdrawn_at IS NOT NULL'),
+    )
 
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('retired_at', fieldapp.database.UTCDateTime(), nullable=True))
