@@ -306,18 +306,7 @@ def import_batch():
     if not sources and not outcomes:
         form.files.errors = ["Choose the photos (or a zip of photos) to import."]
         return render_template("review/import.html", form=form, outcomes=None), 422
-    outcomes += list(
-        backlog.import_sources(
-            db.session,
-            media_store(),
-            _settings(form),
-            sources,
-            start_number=form.start_number.data,
-            max_pixels=current_app.config["MAX_PHOTO_PIXELS"],
-            collector_id=current_user.id,
-            secret=current_app.config["SECRET_KEY"].encode(),
-        )
-    )
+    outcomes += _import(form, sources)
     return render_template("review/import.html", form=form, outcomes=outcomes)
 
 
@@ -342,7 +331,13 @@ def import_file():
         ]
         return jsonify({"problems": problems}), 422
     sources, outcomes = _sources(request.files.getlist("files"))
-    outcomes += list(
+    outcomes += _import(form, sources)
+    return jsonify({"outcomes": [o.as_json() for o in outcomes]})
+
+
+def _import(form: ImportForm, sources: list[backlog.Source]) -> list[backlog.Outcome]:
+    """Import these files as the batch the form describes, numbered from its start number."""
+    return list(
         backlog.import_sources(
             db.session,
             media_store(),
@@ -354,7 +349,6 @@ def import_file():
             secret=current_app.config["SECRET_KEY"].encode(),
         )
     )
-    return jsonify({"outcomes": [o.as_json() for o in outcomes]})
 
 
 def _sources(files) -> tuple[list[backlog.Source], list[backlog.Outcome]]:
