@@ -8,8 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from fieldapp.consent.forms import CorrectionForm
-from fieldapp.consent.services import consent_history, current_version
+from fieldapp.consent.services import current_version
 from fieldapp.database import utcnow
 from fieldapp.encounters.forms import DeclinedForm, EncounterForm
 from fieldapp.encounters.models import VENUE_TYPES, Encounter, EncounterStatus
@@ -25,8 +24,8 @@ from fieldapp.extensions import db
 from fieldapp.media.images import UnacceptablePhoto
 from fieldapp.media.services import VARIANTS, media_store, prepare_photo, read_upload
 from fieldapp.review.log import SORTS, LogFilters, log_page
-from fieldapp.review.views import fix_context
-from fieldapp.signals.services import declare_training, send_signed_photo, training_allowed
+from fieldapp.review.views import detail_page
+from fieldapp.signals.services import send_signed_photo
 
 bp = Blueprint("encounters", __name__)
 
@@ -114,19 +113,7 @@ def index():
 
 @bp.get("/encounters/<uuid>")
 def detail(uuid: str):
-    encounter = _encounter_or_404(uuid)
-    declare_training(training_allowed(encounter))
-    history = consent_history(db.session, encounter)
-    correction = None
-    if encounter.is_completed and encounter.keep and not encounter.is_withdrawn:
-        correction = CorrectionForm(formdata=None, data=CorrectionForm.data_of(encounter))
-    return render_template(
-        "encounters/detail.html",
-        encounter=encounter,
-        history=history,
-        correction=correction,
-        **fix_context(encounter),
-    )
+    return detail_page(_encounter_or_404(uuid))
 
 
 @bp.get("/encounters/<uuid>/photo/<variant>")

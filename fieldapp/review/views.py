@@ -82,8 +82,9 @@ def fix_context(encounter: Encounter, **forms) -> dict:
     return context
 
 
-def _detail(encounter: Encounter, status: int, **forms):
-    """The encounter page again, with a refused form and its message (nothing changed)."""
+def detail_page(encounter: Encounter, status: int = 200, **forms):
+    """The encounter page: its consent history, correction and fix forms; after a refusal, with
+    the refused form and its message (nothing changed)."""
     declare_training(training_allowed(encounter))
     correction = None
     if encounter.is_completed and encounter.keep and not encounter.is_withdrawn:
@@ -127,7 +128,7 @@ def edit(uuid: str):
             else:
                 flash("Nothing changed.")
             return redirect(url_for("encounters.detail", uuid=uuid))
-    return _detail(encounter, 422, edit_form=form)
+    return detail_page(encounter, 422, edit_form=form)
 
 
 @bp.post("/encounters/<uuid>/renumber")
@@ -174,7 +175,7 @@ def _number_fix(uuid: str, form, apply, form_name: str):
         else:
             flash(message)
             return redirect(url_for("encounters.detail", uuid=uuid))
-    return _detail(encounter, 409 if form.form_errors else 422, **{form_name: form})
+    return detail_page(encounter, 409 if form.form_errors else 422, **{form_name: form})
 
 
 @bp.post("/encounters/<uuid>/photo")
@@ -206,7 +207,7 @@ def photo(uuid: str):
         else:
             flash(message)
             return redirect(url_for("encounters.detail", uuid=uuid))
-    return _detail(encounter, status, photo_form=form)
+    return detail_page(encounter, status, photo_form=form)
 
 
 def _refused_tombstone(encounter: Encounter):
@@ -214,7 +215,7 @@ def _refused_tombstone(encounter: Encounter):
         f"Drawing #{encounter.number} was withdrawn by its drawer: it is a tombstone and "
         "cannot be changed. Nothing was changed."
     )
-    return _detail(encounter, 409)
+    return detail_page(encounter, 409)
 
 
 # The CSV export --------------------------------------------------------------------------
