@@ -18,7 +18,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -26,39 +25,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.instance import PASSWORD, USERNAME  # noqa: E402
+
 LIGHTHOUSE = ROOT / "bench" / "node_modules" / "lighthouse" / "cli" / "index.js"
 GOALS = {"performance": 95, "accessibility": 100, "best-practices": 100}
-PASSWORD = "a long password"  # noqa: S105 - a throwaway local instance
 
 
 def start_app() -> tuple[str, str, int]:
     """Serve a fresh app with one drawing in the gallery; returns (url, its token, its number)."""
-    from werkzeug.serving import make_server
-
-    root = Path(tempfile.mkdtemp(prefix="fieldapp-lighthouse-"))
-    os.environ.update(
-        FIELDAPP_SECRET_KEY="lighthouse",  # noqa: S106 - a throwaway local instance
-        FIELDAPP_DATABASE_URL=f"sqlite:///{root / 'fieldapp.sqlite3'}",
-        FIELDAPP_MEDIA_DIR=str(root / "media"),
-    )
-    import flask_migrate
-
-    from fieldapp import create_app
-    from fieldapp.auth.services import create_collector
-    from fieldapp.extensions import db
+    from bench.instance import serve, throwaway_app
     from tests.factories import make_encounter, number_of, token_of
     from tests.photo_corpus import camera_jpeg
 
-    app = create_app()
-    with app.app_context():
-        flask_migrate.upgrade()
-        create_collector(db.session, "max", PASSWORD)
-        db.session.commit()
+    app = throwaway_app("lighthouse")
     photo = camera_jpeg(orientation=1, gps=False, size=(1512, 2016))
     client_uuid = make_encounter(app, photo=photo, credit_name="Ana Lima")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}"
+    url, _server = serve(app)
     return url, token_of(app, client_uuid), number_of(app, client_uuid)
 
 
@@ -68,7 +50,7 @@ def session_cookie(url: str) -> str:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     login = opener.open(f"{url}/login").read().decode()
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
-    form = {"username": "max", "password": PASSWORD, "csrf_token": csrf}
+    form = {"username": USERNAME, "password": PASSWORD, "csrf_token": csrf}
     opener.open(f"{url}/login", data=urllib.parse.urlencode(form).encode())
     return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
 

@@ -14,10 +14,8 @@ Goal: under 60 KB.
 from __future__ import annotations
 
 import gzip
-import os
 import re
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -64,29 +62,11 @@ def wire_size(content_type: str, body: bytes) -> int:
 
 def main() -> int:
     from playwright.sync_api import sync_playwright
-    from werkzeug.serving import make_server
 
-    root = Path(tempfile.mkdtemp(prefix="fieldapp-weight-"))
-    os.environ.update(
-        FIELDAPP_SECRET_KEY="page weight",  # noqa: S106 - a throwaway local instance
-        FIELDAPP_DATABASE_URL=f"sqlite:///{root / 'fieldapp.sqlite3'}",
-        FIELDAPP_MEDIA_DIR=str(root / "media"),
-    )
-    import flask_migrate
+    from bench.instance import PASSWORD, USERNAME, serve, throwaway_app
 
-    from fieldapp import create_app
-    from fieldapp.auth.services import create_collector
-    from fieldapp.extensions import db
-
-    app = create_app()
-    with app.app_context():
-        flask_migrate.upgrade()
-        create_collector(db.session, "max", "a long password")
-        db.session.commit()
-    recorder = Recorder(app)
-    server = make_server("127.0.0.1", 0, recorder, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}"
+    recorder = Recorder(throwaway_app("page-weight"))
+    url, server = serve(recorder)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
@@ -96,7 +76,7 @@ def main() -> int:
         csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
         context.request.post(
             f"{url}/login",
-            form={"username": "max", "password": "a long password", "csrf_token": csrf},
+            form={"username": USERNAME, "password": PASSWORD, "csrf_token": csrf},
         )
         page = context.new_page()
         recorder.on = True
