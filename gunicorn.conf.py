@@ -29,8 +29,10 @@ timeout = _int("FIELDAPP_TIMEOUT", 60)
 graceful_timeout = 30
 keepalive = 5
 # Pillow's buffers fragment memory over time: replace each worker now and then (staggered).
-max_requests = 2000
-max_requests_jitter = 200
+# Not too often: a replaced worker drops its keep-alive connections, and a room full of phones
+# opening their pages makes thousands of requests a minute (bench/load.py).
+max_requests = 20000
+max_requests_jitter = 2000
 # Load the app once in the arbiter: a broken configuration stops the start with one clear error
 # instead of workers failing in a loop, and workers share its memory.
 preload_app = True
@@ -41,6 +43,18 @@ errorlog = "-"
 # The combined format plus the time taken (microseconds), with participant tokens redacted.
 logger_class = "fieldapp.access_log.RedactingLogger"
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)sus'
+
+
+def when_ready(server):
+    """Compile every template in the arbiter, before the workers are forked: neither the first
+    workers nor their replacements compile one while a visitor waits (a p99 spike under load)."""
+    if not server.cfg.preload_app:
+        return  # the app is loaded in each worker, not here
+    app = server.app.wsgi()
+    jinja = getattr(app, "jinja_env", None)
+    if jinja is not None:
+        for name in jinja.list_templates():
+            jinja.get_template(name)
 
 
 def post_fork(server, worker):

@@ -27,7 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from fieldapp import cli, errors, headers
+    from fieldapp import cli, errors, headers, links
     from fieldapp.database import configure_engine
     from fieldapp.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -36,6 +36,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    # The login form's @limiter.limit checks its limit inside the decorator. The before-request
+    # hook is for default, application and blueprint limits, and we set none (extensions.py):
+    # without it, every other request skips the limiter altogether (bench/load.py).
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     with app.app_context():
         configure_engine(db.engine)
 
@@ -43,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.register(app)
     headers.register(app)
     cli.register(app)
+    links.register(app)
     return app
 
 

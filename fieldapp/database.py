@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Engine, event, text
+from sqlalchemy import Connection, DateTime, Engine, event, text
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -44,7 +44,30 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+        # Straight to the driver: every request begins (and rolls back) a transaction, and
+        # exec_driver_sql() would run SQLAlchemy's whole execution path twice per request.
+        connection.connection.driver_connection.execute(
+            "BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN"
+        )
+
+
+@contextmanager
+def plain_connection() -> Iterator[Connection]:
+    """A connection for a busy public page that reads a few plain rows and writes nothing: no ORM
+    session to set up and tear down, a third of such a page's database time (bench/load.py).
+
+    It is a pooled connection of the engine, or the connection the app's sessions are bound to
+    when they are bound to one (the tests run each in one transaction that is rolled back), so
+    that the page sees what the sessions see.
+    """
+    from fieldapp.extensions import db
+
+    bound = db.session.session_factory.kw.get("bind")
+    if isinstance(bound, Connection):
+        yield bound
+        return
+    with db.engine.connect() as connection:
+        yield connection
 
 
 @contextmanager

@@ -281,7 +281,7 @@ def test_no_participant_token_gives_access_to_another_drawing(app, client):
         assert response.data not in (bea_drawing, bea_thumb), url
     # Forms posted with Ana's token change Ana's drawing, whatever the body claims.
     before = database_snapshot(app)
-    page = client.get(f"/p/{ana_token}")
+    page = client.get(f"/p/{ana_token}/choices")
     client.post(
         f"/p/{ana_token}/choices",
         data={**smuggled, "credit": "anonymous", "csrf_token": csrf_token_from(page.text)},

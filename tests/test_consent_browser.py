@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image, ImageDraw
+from playwright.sync_api import expect
 
 from fieldapp.auth.services import create_collector
 from fieldapp.extensions import db
@@ -66,16 +67,23 @@ def test_participant_changes_a_choice_and_withdraws(page, live_app, live_server)
     response = page.goto(f"{live_server}/p/{token}")
     assert response.headers["referrer-policy"] == "no-referrer"
     assert page.get_by_role("heading", name=f"Drawing #{number}").is_visible()
-    assert page.get_by_label("Show it in the public gallery").is_checked()
+    choices = page.locator(".choice-summary li")
+    expect(choices.filter(has_text="Show it in the public gallery")).to_contain_text("Yes")
+    expect(choices.filter(has_text="Allow posting it on social media")).to_contain_text("No")
     assert no_sideways_scroll(page)
     shoot(page, "consent-01-participant")
 
-    # A choice changes, by a real form post (no JavaScript needed).
+    # A choice changes, one tap away, by a real form post (no JavaScript needed).
+    page.get_by_role("link", name="Change my choices").click()
+    assert page.get_by_label("Show it in the public gallery").is_checked()
+    assert no_sideways_scroll(page)
+    shoot(page, "consent-01b-choices")
     page.get_by_label("Allow posting it on social media").check()
     page.get_by_label("Stay anonymous (your name is erased)").check()
     page.get_by_role("button", name="Save my choices").click()
     assert page.get_by_text("Saved. Your new choices apply from now on.").is_visible()
-    assert page.get_by_label("Allow posting it on social media").is_checked()
+    assert page.url == f"{live_server}/p/{token}"
+    expect(choices.filter(has_text="Allow posting it on social media")).to_contain_text("Yes")
     assert "Julia R." not in page.content()
 
     # Withdrawal asks first, then deletes.

@@ -32,8 +32,8 @@ NAME = "Zephyrine Quist"
 
 
 def post_choices(client, token: str, **choices):
-    """Fill in the real form on the participant page and send it, CSRF token included."""
-    page = client.get(f"/p/{token}")
+    """Fill in the real form of the choices page and send it, CSRF token included."""
+    page = client.get(f"/p/{token}/choices")
     data = {"csrf_token": csrf_token_from(page.text), **choices}
     return client.post(f"/p/{token}/choices", data=data)
 
@@ -88,7 +88,10 @@ def test_the_drawer_changes_choices_through_the_real_form(app, client):
     token = token_of(app, client_uuid)
     page = client.get(f"/p/{token}")
     assert page.headers["Referrer-Policy"] == "no-referrer"
-    assert f'action="/p/{token}/choices"' in page.text
+    assert f'href="/p/{token}/choices"' in page.text
+    form = client.get(f"/p/{token}/choices")
+    assert form.headers["Referrer-Policy"] == "no-referrer"
+    assert f'action="/p/{token}/choices"' in form.text
     response = post_choices(
         client, token, training="y", social="y", credit="name", credit_name=NAME
     )

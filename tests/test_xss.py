@@ -65,6 +65,7 @@ PAGES: dict[str, Callable[[Fieldwork, str], str]] = {
     "encounter": lambda w, u: f"/encounters/{u}",
     "handoff": lambda w, u: f"/encounters/{u}/handoff",
     "participant": lambda w, u: f"/p/{token_of(w.app, u)}",
+    "participant choices": lambda w, u: f"/p/{token_of(w.app, u)}/choices",
     "gallery": lambda w, u: "/gallery",
     "gallery item": lambda w, u: f"/gallery/{w.gallery_number(u)}",
     "settings": lambda w, u: "/settings/consent",
@@ -141,7 +142,7 @@ def declined_form(name: str):
 def participant_credit(work: Fieldwork, payload: str):
     client_uuid = work.upload()
     url = f"/p/{token_of(work.app, client_uuid)}"
-    form = {"csrf_token": work.csrf(url), "gallery": "y", "credit": "name", "credit_name": payload}
+    form = {"csrf_token": work.csrf(f"{url}/choices"), "gallery": "y", "credit": "name", "credit_name": payload}
     response = work.client.post(f"{url}/choices", data=form)
     assert response.status_code == 302, response.status_code
     return client_uuid, response
@@ -235,7 +236,11 @@ FIELDS = [
     FreeTextField("API venue", api_text("venue"), ("home", "capture", "log", "encounter")),
     FreeTextField("API city", api_text("city"), ("home", "capture", "log", "encounter")),
     FreeTextField("API notes", api_text("notes"), ("encounter",)),
-    FreeTextField("API credit name", api_credit, ("log", "encounter", "participant", "gallery")),
+    FreeTextField(
+        "API credit name",
+        api_credit,
+        ("log", "encounter", "participant", "participant choices", "gallery"),
+    ),
     FreeTextField("capture venue", capture_form("venue"), ("home", "log", "encounter")),
     FreeTextField("capture city", capture_form("city"), ("home", "log", "encounter")),
     FreeTextField("capture notes", capture_form("notes"), ("encounter",)),
@@ -243,7 +248,11 @@ FIELDS = [
     FreeTextField("capture without photo", capture_form("credit_name", photo=False), ("response",)),
     FreeTextField("declined venue", declined_form("venue"), ("home", "log", "encounter")),
     FreeTextField("declined city", declined_form("city"), ("home", "log", "encounter")),
-    FreeTextField("participant credit", participant_credit, ("participant", "encounter")),
+    FreeTextField(
+        "participant credit",
+        participant_credit,
+        ("participant", "participant choices", "encounter"),
+    ),
     FreeTextField("correction credit", correction("credit_name"), ("encounter", "gallery")),
     FreeTextField("correction reason", correction("reason"), ("encounter",)),
     FreeTextField("consent text", consent_text, ("settings", "capture")),

@@ -30,6 +30,17 @@ from fieldapp.signals.services import send_signed_photo
 bp = Blueprint("encounters", __name__)
 
 
+@bp.app_template_global()
+def duration(seconds: int | None) -> str:
+    """A time limit or a drawing time in words: "no limit", "45 s", "2 min", "1 min 30 s"."""
+    if seconds is None:
+        return "no limit"
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+
+
 @bp.before_request
 @login_required
 def _collectors_only():

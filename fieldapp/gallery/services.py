@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Connection, Select, bindparam, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from fieldapp.encounters.models import Encounter, EncounterStatus
@@ -125,22 +125,51 @@ def gallery_page(
     `before` is the portrait number of the last drawing of the previous page (it still works if
     that drawing left the gallery since); a number no encounter has starts from the newest.
     """
-    query = _newest_first()
+    rows = gallery_rows(session.connection(), before=before, per_page=per_page)
+    return page_of(rows, per_page)
+
+
+def gallery_rows(connection: Connection, *, before: int | None, per_page: int = PER_PAGE) -> tuple:
+    """The plain rows of gallery_page(): everything the page is made of (hashable), and one
+    more row than the page shows when there are older drawings. Read on a plain connection,
+    without the ORM's result machinery (bench/load.py)."""
+    anchor = None
     if before is not None:
-        anchor = session.execute(
-            select(Encounter.started_at, Ticket.number)
-            .join(Ticket, Encounter.ticket_id == Ticket.id)
-            .where(Ticket.number == before)
-        ).first()
-        if anchor is not None:
-            started_at, number = anchor
-            # Written as a range plus a tie-break (not `a < x OR (a = x AND ...)`), so that
-            # SQLite seeks into the date index instead of scanning it from the newest end.
-            query = query.where(
-                Encounter.started_at <= started_at,
-                or_(Encounter.started_at < started_at, Ticket.number < number),
-            )
-    rows = session.execute(query.limit(per_page + 1)).all()
+        anchor = connection.execute(_anchor_query(), {"number": before}).first()
+    if anchor is None:
+        return tuple(connection.execute(_page_query(False, per_page + 1)).all())
+    started_at, number = anchor
+    parameters = {"started_at": started_at, "number": number}
+    return tuple(connection.execute(_page_query(True, per_page + 1), parameters).all())
+
+
+@cache
+def _anchor_query() -> Select:
+    return (
+        select(Encounter.started_at, Ticket.number)
+        .join(Ticket, Encounter.ticket_id == Ticket.id)
+        .where(Ticket.number == bindparam("number"))
+    )
+
+
+@cache
+def _page_query(after_anchor: bool, limit: int) -> Select:
+    """A page's statement, built once per shape: SQLAlchemy finds the compiled SQL of a statement
+    it has seen without walking it for a cache key on every request (bench/load.py)."""
+    query = _newest_first()
+    if after_anchor:
+        started_at = bindparam("started_at")
+        # Written as a range plus a tie-break (not `a < x OR (a = x AND ...)`), so that SQLite
+        # seeks into the date index instead of scanning it from the newest end.
+        query = query.where(
+            Encounter.started_at <= started_at,
+            or_(Encounter.started_at < started_at, Ticket.number < bindparam("number")),
+        )
+    return query.limit(limit)
+
+
+def page_of(rows: tuple, per_page: int = PER_PAGE) -> GalleryPage:
+    """The page gallery_rows() read."""
     items = [_page_item(row) for row in rows[:per_page]]
     more = len(rows) > per_page
     return GalleryPage(items, items[-1].number if more and items else None)

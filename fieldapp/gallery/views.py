@@ -8,8 +8,9 @@ from collections import OrderedDict
 from flask import Blueprint, abort, render_template, request, session
 from flask_login import current_user
 
+from fieldapp.database import plain_connection
 from fieldapp.extensions import db
-from fieldapp.gallery.services import gallery_page, gallery_photo
+from fieldapp.gallery.services import gallery_photo, gallery_rows, page_of
 from fieldapp.signals.services import declare_training, send_signed_photo, training_allowed
 
 bp = Blueprint("gallery", __name__, url_prefix="/gallery")
@@ -26,20 +27,21 @@ def index():
     """The newest drawings (or those before `before`).
 
     The query runs on every request, so a withdrawal or a changed choice shows at once. Its
-    result, with the raw `before`, is the whole input of the page for a visitor who is not
+    rows, with the raw `before`, are the whole input of the page for a visitor who is not
     logged in and has no message waiting: the rendered HTML is reused for the same input, which
     halves the cost of the page (bench/load.py).
     """
-    page = gallery_page(db.session, before=request.args.get("before", type=int))
+    with plain_connection() as connection:
+        rows = gallery_rows(connection, before=request.args.get("before", type=int))
     if current_user.is_authenticated or session.get("_flashes"):
-        return render_template("gallery/index.html", page=page)
-    key = (request.args.get("before"), tuple(page.items), page.next_before)
+        return render_template("gallery/index.html", page=page_of(rows))
+    key = (request.args.get("before"), rows)
     with _rendered_lock:
         html = _rendered.get(key)
         if html is not None:
             _rendered.move_to_end(key)
             return html
-    html = render_template("gallery/index.html", page=page)
+    html = render_template("gallery/index.html", page=page_of(rows))
     with _rendered_lock:
         _rendered[key] = html
         while len(_rendered) > RENDERED_PAGES:

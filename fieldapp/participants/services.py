@@ -11,7 +11,7 @@ import qrcode
 from flask import current_app, request
 from markupsafe import Markup
 from qrcode.constants import ERROR_CORRECT_M
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
 from fieldapp.consent.models import ConsentVersion
@@ -155,11 +155,12 @@ class ParticipantPage:
     can_change_choices = ParticipantView.can_change_choices
 
 
-def participant_page(session: Session, token: str) -> ParticipantPage | None:
-    """participant_view() for the page itself, from one query of plain columns."""
+def participant_page(connection: Connection, token: str) -> ParticipantPage | None:
+    """participant_view() for the page itself, from one query of plain columns on a plain
+    connection: neither an ORM session nor its result machinery (bench/load.py)."""
     if not token or len(token) > 64:
         return None
-    row = session.execute(_page_query(), {"token": token}).first()
+    row = connection.execute(_page_query(), {"token": token}).first()
     if row is None:
         return None
     if row.encounter_id is None and row.retired_at is not None:

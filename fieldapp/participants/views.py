@@ -2,12 +2,12 @@
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
-from fieldapp.consent.services import ConsentError, update_choices, withdraw
+from fieldapp.consent.services import NAME_LIMIT, ConsentError, update_choices, withdraw
+from fieldapp.database import plain_connection
 from fieldapp.extensions import db
 from fieldapp.media.services import media_store
-from fieldapp.participants.forms import CHOICE_WORDS, ChoicesForm, ChoicesShown, WithdrawForm
+from fieldapp.participants.forms import CHOICE_WORDS, ChoicesForm, WithdrawForm
 from fieldapp.participants.services import (
-    ParticipantPage,
     ParticipantView,
     consent_shown,
     link_for,
@@ -23,23 +23,39 @@ bp = Blueprint("participants", __name__, url_prefix="/p")
 
 @bp.get("/<token>")
 def page(token: str):
-    view = participant_page(db.session, token)
+    """The drawing, its facts, the drawer's choices and the ways to change them.
+
+    The page a whole room opens at once: it holds no form, so it needs no CSRF token and sets
+    no cookie (bench/load.py); the forms are one tap away.
+    """
+    with plain_connection() as connection:
+        view = participant_page(connection, token)
     if view is None:
         abort(404)
-    shown = ChoicesShown.of_encounter(view.encounter) if view.can_change_choices else None
-    return _render_page(view, token, shown)
+    declare_training(training_allowed(view.encounter))
+    e = view.encounter
+    consent = None
+    if e is not None and e.consent_version_id is not None and not view.is_withdrawn:
+        consent = consent_shown(db.session, e.consent_version_id, view.consent_sha256)
+    return render_template(
+        "participants/page.html", view=view, choices=CHOICE_WORDS.answers(e), consent=consent
+    )
 
 
-@bp.post("/<token>/choices")
+@bp.route("/<token>/choices", methods=["GET", "POST"])
 def choices(token: str):
-    """Save the drawer's choices (gallery, training, social, credit) as a consent event."""
+    """The drawer's choices (gallery, training, social, credit); a saved change is a consent
+    event."""
     view = _view_or_404(token)
     if not view.can_change_choices:
         flash("These choices can no longer change.")
         return redirect(url_for("participants.page", token=token))
+    if request.method == "GET":
+        form = ChoicesForm(data=ChoicesForm.data_of(view.encounter))
+        return _render_choices(view, form)
     form = ChoicesForm()
     if not form.validate_on_submit():
-        return _render_page(view, token, ChoicesShown.of_form(form)), 422
+        return _render_choices(view, form), 422
     try:
         changed = update_choices(
             db.session,
@@ -50,7 +66,7 @@ def choices(token: str):
         )
     except ConsentError as refused:
         form.form_errors.append(str(refused))
-        return _render_page(view, token, ChoicesShown.of_form(form)), 422
+        return _render_choices(view, form), 422
     flash("Saved. Your new choices apply from now on." if changed else "Nothing changed.")
     return redirect(url_for("participants.page", token=token))
 
@@ -103,19 +119,9 @@ def _photo(token: str, variant: str):
     )
 
 
-def _render_page(view: ParticipantPage | ParticipantView, token: str, shown: ChoicesShown | None):
+def _render_choices(view: ParticipantView, form: ChoicesForm) -> str:
     declare_training(training_allowed(view.encounter))
-    e = view.encounter
-    consent = None
-    if e is not None and e.consent_version_id is not None and not view.is_withdrawn:
-        consent = consent_shown(db.session, e.consent_version_id, view.consent_sha256)
-    return render_template(
-        "participants/page.html",
-        view=view,
-        form=shown,
-        words=CHOICE_WORDS,
-        consent=consent,
-    )
+    return render_template("participants/choices.html", view=view, form=form, name_limit=NAME_LIMIT)
 
 
 def _view_or_404(token: str) -> ParticipantView:

@@ -7,7 +7,7 @@ when the response is made, so a change of mind applies to the very next request.
 
 Four places say the same thing:
 - HTTP headers (`signal_headers`): `tdm-reservation` (W3C TDMRep) and `X-Robots-Tag`;
-- HTML `<meta>` tags (templates/_signals.html, included by base.html);
+- HTML `<meta>` tags (in templates/base.html);
 - XMP inside the image bytes served (fieldapp/media/xmp.py);
 - the site-wide `/.well-known/tdmrep.json` and `/ai.txt` (views.py), which reserve everything;
   TDMRep lets a response's own header override the site file, so an allowed drawing's image
