@@ -142,7 +142,12 @@ def declined_form(name: str):
 def participant_credit(work: Fieldwork, payload: str):
     client_uuid = work.upload()
     url = f"/p/{token_of(work.app, client_uuid)}"
-    form = {"csrf_token": work.csrf(f"{url}/choices"), "gallery": "y", "credit": "name", "credit_name": payload}
+    form = {
+        "csrf_token": work.csrf(f"{url}/choices"),
+        "gallery": "y",
+        "credit": "name",
+        "credit_name": payload,
+    }
     response = work.client.post(f"{url}/choices", data=form)
     assert response.status_code == 302, response.status_code
     return client_uuid, response
