@@ -10,6 +10,7 @@ gunicorn.conf.py as the app, so the ratio measures the app's own work.
 from __future__ import annotations
 
 import os
+import random
 import secrets
 from pathlib import Path
 
@@ -42,8 +43,8 @@ def _engine(path: str):
     return engine
 
 
-def fill(path: str) -> str:
-    """Create the database with 10,000 tokens; returns one of them to ask for."""
+def fill(path: str, asked: int = 1) -> list[str]:
+    """Create the database with 10,000 tokens; returns `asked` of them to ask for."""
     engine = _engine(path)
     Base.metadata.create_all(engine)
     tokens = [secrets.token_urlsafe(18) for _ in range(ROWS)]
@@ -53,7 +54,7 @@ def fill(path: str) -> str:
             [{"token": t, "number": n} for n, t in enumerate(tokens, start=1)],
         )
     engine.dispose()
-    return tokens[ROWS // 2]
+    return random.Random(ROWS).sample(tokens, asked)
 
 
 def create_app() -> Flask:

@@ -34,7 +34,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    login_manager.init_app(app)
+    login_manager.init_app(app, add_context_processor=False)  # see auth.collector_signed_in
     limiter.init_app(app)
     # The login form's @limiter.limit checks its limit inside the decorator. The before-request
     # hook is for default, application and blueprint limits, and we set none (extensions.py):

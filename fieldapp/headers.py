@@ -30,6 +30,19 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+#: Every response's headers, unless its view set them.
+PAGE_DEFAULTS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Referrer-Policy", "same-origin"),
+)
+#: Participant pages (/p/<token>...): never kept in a shared cache either.
+PARTICIPANT_DEFAULTS = (
+    *PAGE_DEFAULTS[:-1],
+    ("Cache-Control", "private, no-store"),
+)
 #: Two years, the value browsers' preload lists ask for; no includeSubDomains, since the
 #: collector's domain may host other sites that are not ours.
 HSTS = "max-age=63072000"
@@ -47,20 +60,20 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        headers = response.headers
+        # Added unless the view set them (Headers.setdefault scans the list once per name).
+        present = {name.lower() for name, _value in headers.items()}
+        defaults = PARTICIPANT_DEFAULTS if request.path.startswith("/p/") else PAGE_DEFAULTS
+        for name, value in defaults:
+            if name.lower() not in present:
+                headers.add(name, value)
+        if request.is_secure and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", HSTS)
         if request.path.startswith("/p/"):
             # The path holds the participant's secret: never tell another site where we were,
-            # never keep the page in a shared cache, never index it.
-            response.headers["Referrer-Policy"] = "no-referrer"
-            response.headers["X-Robots-Tag"] = "noindex, nofollow"
-            response.headers.setdefault("Cache-Control", "private, no-store")
-        else:
-            response.headers.setdefault("Referrer-Policy", "same-origin")
+            # never index it, whatever the view said.
+            headers["Referrer-Policy"] = "no-referrer"
+            headers["X-Robots-Tag"] = "noindex, nofollow"
         return response
 
 

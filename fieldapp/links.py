@@ -2,11 +2,11 @@
 
 A page draws a dozen links (stylesheets, icons, the menu, its own routes) and Flask builds each
 one from the URL map every time, which is a tenth of the participant page's time
-(bench/load.py). Without `_external`, `_scheme`, `_anchor` or `_method` and outside the
-current blueprint's shorthand (".name"), a link depends on its endpoint, its values and the
-prefix the app is mounted under (a reverse proxy's X-Forwarded-Prefix, `request.script_root`),
-since the app matches neither hosts nor subdomains. That is the key of the memo; anything
-else goes to Flask as it is.
+(bench/load.py). A link that is not external (no `_external`, no `_scheme`) and does not use
+the current blueprint's shorthand (".name") depends on its endpoint, its values and the prefix
+the app is mounted under (a reverse proxy's X-Forwarded-Prefix, `request.script_root`), since
+the app matches neither hosts nor subdomains. That is the key of the memo; anything else goes
+to Flask as it is.
 """
 
 from __future__ import annotations
@@ -35,9 +35,10 @@ def register(app: Flask) -> None:
 
     def url_for(endpoint: str, **values) -> str:
         if (
-            not has_request_context()
-            or endpoint.startswith(".")
-            or any(name.startswith("_") for name in values)
+            "_external" in values
+            or "_scheme" in values
+            or endpoint[:1] == "."
+            or not has_request_context()
         ):
             return build(endpoint, **values)
         try:

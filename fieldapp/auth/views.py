@@ -30,6 +30,15 @@ def _load_collector(login_id: str) -> Collector | None:
     return collector
 
 
+@bp.app_template_global()
+def collector_signed_in() -> bool:
+    """For base.html's menus: is the collector logged in? A request that carries no cookie at all
+    (a drawer opening their link, a visitor of the gallery) is not, and Flask-Login, which
+    hashes the client's address and browser whenever it is asked, is not asked (bench/load.py).
+    """
+    return bool(request.cookies) and current_user.is_authenticated
+
+
 @login_manager.unauthorized_handler
 def _unauthorized():
     if not has_collector(db.session):

@@ -6,8 +6,8 @@ import threading
 from collections import OrderedDict
 
 from flask import Blueprint, abort, render_template, request, session
-from flask_login import current_user
 
+from fieldapp.auth.views import collector_signed_in
 from fieldapp.database import plain_connection
 from fieldapp.extensions import db
 from fieldapp.gallery.services import gallery_photo, gallery_rows, page_of
@@ -33,7 +33,7 @@ def index():
     """
     with plain_connection() as connection:
         rows = gallery_rows(connection, before=request.args.get("before", type=int))
-    if current_user.is_authenticated or session.get("_flashes"):
+    if collector_signed_in() or session.get("_flashes"):
         return render_template("gallery/index.html", page=page_of(rows))
     key = (request.args.get("before"), rows)
     with _rendered_lock:
