@@ -29,6 +29,7 @@ class ChoicesForm(SharingFields):
         ],
     )
     credit_name = StringField("Your name, as you want it shown", [Length(max=NAME_LIMIT)])
+    credit_name_limit = NAME_LIMIT  # the field's maxlength in the page
 
     def validate_credit_name(self, field) -> None:
         if self.credit.data == "name" and not (field.data or "").strip():

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
-from fieldapp.consent.services import NAME_LIMIT, ConsentError, update_choices, withdraw
+from fieldapp.consent.services import ConsentError, update_choices, withdraw
 from fieldapp.database import plain_connection
 from fieldapp.extensions import db
 from fieldapp.media.services import media_store
@@ -121,7 +121,7 @@ def _photo(token: str, variant: str):
 
 def _render_choices(view: ParticipantView, form: ChoicesForm) -> str:
     declare_training(training_allowed(view.encounter))
-    return render_template("participants/choices.html", view=view, form=form, name_limit=NAME_LIMIT)
+    return render_template("participants/choices.html", view=view, form=form)
 
 
 def _view_or_404(token: str) -> ParticipantView:
