@@ -262,3 +262,15 @@ def test_behind_the_proxy_the_login_limit_counts_each_client_address(proxied):
         assert attempt_from("203.0.113.2").status_code == 400  # another phone, same proxy
     finally:
         limiter.reset()
+
+
+def test_links_follow_the_prefix_a_proxy_mounts_the_app_under(proxied):
+    """Templates' links are memoized (fieldapp/links.py) per prefix: a page served under
+    /art by the proxy links /art/..., the same page served at the root links /..."""
+    client = proxied.test_client()
+    mounted = client.get("/gallery", headers={"X-Forwarded-Prefix": "/art"}).text
+    root = client.get("/gallery").text
+    again = client.get("/gallery", headers={"X-Forwarded-Prefix": "/art"}).text
+    assert 'href="/art/static/css/app.css"' in mounted and 'href="/art/pamphlet"' in mounted
+    assert 'href="/static/css/app.css"' in root and "/art/" not in root
+    assert again == mounted

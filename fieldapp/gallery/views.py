@@ -27,15 +27,15 @@ def index():
     """The newest drawings (or those before `before`).
 
     The query runs on every request, so a withdrawal or a changed choice shows at once. Its
-    rows, with the raw `before`, are the whole input of the page for a visitor who is not
-    logged in and has no message waiting: the rendered HTML is reused for the same input, which
-    halves the cost of the page (bench/load.py).
+    rows, with the raw `before` and the prefix the app is mounted under, are the whole input of
+    the page for a visitor who is not logged in and has no message waiting: the rendered HTML is
+    reused for the same input, which halves the cost of the page (bench/load.py).
     """
     with plain_connection() as connection:
         rows = gallery_rows(connection, before=request.args.get("before", type=int))
     if collector_signed_in() or session.get("_flashes"):
         return render_template("gallery/index.html", page=page_of(rows))
-    key = (request.args.get("before"), rows)
+    key = (request.script_root, request.args.get("before"), rows)
     with _rendered_lock:
         html = _rendered.get(key)
         if html is not None:
