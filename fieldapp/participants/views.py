@@ -120,7 +120,7 @@ def _photo(token: str, variant: str):
 
 
 def _render_choices(view: ParticipantView, form: ChoicesForm) -> str:
-    declare_training(training_allowed(view.encounter))
+    # It shows no drawing: it reserves, as every such page does (fieldapp/signals).
     return render_template("participants/choices.html", view=view, form=form)
 
 
