@@ -40,9 +40,10 @@ PAGE_DEFAULTS = (
     ("Cross-Origin-Opener-Policy", "same-origin"),
     ("Referrer-Policy", "same-origin"),
 )
-#: Participant pages (/p/<token>...): never kept in a shared cache either.
+#: Participant pages (/p/<token>...): never kept in a shared cache either; their referrer
+#: policy is not a default but forced (below).
 PARTICIPANT_DEFAULTS = (
-    *PAGE_DEFAULTS[:-1],
+    *(header for header in PAGE_DEFAULTS if header[0] != "Referrer-Policy"),
     ("Cache-Control", "private, no-store"),
 )
 #: Two years, the value browsers' preload lists ask for; no includeSubDomains, since the
@@ -66,13 +67,13 @@ def register(app: Flask) -> None:
         headers = response.headers
         # Added unless the view set them (Headers.setdefault scans the list once per name).
         present = {name.lower() for name, _value in headers.items()}
-        defaults = PARTICIPANT_DEFAULTS if request.path.startswith("/p/") else PAGE_DEFAULTS
-        for name, value in defaults:
+        participant = request.path.startswith("/p/")
+        for name, value in PARTICIPANT_DEFAULTS if participant else PAGE_DEFAULTS:
             if name.lower() not in present:
                 headers.add(name, value)
         if request.is_secure and "strict-transport-security" not in present:
             headers.add("Strict-Transport-Security", HSTS)
-        if request.path.startswith("/p/"):
+        if participant:
             # The path holds the participant's secret: never tell another site where we were,
             # never index it, whatever the view said.
             headers["Referrer-Policy"] = "no-referrer"

@@ -27,8 +27,9 @@ class ChoiceWords:
         """(label, allowed) for each choice of an encounter, credit by name last."""
         if encounter is None:
             return []
-        return [(label, bool(getattr(encounter, name))) for name, label in self.toggles] + [
-            (self.credit_by_name, bool(encounter.credit_name))
+        values = ChoicesForm.data_of(encounter)
+        return [(label, bool(values[name])) for name, label in self.toggles] + [
+            (self.credit_by_name, values["credit"] == "name")
         ]
 
     @classmethod
