@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from fieldapp.application import FieldApp
 from fieldapp.config import check_production_settings, settings_from_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app from the environment; `overrides` (tests) win over it."""
-    app = Flask(
+    app = FieldApp(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -27,7 +28,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from fieldapp import cli, errors, headers, links
+    from fieldapp import cli, errors, headers, templating
     from fieldapp.database import configure_engine
     from fieldapp.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -47,7 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.register(app)
     headers.register(app)
     cli.register(app)
-    links.register(app)
+    templating.register(app)
     return app
 
 

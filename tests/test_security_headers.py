@@ -265,12 +265,32 @@ def test_behind_the_proxy_the_login_limit_counts_each_client_address(proxied):
 
 
 def test_links_follow_the_prefix_a_proxy_mounts_the_app_under(proxied):
-    """Templates' links are memoized (fieldapp/links.py) per prefix: a page served under
-    /art by the proxy links /art/..., the same page served at the root links /..."""
+    """Templates' links, and the head links and public menu rendered once (fieldapp/templating.py),
+    are kept per prefix: a page served under /art by the proxy links /art/..., the same page
+    served at the root links /..."""
     client = proxied.test_client()
     mounted = client.get("/gallery", headers={"X-Forwarded-Prefix": "/art"}).text
     root = client.get("/gallery").text
     again = client.get("/gallery", headers={"X-Forwarded-Prefix": "/art"}).text
-    assert 'href="/art/static/css/app.css"' in mounted and 'href="/art/pamphlet"' in mounted
-    assert 'href="/static/css/app.css"' in root and "/art/" not in root
+    for link in ("/static/css/app.css", "/manifest.webmanifest", "/pamphlet", "/diary"):
+        assert f'href="/art{link}"' in mounted
+        assert f'href="{link}"' in root
+    assert "/art/" not in root
     assert again == mounted
+
+
+def test_the_menu_rendered_once_is_the_public_one_and_the_collector_keeps_their_own(
+    app, client, logged_in
+):
+    """The public menu and the head's links are rendered once (fieldapp/templating.py): a
+    visitor's page and the collector's, in either order, each show their own menu, and only the
+    collector's holds a CSRF token and the way out."""
+    visitor = app.test_client()
+    for _ in range(2):
+        public = visitor.get("/gallery").text
+        collector = client.get("/log").text
+        assert 'aria-label="Site"' in public and 'aria-label="Collector"' not in public
+        assert "Log out" not in public and "csrf_token" not in public
+        assert 'aria-label="Collector"' in collector and 'aria-label="Site"' not in collector
+        assert csrf_token_from(collector)
+        assert 'href="/static/css/app.css"' in public and 'href="/static/css/app.css"' in collector
