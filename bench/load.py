@@ -8,6 +8,12 @@ participant page is asked for every drawing's token in turn (and the floor for a
 tokens). Printed: requests per second as a ratio to the floor, p99, errors. Goals: zero errors,
 at least 0.8x the floor, p99 under 100 ms at 50 connections.
 
+Also printed, and not a goal: the CPU time gunicorn spends per request (its arbiter and workers,
+from /proc), the median over the rounds, and the floor's as a ratio of the page's. On a shared
+two-core machine requests per second move by a tenth from one run to the next (wrk's
+connections land unevenly on the workers, and the machine's speed drifts); CPU per request
+moves by a few percent, so it tells whether a change made a page cheaper.
+
 Needs Debian's `wrk` (apt-get install wrk).
 
     .venv/bin/python bench/load.py [--seconds 10] [--rounds 3] [--connections 50 200]
@@ -22,6 +28,7 @@ import random
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,12 +51,13 @@ class Target:
     base: str  # http://127.0.0.1:port
     paths: list[str]  # asked for in turn
     script: Path  # the wrk script that does so
+    server: int  # gunicorn's arbiter process id
 
     @classmethod
-    def write(cls, root: Path, name: str, base: str, paths: list[str]) -> Target:
+    def write(cls, root: Path, name: str, base: str, paths: list[str], server: int) -> Target:
         script = root / f"{name.replace(' ', '-')}.lua"
         script.write_text(ROUND_ROBIN % ", ".join(f'"{path}"' for path in paths))
-        return cls(base, paths, script)
+        return cls(base, paths, script, server)
 
 
 @dataclass
@@ -59,6 +67,24 @@ class Result:
     requests_per_second: float
     p99_ms: float
     errors: int
+    cpu_us: float  # gunicorn's CPU time per request
+
+
+def cpu_seconds(arbiter: int) -> float:
+    """CPU time used so far by gunicorn's arbiter and its workers, living or exited (Linux)."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(entry.name) == arbiter:  # with the workers it has reaped (cutime, cstime)
+            ticks += sum(int(field) for field in fields[11:15])
+        elif int(fields[1]) == arbiter:  # a living worker (utime, stime)
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -147,7 +173,10 @@ def wrk(name: str, target: Target, connections: int, seconds: int) -> Result:
     threads = min(2, connections)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     command += ["-s", str(target.script), target.base + target.paths[0]]
+    cpu_before = cpu_seconds(target.server)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    cpu = cpu_seconds(target.server) - cpu_before
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
     errors, kinds = 0, []
@@ -161,7 +190,7 @@ def wrk(name: str, target: Target, connections: int, seconds: int) -> Result:
         kinds.append(f"socket errors: {match.group(0).removeprefix('Socket errors: ')}")
     if kinds:
         print(f"  {name} at {connections} connections: {'; '.join(kinds)}", file=sys.stderr)
-    return Result(name, connections, rps, p99, errors)
+    return Result(name, connections, rps, p99, errors, cpu / max(requests, 1) * 1e6)
 
 
 def main() -> int:
@@ -195,23 +224,20 @@ def main() -> int:
         floor_env = {**common, "FLOOR_DATABASE": str(floor_db)}
 
         app_port, floor_port = free_port(), free_port()
-        processes.append(
-            start_gunicorn("fieldapp:create_app()", app_env, app_port, root / "app.log")
+        app = start_gunicorn("fieldapp:create_app()", app_env, app_port, root / "app.log")
+        floor_server = start_gunicorn(
+            "bench.floor_app:create_app()", floor_env, floor_port, root / "floor.log"
         )
-        processes.append(
-            start_gunicorn(
-                "bench.floor_app:create_app()", floor_env, floor_port, root / "floor.log"
-            )
-        )
+        processes += [app, floor_server]
         app_base, floor_base = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{floor_port}"
         paths = {
-            "floor": (floor_base, [f"/p/{token}" for token in floor_tokens]),
-            "participant page": (app_base, [f"/p/{token}" for token in tokens]),
-            "gallery": (app_base, ["/gallery"]),
+            "floor": (floor_base, [f"/p/{token}" for token in floor_tokens], floor_server.pid),
+            "participant page": (app_base, [f"/p/{token}" for token in tokens], app.pid),
+            "gallery": (app_base, ["/gallery"], app.pid),
         }
         targets = {
-            name: Target.write(root, name, base, asked)
-            for name, (base, asked) in paths.items()
+            name: Target.write(root, name, base, asked, server)
+            for name, (base, asked, server) in paths.items()
             if name in {"floor", *args.pages}
         }
         for target in targets.values():  # warm up: imports, template caches, page cache
@@ -222,24 +248,31 @@ def main() -> int:
             f"gunicorn.conf.py: {workers} workers; wrk {args.seconds} s per run, best of "
             f"{args.rounds} interleaved rounds (errors: all rounds), 127.0.0.1"
         )
-        print(f"{'page':<18}{'conns':>6}{'req/s':>10}{'ratio':>8}{'p99 ms':>9}{'errors':>8}  goal")
+        print(
+            f"{'page':<18}{'conns':>6}{'req/s':>10}{'ratio':>8}{'p99 ms':>9}{'errors':>8}  goal"
+            f"{'cpu us/req':>14}{'cpu ratio':>11}"
+        )
         met = True
         for connections in args.connections:
             # Rounds interleave the three, and each keeps its best round: the other processes of
             # a shared machine slow a run down, never speed it up. Errors count in every round.
             results: dict[str, Result] = {}
             errors = {name: 0 for name in targets}
+            cpu: dict[str, list[float]] = {name: [] for name in targets}
             for _ in range(args.rounds):
                 for name, target in targets.items():
                     run = wrk(name, target, connections, args.seconds)
                     errors[name] += run.errors
+                    cpu[name].append(run.cpu_us)
                     best = results.get(name)
                     if best is None or run.requests_per_second > best.requests_per_second:
                         results[name] = run
             for name, result in results.items():
                 result.errors = errors[name]
             floor = results["floor"].requests_per_second
+            floor_cpu = statistics.median(cpu["floor"])
             for result in results.values():
+                page_cpu = statistics.median(cpu[result.name])
                 ratio = result.requests_per_second / floor
                 checks = [result.errors == 0]
                 if result.name != "floor":
@@ -250,7 +283,8 @@ def main() -> int:
                 met = met and all(checks)
                 print(
                     f"{result.name:<18}{connections:>6}{result.requests_per_second:>10.0f}"
-                    f"{ratio:>7.2f}x{result.p99_ms:>9.1f}{result.errors:>8}  {verdict}"
+                    f"{ratio:>7.2f}x{result.p99_ms:>9.1f}{result.errors:>8}  {verdict:<6}"
+                    f"{page_cpu:>12.0f}{floor_cpu / page_cpu:>10.2f}x"
                 )
         print(f"goals (0 errors, >= {GOAL_RATIO}x floor, p99 < {GOAL_P99_MS:.0f} ms at 50): "
               f"{'met' if met else 'MISSED'}")  # fmt: skip
