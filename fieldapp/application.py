@@ -20,11 +20,15 @@ SYNC_KEPT = 1024
 class FieldApp(Flask):
     jinja_environment = Environment  # globals read without a copy per render (templating.py)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_kept: dict[Callable[..., Any], Callable[..., Any]] = {}
+
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """Flask's answer, kept per function. Flask asks it before calling each hook and the
         view, a dozen times a request, and the answer (is it a coroutine function?) never
         changes; Flask documents this method as the one to override."""
-        kept = self.__dict__.setdefault("_sync_kept", {})
+        kept = self._sync_kept
         try:
             return kept[func]
         except KeyError:

@@ -48,6 +48,13 @@ class Environment(FlaskEnvironment):
 def register(app: Flask) -> None:
     """Call it last in create_app(): it checks what the app's routes are registered with."""
     env = app.jinja_env
+    # With host or subdomain matching, or URL defaults, a link could depend on the request, not
+    # only on the prefix: links and fragments are then built anew each time, as Flask does.
+    by_prefix = not (
+        app.url_map.host_matching
+        or app.subdomain_matching
+        or any(app.url_default_functions.values())
+    )
 
     def render_fragment(name: str) -> Markup:
         return Markup(env.get_template(name).render())  # noqa: S704 - autoescaped output
@@ -57,18 +64,14 @@ def register(app: Flask) -> None:
         return render_fragment(name)
 
     def fragment(name: str) -> Markup:
-        if env.auto_reload or not has_request_context():  # debug: edits show at once
+        # Debug (auto_reload) renders it each time, so that an edited template shows at once.
+        if not by_prefix or env.auto_reload or not has_request_context():
             return render_fragment(name)
         return memoized_fragment(request.script_root, name)
 
-    env.globals["fragment"] = render_fragment
-    if (
-        app.url_map.host_matching
-        or app.subdomain_matching
-        or any(app.url_default_functions.values())
-    ):
-        return  # a link could then depend on the request: leave Flask's as it is
     env.globals["fragment"] = fragment
+    if not by_prefix:
+        return
     build = app.url_for
 
     @lru_cache(maxsize=LINKS_KEPT)
