@@ -1,11 +1,14 @@
-"""The schema on both databases: migrations build it from nothing, and agree with the models."""
+"""The schema on both databases: migrations build it from nothing, and agree with the models;
+the queries run straight on the driver read what SQLAlchemy reads."""
 
 from __future__ import annotations
 
 import threading
 import uuid as uuidlib
+from datetime import UTC, datetime, timedelta
 
 import flask_migrate
+import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -14,8 +17,10 @@ from sqlalchemy import inspect, select
 from fieldapp import create_app
 from fieldapp.config import database_url
 from fieldapp.consent.models import ConsentVersion
+from fieldapp.database import plain_connection
 from fieldapp.extensions import db
 from tests.conftest import app_config
+from tests.factories import make_encounter, number_of, small_jpeg, token_of
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -106,3 +111,66 @@ def test_postgresql_write_transactions_queue_behind_each_other(live_app):
     with live_app.app_context():
         numbers = db.session.scalars(select(Ticket.number).order_by(Ticket.number)).all()
         assert numbers == list(range(1, 41))
+
+
+def _in_transaction(driver_connection) -> bool:
+    status = getattr(getattr(driver_connection, "info", None), "transaction_status", None)
+    if status is not None:  # psycopg
+        return status != psycopg.pq.TransactionStatus.IDLE
+    return driver_connection.in_transaction  # sqlite3
+
+
+@pytest.mark.parametrize("live_app", ["sqlite", "postgresql"], indirect=True)
+def test_direct_selects_read_what_sqlalchemy_reads_and_leave_no_transaction_open(live_app):
+    """The participant page's and the gallery's queries, run on the driver: the same values
+    (aware UTC times, booleans, None for a missing photo) under the same labels, parameters
+    bound through their columns' types, and the pooled connection handed back idle."""
+    from fieldapp.gallery.services import _anchor_query, _page_query
+    from fieldapp.participants.services import _page_query as _participant_query
+
+    start = datetime(2026, 5, 1, 20, 0, tzinfo=UTC)
+    # Two drawings at the same minute: the older page after the second must find the first.
+    made = [
+        make_encounter(
+            live_app, photo=small_jpeg((0, 40 * n, 0)), started_at=start + hours((n + 1) // 2)
+        )
+        for n in range(3)
+    ]
+    made.append(make_encounter(live_app, credit_name="Ana Lima", time_limit_seconds=90))
+    tokens = [token_of(live_app, uuid) for uuid in made]
+    with live_app.app_context():
+        with plain_connection() as connection:
+            anchor = _anchor_query().first(connection, number=number_of(live_app, made[2]))
+        assert anchor.started_at == start + hours(1)
+        cases = [(_participant_query(), {"token": token}) for token in tokens]
+        cases += [
+            (_participant_query(), {"token": "no-such-token"}),
+            (_page_query(False, 25), {}),
+            (_page_query(True, 25), {"started_at": anchor.started_at, "number": anchor.number}),
+        ]
+        for direct, parameters in cases:
+            with plain_connection() as connection:
+                rows = direct.all(connection, **parameters)
+                driver = connection.connection.dbapi_connection
+            assert not _in_transaction(driver)
+            with db.engine.connect() as connection:
+                expected = connection.execute(direct.statement, parameters).all()
+            assert [(row._fields, tuple(row)) for row in rows] == [
+                (tuple(row._fields), tuple(row)) for row in expected
+            ]
+
+        with plain_connection() as connection:
+            first = _participant_query().first(connection, token=tokens[0])
+            unphotographed = _participant_query().first(connection, token=tokens[3])
+            older = _page_query(True, 25).all(
+                connection, started_at=anchor.started_at, number=anchor.number
+            )
+    assert first.started_at == start and first.started_at.tzinfo is not None
+    assert first.keep is True and first.training is False and first.display_width > 0
+    assert unphotographed.original_sha256 is None and unphotographed.credit_name == "Ana Lima"
+    assert unphotographed.time_limit_seconds == 90
+    assert [row.number for row in older] == [number_of(live_app, made[n]) for n in (1, 0)]
+
+
+def hours(n: int) -> timedelta:
+    return timedelta(hours=n)

@@ -9,6 +9,7 @@ from functools import cache
 from sqlalchemy import Connection, Select, bindparam, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
+from fieldapp.database import DirectSelect
 from fieldapp.encounters.models import Encounter, EncounterStatus
 from fieldapp.media.images import THUMB_LONG_EDGE
 from fieldapp.media.models import Photo
@@ -131,21 +132,22 @@ def gallery_page(
 
 def gallery_rows(connection: Connection, *, before: int | None, per_page: int = PER_PAGE) -> tuple:
     """The plain rows of gallery_page(): everything the page is made of (hashable), and one
-    more row than the page shows when there are older drawings. Read on a plain connection,
-    without the ORM's result machinery (bench/load.py)."""
+    more row than the page shows when there are older drawings. Read on the driver, without
+    the ORM's or SQLAlchemy's execution machinery (bench/load.py)."""
     anchor = None
     if before is not None:
-        anchor = connection.execute(_anchor_query(), {"number": before}).first()
+        anchor = _anchor_query().first(connection, number=before)
     if anchor is None:
-        return tuple(connection.execute(_page_query(False, per_page + 1)).all())
+        return tuple(_page_query(False, per_page + 1).all(connection))
     started_at, number = anchor
-    parameters = {"started_at": started_at, "number": number}
-    return tuple(connection.execute(_page_query(True, per_page + 1), parameters).all())
+    return tuple(
+        _page_query(True, per_page + 1).all(connection, started_at=started_at, number=number)
+    )
 
 
 @cache
-def _anchor_query() -> Select:
-    return (
+def _anchor_query() -> DirectSelect:
+    return DirectSelect(
         select(Encounter.started_at, Ticket.number)
         .join(Ticket, Encounter.ticket_id == Ticket.id)
         .where(Ticket.number == bindparam("number"))
@@ -153,9 +155,8 @@ def _anchor_query() -> Select:
 
 
 @cache
-def _page_query(after_anchor: bool, limit: int) -> Select:
-    """A page's statement, built once per shape: SQLAlchemy finds the compiled SQL of a statement
-    it has seen without walking it for a cache key on every request (bench/load.py)."""
+def _page_query(after_anchor: bool, limit: int) -> DirectSelect:
+    """A page's statement, built and compiled once per shape (bench/load.py)."""
     query = _newest_first()
     if after_anchor:
         started_at = bindparam("started_at")
@@ -165,7 +166,7 @@ def _page_query(after_anchor: bool, limit: int) -> Select:
             Encounter.started_at <= started_at,
             or_(Encounter.started_at < started_at, Ticket.number < bindparam("number")),
         )
-    return query.limit(limit)
+    return DirectSelect(query.limit(limit))
 
 
 def page_of(rows: tuple, per_page: int = PER_PAGE) -> GalleryPage:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
 from fieldapp.consent.models import ConsentVersion
+from fieldapp.database import DirectSelect
 from fieldapp.encounters.models import Encounter, EncounterStatus
 from fieldapp.media.models import Photo
 from fieldapp.tickets.models import Ticket
@@ -156,11 +157,11 @@ class ParticipantPage:
 
 
 def participant_page(connection: Connection, token: str) -> ParticipantPage | None:
-    """participant_view() for the page itself, from one query of plain columns on a plain
-    connection: neither an ORM session nor its result machinery (bench/load.py)."""
+    """participant_view() for the page itself, from one query of plain columns run on the
+    driver: neither an ORM session nor SQLAlchemy's execution path (bench/load.py)."""
     if not token or len(token) > 64:
         return None
-    row = connection.execute(_page_query(), {"token": token}).first()
+    row = _page_query().first(connection, token=token)
     if row is None:
         return None
     if row.encounter_id is None and row.retired_at is not None:
@@ -188,8 +189,8 @@ def participant_page(connection: Connection, token: str) -> ParticipantPage | No
 
 
 @cache
-def _page_query():
-    return (
+def _page_query() -> DirectSelect:
+    return DirectSelect(
         select(
             Ticket.number,
             Ticket.token,
