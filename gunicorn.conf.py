@@ -49,15 +49,27 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 def when_ready(server):
     """Do once in the arbiter, before the workers are forked, what each worker would otherwise
     do on a visitor's request: configure the ORM's mappers and compile every template. A fresh
-    worker's first page took 40 ms instead of 10 ms (a p99 spike whenever one is replaced)."""
+    worker's first page took 40 ms instead of 10 ms (a p99 spike whenever one is replaced).
+
+    Then hide everything loaded so far from the garbage collector (`gc.freeze()`, Python's
+    advice for servers that fork). Otherwise a worker's full collection walks the 118,000
+    objects of the preloaded app, writing to each, so its pages are copied from the arbiter's
+    one by one: the whole worker stood still for about half a second, every request it held
+    with it (the worst requests of bench/load.py). Now such a collection takes under 1 ms, and
+    the workers share those pages for good.
+    """
     if not server.cfg.preload_app:
         return  # the app is loaded in each worker, not here
+    import gc
+
     from sqlalchemy.orm import configure_mappers
 
     configure_mappers()
     jinja = server.app.wsgi().jinja_env
     for name in jinja.list_templates():
         jinja.get_template(name)
+    gc.collect()
+    gc.freeze()
 
 
 def post_fork(server, worker):

@@ -6,8 +6,10 @@ it, with the shipped gunicorn config, against a temp SQLite file and a real Post
 
 from __future__ import annotations
 
+import gc
 import os
 import re
+import runpy
 import signal
 import socket
 import subprocess
@@ -16,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -185,3 +188,20 @@ def test_deploy_guide_documents_every_setting_of_the_entrypoint_and_gunicorn():
     sources = (ROOT / "gunicorn.conf.py").read_text() + ENTRYPOINT.read_text()
     for name in set(re.findall(r"FIELDAPP_[A-Z_]+", sources)):
         assert name in guide, f"{name} is not documented in docs/DEPLOY.md"
+
+
+def test_the_arbiter_prepares_the_app_and_hides_it_from_the_garbage_collector(app):
+    """gunicorn.conf.py's when_ready, given the app the arbiter preloaded: every template
+    compiled, and everything loaded frozen, so no worker's collection walks (and copies) it."""
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    arbiter = SimpleNamespace(
+        cfg=SimpleNamespace(preload_app=True), app=SimpleNamespace(wsgi=lambda: app)
+    )
+    app.jinja_env.cache.clear()
+    try:
+        config["when_ready"](arbiter)
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+    compiled = {template.name for template in app.jinja_env.cache.values()}
+    assert compiled == set(app.jinja_env.list_templates())
