@@ -79,7 +79,7 @@ class DirectSelect:
     straight on the driver's cursor.
 
     SQLAlchemy's execution path (events, a transaction begun and rolled back, result metadata)
-    costs the participant page several times what SQLite spends on its one query (bench/load.py).
+    cost the participant page about 100 µs for a query SQLite answers in 11 (bench/load.py).
     The values still pass through the bind and result processors of each column's type, so a row
     holds what `connection.execute()` would give, as a named tuple (hashable, fields by label).
 
@@ -91,7 +91,7 @@ class DirectSelect:
 
     def __init__(self, statement: Select) -> None:
         self.statement = statement
-        self.Row = namedtuple("Row", statement.selected_columns.keys())
+        self._row = namedtuple("Row", statement.selected_columns.keys())
         self._plans: weakref.WeakKeyDictionary[Dialect, _Plan] = weakref.WeakKeyDictionary()
 
     def all(self, connection: Connection, **parameters: Any) -> list[tuple]:
@@ -103,7 +103,7 @@ class DirectSelect:
             fetched = cursor.fetchall()
         finally:
             cursor.close()
-        make, processed = self.Row._make, plan.processed
+        make, processed = self._row._make, plan.processed
         if not processed:
             return [make(row) for row in fetched]
         rows = []
