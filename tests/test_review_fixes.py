@@ -4,6 +4,7 @@ attaching a printed ticket, replacing the photo; a tombstone refuses them all.""
 from __future__ import annotations
 
 import io
+import uuid as uuidlib
 
 from PIL import Image
 from sqlalchemy import select
@@ -14,11 +15,14 @@ from fieldapp.extensions import db
 from fieldapp.review.models import EncounterRevision, FieldChange
 from fieldapp.tickets.models import Ticket
 from fieldapp.tickets.services import reserve_tickets
+from fieldapp.tickets.sheet import reserve_sheet
 from tests.conftest import csrf_token_from
 from tests.factories import (
     count_rows,
+    encounter_data,
     make_encounter,
     number_of,
+    put_encounter,
     small_jpeg,
     stored_files,
     token_of,
@@ -228,9 +232,9 @@ def test_attach_a_printed_ticket_so_its_token_leads_to_the_drawing(app, client, 
     uuid = make_encounter(app)  # logged on the phone with ticket #1
     old_token = token_of(app, uuid)
     with app.app_context():
-        printed = reserve_tickets(db.session, 3, None)[1]  # #3 of a printed sheet
-        printed_token = printed.token
-        db.session.commit()
+        label = reserve_sheet(db.session, pages=1, base_url="https://x.test", collector_id=None)[1]
+    assert label.number == 3  # the second label of a printed sheet
+    printed_token = label.url.rsplit("/", 1)[-1]
     assert "on its way" in client.get(f"/p/{printed_token}").text.lower()
     response = form_post(
         client, uuid, "ticket", {"attach-number": "3", "attach-reason": "drawer got label #3"}
@@ -253,6 +257,26 @@ def test_attaching_a_used_or_unknown_ticket_is_refused(app, client, logged_in):
     response = form_post(client, first, "ticket", {"attach-number": "40", "attach-reason": "x"})
     assert response.status_code == 409 and "No ticket #40" in response.text
     assert (number_of(app, first), number_of(app, second)) == (1, 2)
+
+
+def test_a_ticket_in_a_phones_stock_is_not_attached_and_its_drawing_still_arrives(
+    app, client, logged_in, api_token
+):
+    """Only printed tickets may be attached: an unused ticket may be in a phone's stock, whose
+    QR code the next drawer gets; attached elsewhere, two drawers would share one link."""
+    uuid = make_encounter(app)  # #1
+    stock = client.post(
+        "/api/v1/tickets", json={"count": 2}, headers={"Authorization": f"Bearer {api_token}"}
+    ).get_json()["tickets"]
+    assert [ticket["number"] for ticket in stock] == [2, 3]
+    response = form_post(client, uuid, "ticket", {"attach-number": "3", "attach-reason": "x"})
+    assert response.status_code == 409
+    assert "Ticket #3 was not printed on a ticket sheet" in response.text
+    assert number_of(app, uuid) == 1 and count_rows(app, EncounterRevision) == 0
+    later = str(uuidlib.uuid4())  # the phone hands ticket #3 to the next drawer
+    response = put_encounter(client, api_token, later, encounter_data(ticket=stock[1]["token"]))
+    assert response.status_code == 201 and number_of(app, later) == 3
+    assert "#3" in client.get(f"/p/{stock[1]['token']}").text
 
 
 def replace(client, uuid, photo: bytes, reason="retaken in daylight"):

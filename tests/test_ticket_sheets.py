@@ -148,6 +148,9 @@ def test_a_sheet_reserves_new_tickets_and_every_qr_decodes_to_its_link(
     assert len(tickets) == pages * LABELS_PER_PAGE
     assert [t.number for t in tickets] == list(range(3, 3 + len(tickets)))  # fresh numbers
     assert {t.reserved_by_id for t in tickets} == {reserved_tickets(app)[0].reserved_by_id}
+    # Marked printed, so the review may attach them; the phone's stock is not.
+    assert all(t.printed_at is not None for t in tickets)
+    assert [t.printed_at for t in reserved_tickets(app)[:2]] == [None, None]
     first, last = tickets[0].number, tickets[-1].number
     assert f'filename="tickets-{first}-{last}.pdf"' in response.headers["Content-Disposition"]
     images = check_sheet(response.data, tickets, "http://localhost", paper, tmp_path)
@@ -231,12 +234,13 @@ def test_the_sheet_form_on_a_phone(page, live_server, poppler, tmp_path):
         page.get_by_role("button", name="Reserve and download the PDF").click()
     pdf = Path(download.value.path()).read_bytes()
     assert pdf.startswith(b"%PDF-")
-    # The live server's own database file: the tickets it reserved for this download, the newest
-    # 21 (the phone's own offline stock was reserved before them).
+    # The live server's own database file: the tickets it reserved for this download, marked
+    # printed (the phone's own offline stock may be reserved before or after them).
     with sqlite3.connect(tmp_path / "fieldapp.sqlite3") as connection:
         rows = connection.execute(
-            "SELECT number, token FROM tickets ORDER BY number DESC LIMIT 21"
-        ).fetchall()[::-1]
+            "SELECT number, token FROM tickets WHERE printed_at IS NOT NULL ORDER BY number"
+        ).fetchall()
+    assert len(rows) == 21
     first, last = rows[0][0], rows[-1][0]
     assert download.value.suggested_filename == f"tickets-{first}-{last}.pdf"
     tickets = [SimpleNamespace(number=number, token=token) for number, token in rows]

@@ -275,6 +275,11 @@ def attach_printed_ticket(
             raise ReviewRefused(
                 f"Ticket #{number} already belongs to another drawing; nothing was changed."
             )
+        if printed.printed_at is None:
+            raise ReviewRefused(
+                f"Ticket #{number} was not printed on a ticket sheet: it may be waiting in a "
+                "phone's stock for the next drawer, so it cannot be attached here."
+            )
         replaced = encounter.ticket
         replaced.retired_at = utcnow()
         encounter.ticket = printed

@@ -21,6 +21,9 @@ class Ticket(db.Model):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     reserved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reserved_by_id: Mapped[int | None] = mapped_column(ForeignKey("collectors.id"))
+    # Set when a printed sheet reserved it: only such a ticket may be attached to a drawing in
+    # the review. Any other unused one may be in a phone's stock, promised to the next drawer.
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A drawer may withdraw before the phone's upload arrives: the upload is then refused.
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the collector attached a printed ticket to this ticket's encounter instead: the

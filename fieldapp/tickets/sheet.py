@@ -64,7 +64,7 @@ def reserve_sheet(
     if not 1 <= pages <= MAX_PAGES:
         raise ValueError(f"pages must be between 1 and {MAX_PAGES}")
     with write_transaction(session):
-        tickets = reserve_tickets(session, pages * LABELS_PER_PAGE, collector_id)
+        tickets = reserve_tickets(session, pages * LABELS_PER_PAGE, collector_id, printed=True)
         return [Label(t.number, participant_url(base_url, t.token)) for t in tickets]
 
 
