@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from fieldapp.auth.services import create_collector
 from fieldapp.extensions import db
+from fieldapp.tickets.services import reserve_tickets
 from tests.factories import make_encounter, number_of
 from tests.test_browser import shoot
 from tests.test_consent_browser import no_sideways_scroll, red_ink_portrait
@@ -136,6 +137,27 @@ def test_edit_renumber_and_history_on_the_encounter_page(page, live_app, live_se
     page.wait_for_function("() => document.querySelector('img.drawing').complete")
     assert no_sideways_scroll(page)
     shoot(page, "log-04-edit-history")
+
+
+def test_attaching_a_ticket_from_a_phones_stock_is_refused_on_the_page(
+    page, live_app, live_server, collection
+):
+    with live_app.app_context():
+        (stocked,) = reserve_tickets(db.session, 1, None)  # on a phone, for the next drawer
+        number = stocked.number
+        db.session.commit()
+    log_in(page, live_server)
+    page.goto(f"{live_server}/encounters/{collection[2]}")
+    page.locator("#fix-ticket summary").click()
+    page.get_by_label("Number on the printed ticket").fill(str(number))
+    page.locator("#attach-reason").fill("drawer holds this label")
+    page.get_by_role("button", name="Attach the printed ticket").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        f"Ticket #{number} was not printed on a ticket sheet"
+    )
+    expect(page.locator("details#fix-ticket")).to_have_attribute("open", "")
+    assert no_sideways_scroll(page)
+    shoot(page, "log-03-attach-refused")
 
 
 def photo_zip() -> bytes:
