@@ -13,7 +13,9 @@ Also printed, and not a goal: the CPU time gunicorn spends per request (its arbi
 from /proc), the median over the rounds, and the floor's as a ratio of the page's. On a shared
 two-core machine requests per second move by a tenth from one run to the next (wrk's
 connections land unevenly on the workers, and the machine's speed drifts); CPU per request
-moves by a few percent, so it tells whether a change made a page cheaper.
+moves by a few percent, so it tells whether a change made a page cheaper. Last, the share of
+CPU time the machine's host took away (steal) during the runs: when a virtual machine's host is
+busy, every p99 grows, the floor's too, by far more than that share.
 
 Needs Debian's `wrk` (apt-get install wrk).
 
@@ -86,6 +88,17 @@ def cpu_seconds(arbiter: int) -> float:
         elif int(fields[1]) == arbiter:  # a living worker (utime, stime)
             ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_clock() -> tuple[int, int]:
+    """This machine's CPU time so far, all of it and the part its host took away (`steal`):
+    a virtual machine's CPUs lose time to the host's other guests (Linux /proc/stat)."""
+    try:
+        first_line = Path("/proc/stat").read_text().splitlines()[0]
+        user, nice, system, idle, iowait, irq, softirq, steal = map(int, first_line.split()[1:9])
+    except (OSError, IndexError, ValueError):  # not Linux
+        return 0, 0
+    return user + nice + system + idle + iowait + irq + softirq + steal, steal
 
 
 def free_port() -> int:
@@ -255,6 +268,7 @@ def main() -> int:
             f"{'errors':>7}  {'goal':<7}{'cpu us/req':>11}{'cpu ratio':>10}"
         )
         met = True
+        clock_before = cpu_clock()
         for connections in args.connections:
             runs: dict[str, list[Result]] = {name: [] for name in targets}
             for _ in range(args.rounds):
@@ -284,6 +298,14 @@ def main() -> int:
                     f"{name:<18}{connections:>6}{rps:>8.0f}{rps / floor:>7.2f}x{p99:>8.1f}"
                     f"{worst:>7.0f}{errors:>7}  {verdict:<7}{cpu:>11.0f}{floor_cpu / cpu:>9.2f}x"
                 )
+        (total_after, stolen_after), (total_before, stolen_before) = cpu_clock(), clock_before
+        total, stolen = total_after - total_before, stolen_after - stolen_before
+        if total:
+            # Ratios compare pages measured side by side; p99 is in milliseconds of a machine
+            # that ran slower while its host took time away.
+            share = 100 * stolen / total
+            slower = " (p99 is slower than this machine's own)" if share > 1 else ""
+            print(f"CPU time the host took away (steal) during the runs: {share:.1f} %{slower}")
         print(f"goals (0 errors, >= {GOAL_RATIO}x floor, p99 < {GOAL_P99_MS:.0f} ms at 50): "
               f"{'met' if met else 'MISSED'}")  # fmt: skip
         return 0 if met else 1
