@@ -268,7 +268,7 @@ def main() -> int:
             f"{'errors':>7}  {'goal':<7}{'cpu us/req':>11}{'cpu ratio':>10}"
         )
         met = True
-        clock_before = cpu_clock()
+        total_before, stolen_before = cpu_clock()
         for connections in args.connections:
             runs: dict[str, list[Result]] = {name: [] for name in targets}
             for _ in range(args.rounds):
@@ -298,7 +298,7 @@ def main() -> int:
                     f"{name:<18}{connections:>6}{rps:>8.0f}{rps / floor:>7.2f}x{p99:>8.1f}"
                     f"{worst:>7.0f}{errors:>7}  {verdict:<7}{cpu:>11.0f}{floor_cpu / cpu:>9.2f}x"
                 )
-        (total_after, stolen_after), (total_before, stolen_before) = cpu_clock(), clock_before
+        total_after, stolen_after = cpu_clock()
         total, stolen = total_after - total_before, stolen_after - stolen_before
         if total:
             # Ratios compare pages measured side by side; p99 is in milliseconds of a machine

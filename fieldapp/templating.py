@@ -91,4 +91,4 @@ def register(app: Flask) -> None:
         except TypeError:  # an unhashable value (a list for a repeated query argument)
             return build(endpoint, **values)
 
-    app.jinja_env.globals["url_for"] = url_for
+    env.globals["url_for"] = url_for
