@@ -27,11 +27,14 @@ run: $(VENV)/.installed $(SECRET_FILE)
 	FIELDAPP_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/flask --app fieldapp db upgrade
 	FIELDAPP_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/flask --app fieldapp run --host 127.0.0.1 --port 5000
 
-## Debian packages the tests use: Chromium (browser tests), zbar (QR decoding), poppler (PDF rasterising),
-## PostgreSQL (the database tests start their own server). `make bench` also wants `wrk`.
+## Debian packages the tests use: Chromium (browser tests), WebKitGTK's WebKitWebDriver and Xvfb (the
+## real-WebKit tests, see tests/webkit.py), zbar (QR decoding), poppler (PDF rasterising), PostgreSQL
+## (the database tests start their own server). `make bench` also wants `wrk`.
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v WebKitWebDriver >/dev/null 2>&1 || missing="$$missing webkit2gtk-driver"; \
+	command -v Xvfb >/dev/null 2>&1 || missing="$$missing xvfb"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	ldconfig -p 2>/dev/null | grep -q libzbar.so.0 || missing="$$missing libzbar0"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -45,8 +48,9 @@ system-packages:
 	fi
 
 ## Install what the tests need, lint, and run the whole suite, browser tests included.
+## Two at a time (pytest-xdist): the browser tests wait on pages more than they use the CPU.
 test: $(VENV)/.test-installed system-packages lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist load
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check fieldapp tests bench

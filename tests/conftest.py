@@ -330,3 +330,10 @@ def context(context):
     violations = watch_csp(context)
     yield context
     assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+# Real WebKit and a bad network (tests/webkit.py, tests/netproxy.py) ------------------------
+# webkit_environment (session: Xvfb), webkit_driver (a fresh WebKitGTK per test, 390×844),
+# webkit_phone (a WebKitPhone on `server`), net_proxy (a NetProxy in front of `server`).
+from tests.netproxy import net_proxy  # noqa: E402, F401
+from tests.webkit import webkit_driver, webkit_environment, webkit_phone  # noqa: E402, F401
