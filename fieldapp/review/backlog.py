@@ -77,6 +77,9 @@ class Outcome:
     number: int | None = None
     uuid: str | None = None
     skipped_numbers: tuple[int, ...] = ()
+    # A record of a phone's rescue zip: numbered by its own ticket, not by the batch, so the
+    # batch's next number does not follow it.
+    from_outbox: bool = False
 
     def as_json(self) -> dict:
         return {
@@ -85,6 +88,7 @@ class Outcome:
             "message": self.message,
             "number": self.number,
             "uuid": self.uuid,
+            "from_outbox": self.from_outbox,
         }
 
 

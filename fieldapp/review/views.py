@@ -7,6 +7,7 @@ The log itself is `encounters.index` (it calls `review.log`); the encounter page
 from __future__ import annotations
 
 from datetime import date
+from typing import BinaryIO
 
 from flask import (
     Blueprint,
@@ -34,7 +35,7 @@ from fieldapp.encounters.services import encounter_by_uuid, last_venue
 from fieldapp.extensions import csrf, db
 from fieldapp.media.images import UnacceptablePhoto
 from fieldapp.media.services import media_store, prepare_photo, read_upload
-from fieldapp.review import backlog
+from fieldapp.review import backlog, rescue
 from fieldapp.review.audit import history
 from fieldapp.review.export import csv_lines
 from fieldapp.review.forms import AttachTicketForm, EditForm, ImportForm, PhotoForm, RenumberForm
@@ -51,6 +52,7 @@ from fieldapp.signals.services import declare_training, training_allowed
 from fieldapp.tickets.models import Ticket
 
 bp = Blueprint("review", __name__)
+Upload = tuple[str, BinaryIO]  # an uploaded file's safe name, and its stream
 
 
 @bp.before_request
@@ -298,16 +300,19 @@ def import_page():
 @bp.post("/encounters/import")
 @csrf.exempt
 def import_batch():
-    """The no-JavaScript import: every file in one multipart POST; a page of outcomes."""
+    """The no-JavaScript import: every file in one multipart POST; a page of outcomes.
+
+    The batch settings are checked only when some file needs them (not a rescue zip)."""
     _checked_csrf()
     form = _import_form(formdata=request.form, meta={"csrf": False})  # checked above
-    if not form.validate():
+    rescues, others = _uploads(request.files.getlist("files"))
+    if (others or not rescues) and not form.validate():
         return render_template("review/import.html", form=form, outcomes=None), 422
-    sources, outcomes = _sources(request.files.getlist("files"))
-    if not sources and not outcomes:
+    sources, outcomes = _sources(others)
+    if not sources and not outcomes and not rescues:
         form.files.errors = ["Choose the photos (or a zip of photos) to import."]
         return render_template("review/import.html", form=form, outcomes=None), 422
-    outcomes += _import(form, sources)
+    outcomes += _import(form, sources) + _rescue(rescues)
     return render_template("review/import.html", form=form, outcomes=outcomes)
 
 
@@ -323,21 +328,26 @@ def import_probe():
 @bp.post("/encounters/import/file")
 @csrf.exempt
 def import_file():
-    """One file of a batch (a photo or a zip), numbered from `start_number`: JSON outcomes."""
+    """One file of a batch (a photo or a zip), numbered from `start_number`: JSON outcomes.
+
+    A phone's rescue zip is one outcome per record; the batch settings do not apply to it."""
     _checked_csrf()
     form = _import_form(formdata=request.form, meta={"csrf": False})  # checked above
-    if not form.validate():
+    rescues, others = _uploads(request.files.getlist("files"))
+    if (others or not rescues) and not form.validate():
         problems = [
             f"{form[name].label.text}: {' '.join(errs)}" for name, errs in form.errors.items()
         ]
         return jsonify({"problems": problems}), 422
-    sources, outcomes = _sources(request.files.getlist("files"))
-    outcomes += _import(form, sources)
+    sources, outcomes = _sources(others)
+    outcomes += _import(form, sources) + _rescue(rescues)
     return jsonify({"outcomes": [o.as_json() for o in outcomes]})
 
 
 def _import(form: ImportForm, sources: list[backlog.Source]) -> list[backlog.Outcome]:
     """Import these files as the batch the form describes, numbered from its start number."""
+    if not sources:
+        return []  # the form may not have been checked: only rescue zips were sent
     return list(
         backlog.import_sources(
             db.session,
@@ -352,14 +362,39 @@ def _import(form: ImportForm, sources: list[backlog.Source]) -> list[backlog.Out
     )
 
 
-def _sources(files) -> tuple[list[backlog.Source], list[backlog.Outcome]]:
-    max_bytes = current_app.config["MAX_PHOTO_BYTES"]
-    sources, outcomes = [], []
+def _rescue(uploads: list[Upload]) -> list[backlog.Outcome]:
+    """Record the encounters of the phone's rescue zips, each with its own data and consent."""
+    outcomes = []
+    for name, stream in uploads:
+        outcomes += rescue.import_outbox_zip(
+            db.session,
+            media_store(),
+            filename=name,
+            stream=stream,
+            max_photo_bytes=current_app.config["MAX_PHOTO_BYTES"],
+            max_pixels=current_app.config["MAX_PHOTO_PIXELS"],
+            collector_id=current_user.id,
+        )
+    return outcomes
+
+
+def _uploads(files) -> tuple[list[Upload], list[Upload]]:
+    """The uploaded files, named, as (the phone's rescue zips, every other file)."""
+    rescues, others = [], []
     for upload in files:
         if not upload or not upload.filename:
             continue
         name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
-        found, refused = backlog.sources_of(name, upload.stream, max_bytes)
+        is_rescue = rescue.is_outbox_zip(name, upload.stream)
+        (rescues if is_rescue else others).append((name, upload.stream))
+    return rescues, others
+
+
+def _sources(uploads: list[Upload]) -> tuple[list[backlog.Source], list[backlog.Outcome]]:
+    max_bytes = current_app.config["MAX_PHOTO_BYTES"]
+    sources, outcomes = [], []
+    for name, stream in uploads:
+        found, refused = backlog.sources_of(name, stream, max_bytes)
         sources += found
         outcomes += refused
     return sources, outcomes

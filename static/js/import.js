@@ -118,7 +118,8 @@
       }
       for (const outcome of outcomes) {
         tally[outcome.status] = (tally[outcome.status] || 0) + 1;
-        if (outcome.status === "imported") next = outcome.number + 1;
+        // A drawing rescued from a phone's outbox keeps its own number: it does not move the batch's.
+        if (outcome.status === "imported" && !outcome.from_outbox) next = outcome.number + 1;
         show(outcome);
       }
       bar.value += 1;
