@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -140,3 +141,10 @@ def stored_files(app) -> list[Path]:
     """Every file under the app's media directory."""
     root = Path(app.config["MEDIA_DIR"])
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def home_count(html: str) -> tuple[str, str]:
+    """The home screen's "N of GOAL drawings", as shown."""
+    drawings = re.search(r'id="home-drawings">([\d,]+)</strong>', html).group(1)
+    goal = re.search(r'id="home-goal">([\d,]+)</span> drawings', html).group(1)
+    return drawings, goal

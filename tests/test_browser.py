@@ -43,6 +43,10 @@ def test_collector_runs_the_capture_flow_and_the_participant_sees_the_drawing(
     shoot(page, "01-setup")
     page.get_by_role("button", name="Create account").click()
     page.get_by_role("button", name="Log out").click()
+    # Logging out asks first, saying what stays on the phone.
+    dialog = page.get_by_role("dialog", name="Log out?")
+    expect(dialog.get_by_text("Nothing is waiting on this phone.")).to_be_visible()
+    dialog.get_by_role("button", name="Log out").click()
     page.wait_for_url(re.compile(r"/login$"))  # let the logout finish before the next visit
 
     # Later visits: the login page.

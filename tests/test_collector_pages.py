@@ -11,7 +11,7 @@ from sqlalchemy import select
 from fieldapp.encounters.models import Encounter
 from fieldapp.extensions import db
 from tests.conftest import csrf_token_from
-from tests.factories import count_rows, make_encounter, small_jpeg
+from tests.factories import count_rows, home_count, make_encounter, small_jpeg
 
 
 def hidden(html: str, name: str) -> str:
@@ -143,8 +143,21 @@ def test_home_counts_drawings_and_approaches(app, client, logged_in):
     make_encounter(app)
     make_encounter(app, declined=True)
     html = client.get("/").text
-    assert "<strong>1</strong> <span>of 10,000 drawings</span>" in html
+    assert home_count(html) == ("1", "10,000")
     assert "2 approaches logged" in html
+
+
+def test_home_counts_towards_the_goal_set_on_the_ledger(app, client, logged_in):
+    from fieldapp.ledger.services import set_goal
+
+    make_encounter(app)
+    with app.app_context():
+        set_goal(db.session, 2500)
+    html = client.get("/").text
+    assert home_count(html) == ("1", "2,500")
+    assert 'max="2500"' in html
+    progress = client.get("/api/v1/progress").json
+    assert (progress["drawings"], progress["approaches"], progress["goal"]) == (1, 1, 2500)
 
 
 def test_log_is_newest_first_with_thumbnails_and_pages(app, client, logged_in):

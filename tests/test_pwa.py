@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import sqlite3
 import time
@@ -393,7 +394,8 @@ def test_conflict_and_invalid_answers_keep_the_record_flagged(phone, camera_phot
     assert invalid["error"]["status"] == 422
     assert invalid["error"]["errors"][0]["field"] == "venue_type"
     page.reload()
-    expect(page.locator("#sync-status")).to_have_text("2 need attention")
+    # The pill says they are stuck, and why (the first one's server message).
+    expect(page.locator("#sync-status")).to_have_text(re.compile(r"^2 stuck · 4(09|22): "))
     expect(page.get_by_text("The server said (409)", exact=False)).to_be_visible()
     expect(page.get_by_text("venue_type:", exact=False)).to_be_visible()
     shoot(page, "pwa-outbox-flagged")

@@ -127,6 +127,12 @@ def openapi_document() -> dict:
                     "responses": {"200": _response("The caller.", "Session"), **_ERRORS},
                 }
             },
+            "/api/v1/progress": {
+                "get": {
+                    "summary": "The collection's count: drawings, approaches, withdrawn, the goal.",
+                    "responses": {"200": _response("The count.", "Progress"), **_ERRORS},
+                }
+            },
             "/api/v1/consent/current": {
                 "get": {
                     "summary": "The consent text shown to the next participant.",
@@ -252,6 +258,27 @@ def openapi_document() -> dict:
                         "csrf_token": {
                             "type": "string",
                             "description": "Send it as X-CSRFToken with session-authenticated writes.",
+                        },
+                    },
+                },
+                "Progress": {
+                    "type": "object",
+                    "required": ["drawings", "approaches", "withdrawn", "goal", "at"],
+                    "properties": {
+                        "drawings": {
+                            "type": "integer",
+                            "description": "Drawings in the collection (withdrawn ones not counted).",
+                        },
+                        "approaches": {
+                            "type": "integer",
+                            "description": "Everyone asked: drawings, withdrawn ones and declines.",
+                        },
+                        "withdrawn": {"type": "integer"},
+                        "goal": {"type": "integer"},
+                        "at": {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "When the server counted (UTC).",
                         },
                     },
                 },

@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from fieldapp.api.openapi import openapi_document
 from fieldapp.auth.services import collector_for_api_token
 from fieldapp.consent.services import current_version
-from fieldapp.database import write_transaction
+from fieldapp.database import utcnow, write_transaction
 from fieldapp.encounters.models import Encounter
 from fieldapp.encounters.services import (
     EncounterConflict,
@@ -24,6 +24,7 @@ from fieldapp.encounters.services import (
 )
 from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data
 from fieldapp.extensions import csrf, db
+from fieldapp.ledger.services import headline
 from fieldapp.media.images import UnacceptablePhoto
 from fieldapp.media.services import media_store, prepare_photo, read_upload
 from fieldapp.participants.services import link_for
@@ -72,6 +73,19 @@ def session():
     if current_user.is_authenticated:
         body["csrf_token"] = generate_csrf()
     return body
+
+
+@bp.get("/progress")
+def progress():
+    """The count the home screen shows, so it can follow the uploads without a reload."""
+    count = headline(db.session)
+    return {
+        "drawings": count.drawings,
+        "approaches": count.approaches,
+        "withdrawn": count.withdrawn,
+        "goal": count.goal,
+        "at": utcnow().isoformat(),
+    }
 
 
 @bp.get("/consent/current")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -174,6 +175,15 @@ def _attach(session, store, encounter: Encounter, photo: ProcessedPhoto, undo) -
 def encounter_by_uuid(session: Session, uuid: str) -> Encounter | None:
     """The encounter with this client UUID, or None."""
     return session.scalar(select(Encounter).where(Encounter.uuid == uuid))
+
+
+def last_venue_at(session: Session) -> datetime | None:
+    """When the newest encounter began: the phone offers an old venue instead of assuming it."""
+    return session.scalar(
+        select(Encounter.started_at)
+        .order_by(Encounter.started_at.desc(), Encounter.id.desc())
+        .limit(1)
+    )
 
 
 def last_venue(session: Session) -> dict[str, str]:

@@ -6,21 +6,22 @@ import uuid as uuidlib
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
 from fieldapp.consent.services import current_version
 from fieldapp.database import utcnow
 from fieldapp.encounters.forms import DeclinedForm, EncounterForm
-from fieldapp.encounters.models import VENUE_TYPES, Encounter, EncounterStatus
+from fieldapp.encounters.models import VENUE_TYPES, Encounter
 from fieldapp.encounters.services import (
     EncounterConflict,
     EncounterGone,
     encounter_by_uuid,
     last_venue,
+    last_venue_at,
     record_encounter,
 )
 from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data
 from fieldapp.extensions import db
+from fieldapp.ledger.services import headline
 from fieldapp.media.images import UnacceptablePhoto
 from fieldapp.media.services import VARIANTS, media_store, prepare_photo, read_upload
 from fieldapp.review.log import SORTS, LogFilters, log_page
@@ -49,23 +50,15 @@ def _collectors_only():
 
 @bp.get("/")
 def home():
-    counts = dict(
-        db.session.execute(
-            select(Encounter.status, func.count())
-            .where(Encounter.withdrawn_at.is_(None))  # a withdrawn drawing is not counted
-            .group_by(Encounter.status)
-        ).all()
-    )
-    withdrawn = db.session.scalar(
-        select(func.count()).select_from(Encounter).where(Encounter.withdrawn_at.is_not(None))
-    )
+    """The count towards the goal, new encounter, declined, and the phone's last QR codes."""
+    count = headline(db.session)
     declined = DeclinedForm(formdata=None, data=_fresh_start())
     return render_template(
         "encounters/home.html",
-        drawings=counts.get(EncounterStatus.COMPLETED, 0),
-        approaches=sum(counts.values()) + withdrawn,  # asking was labor all the same
-        goal=current_app.config["GOAL"],
+        count=count,
+        counted_at=utcnow(),
         declined_form=declined,
+        venue_at=last_venue_at(db.session),
     )
 
 
@@ -74,19 +67,15 @@ def new():
     """The capture flow. The form carries its own UUID, so a double submit records once."""
     version = current_version(db.session)
     form = EncounterForm(data=_fresh_start() | {"consent_version": str(version.id)})
+    page = {"form": form, "consent": version, "venue_at": last_venue_at(db.session)}
     if request.method == "POST" and form.validate_on_submit():
         outcome = _record(form)
         if isinstance(outcome, Encounter):
             return redirect(url_for("encounters.handoff", uuid=outcome.uuid))
-        return render_template(
-            "encounters/new.html", form=form, consent=version, problems=outcome
-        ), 422
+        return render_template("encounters/new.html", problems=outcome, **page), 422
     if form.errors:  # a posted form with a value none of its choices has: tampered with
-        problems = _form_problems(form)
-        return render_template(
-            "encounters/new.html", form=form, consent=version, problems=problems
-        ), 422
-    return render_template("encounters/new.html", form=form, consent=version, problems=[])
+        return render_template("encounters/new.html", problems=_form_problems(form), **page), 422
+    return render_template("encounters/new.html", problems=[], **page)
 
 
 @bp.post("/encounters/declined")

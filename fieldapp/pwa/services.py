@@ -19,6 +19,9 @@ STATIC_FILES = (
     "js/capture.js",
     "js/home.js",
     "js/outbox.js",
+    "js/qrcodes.js",
+    "js/rescue.js",
+    "js/downsize.js",
 )
 PAGES = ("/", "/encounters/new", "/outbox")
 OFFLINE_PAGE = "/offline"

@@ -1,6 +1,13 @@
 // The capture flow, one step at a time: venue → consent → time limit & timer → photo → handoff.
-// The encounter, photo included, is saved in the phone's outbox before the QR code is shown, so
-// the whole flow works with no network; the outbox sends it when it can (sync.js).
+//
+// - The encounter in progress is a draft on the phone from its first change: a reload, a crash
+//   or a stray navigation brings it back at its step, choices, name, timer and photo included.
+// - From the consent step until the drawer taps "Done: back to the artist" the screen shows only
+//   the consent and the choices (stranger mode): no header, no way out, the back gesture stays.
+// - Leaving the flow with anything entered asks first (in the app, and on beforeunload).
+// - The encounter, photo included, is saved in the phone's outbox before its QR code is shown,
+//   so the whole flow works with no network. If the phone's storage refuses it, it is sent to
+//   the server directly and its QR shown once the server confirms.
 // Without this script the form still works: all steps in one column, posted to the server.
 (() => {
   "use strict";
@@ -9,30 +16,205 @@
   const $ = (id) => document.getElementById(id);
   const fields = form.elements;
   const steps = [...form.querySelectorAll(".step")];
+  const STEP = { venue: 0, consent: 1, timer: 2, photo: 3 };
   const back = form.querySelector("[data-back]");
   const handoff = $("handoff");
   const header = document.querySelector("header.site");
   const LONG_EDGE = 2016; // the server's display size: more is not needed on a weak network
   const JPEG_QUALITY = 0.92;
+  const FRESH_MS = 12 * 60 * 60 * 1000; // a venue or a draft older than this is offered, not assumed
+  const DRAFT_DELAY_MS = 300;
+  const VALUES = ["uuid", "started_at", "venue_type", "venue", "city", "credit_name",
+    "drawing_started_at", "drawing_finished_at", "notes"];
+  const CHECKS = ["keep", "gallery", "training", "social"];
+  const pageConsentVersion = fields.consent_version.value;
   let current = 0;
-  let photo = null; // { blob, name } once taken
+  let photo = null; // { buffer, type, name, width, height } once taken
+  let previewUrl = null;
+  let dirty = false; // something was entered: the draft exists and leaving asks first
+  let handedOver = false;
   let saving = false;
+  let draftTimer = null;
+  let lastVenue = null;
 
   const localIso = FieldStore.localIso;
+  const describeVenue = (v) => [v.venue_type, v.venue, v.city].filter(Boolean).join(", ");
+  const trapped = () => current === STEP.consent || handedOver;
 
+  function when(ms) {
+    const hours = (Date.now() - ms) / 3600000;
+    const clock = new Date(ms).toLocaleString([], { weekday: "long", hour: "2-digit", minute: "2-digit" });
+    if (hours < 24) return `${clock} (${Math.max(1, Math.round(hours))} h ago)`;
+    return `${clock} (${Math.round(hours / 24)} day${Math.round(hours / 24) === 1 ? "" : "s"} ago)`;
+  }
+
+  // ---- Steps, stranger mode and the back gesture. ----
   function show(index) {
     current = Math.max(0, Math.min(index, steps.length - 1));
     steps.forEach((step, i) => step.classList.toggle("current", i === current));
-    back.hidden = current === 0;
+    const stranger = current === STEP.consent;
+    document.body.classList.toggle("stranger", stranger);
+    if (header) header.hidden = stranger;
+    back.hidden = current === 0 || stranger;
+    $("discard").hidden = stranger || !dirty;
     window.scrollTo(0, 0);
+    if (current > 0) {
+      markDirty();
+      saveDraftNow(); // a new step is kept at once, not after the typing delay
+    }
   }
 
-  function problem(message, step) {
+  // One history entry of our own (pushed after the first tap, as browsers want) turns the back
+  // gesture into "previous step"; on the consent step and the QR it does nothing at all.
+  let guarded = false;
+  function guard() {
+    history.pushState({ guard: true }, "");
+    guarded = true;
+  }
+  window.addEventListener("popstate", () => {
+    if (!guarded) return;
+    if (trapped()) { guard(); return; }
+    if (current > 0) { show(current - 1); guard(); return; }
+    guarded = false;
+    history.back(); // from the first step, back leaves (asking first if anything was entered)
+  });
+  document.addEventListener("pointerdown", () => { if (!guarded) guard(); }, { once: true });
+
+  function problem(message) {
     const box = $("save-problem");
     box.textContent = message;
     box.hidden = !message;
-    if (message && step !== undefined) show(step);
   }
+
+  // ---- The draft: kept on the phone from the first change until saved or discarded. ----
+  function markDirty() {
+    if (handedOver) return;
+    dirty = true;
+    $("discard").hidden = current === STEP.consent;
+    saveDraftSoon();
+  }
+
+  function draftValues() {
+    const values = Object.fromEntries(VALUES.map((name) => [name, fields[name].value]));
+    CHECKS.forEach((name) => { values[name] = fields[name].checked; });
+    values.credit = form.querySelector("input[name=credit]:checked")?.value || "anonymous";
+    values.time_limit = form.querySelector("input[name=time_limit]:checked")?.value || "";
+    return values;
+  }
+
+  async function saveDraftNow() {
+    clearTimeout(draftTimer);
+    draftTimer = null;
+    if (!dirty || handedOver) return;
+    try {
+      await FieldStore.saveDraft({
+        saved_at: Date.now(), step: current, consent_version: fields.consent_version.value, values: draftValues(),
+      });
+    } catch (_) { /* storage refused: the form itself still holds everything */ }
+  }
+
+  function saveDraftSoon() {
+    clearTimeout(draftTimer);
+    draftTimer = setTimeout(saveDraftNow, DRAFT_DELAY_MS);
+  }
+
+  form.addEventListener("input", markDirty); // typing: kept DRAFT_DELAY_MS after the last key
+  form.addEventListener("change", () => { markDirty(); saveDraftNow(); }); // a choice: at once
+  // No save on pagehide or beforeunload: a transaction begun by a page being put away can be
+  // left unfinished (WebKit keeps such pages suspended) and block the next page's storage.
+  // A change is saved DRAFT_DELAY_MS after it, and at once before an in-app exit.
+  window.FieldApp && (window.FieldApp.draftInProgress = () => dirty && !handedOver);
+
+  function restore(draft) {
+    const v = draft.values;
+    VALUES.forEach((name) => { fields[name].value = v[name] || ""; });
+    CHECKS.forEach((name) => { fields[name].checked = Boolean(v[name]); });
+    form.querySelectorAll("input[name=credit]").forEach((r) => { r.checked = r.value === v.credit; });
+    form.querySelectorAll("input[name=time_limit]").forEach((r) => { r.checked = r.value === v.time_limit; });
+    // Past the consent step, the drawer agreed to the text of the page they saw then.
+    fields.consent_version.value = draft.step > STEP.consent ? draft.consent_version : pageConsentVersion;
+    if (draft.photo) showPhoto(draft.photo);
+    syncKeep();
+    syncCredit(false);
+    if (v.drawing_started_at && !v.drawing_finished_at) {
+      startTimer(Date.parse(v.drawing_started_at)); // the clock kept running while the page was away
+    }
+    dirty = true;
+    show(draft.step);
+  }
+
+  async function discard() {
+    clearTimeout(draftTimer);
+    dirty = false;
+    try {
+      await FieldStore.clearDraft();
+    } catch (_) { /* nothing was stored */ }
+    await begin();
+  }
+
+  $("discard").addEventListener("click", () => {
+    const dialog = $("discard-dialog");
+    dialog.returnValue = "";
+    dialog.showModal();
+  });
+  $("discard-dialog").addEventListener("close", () => {
+    if ($("discard-dialog").returnValue === "discard") discard();
+  });
+
+  // ---- Leaving with something entered asks first. ----
+  let leavingTo = null;
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a[href]");
+    if (!link || !dirty || handedOver || (window.FieldApp && window.FieldApp.leaving)) return;
+    if (link.target || link.hasAttribute("download") || event.defaultPrevented) return;
+    event.preventDefault();
+    leavingTo = link.href;
+    const dialog = $("leave-dialog");
+    dialog.returnValue = "";
+    dialog.showModal();
+  }, true);
+  $("leave-dialog").addEventListener("close", async () => {
+    if ($("leave-dialog").returnValue !== "leave" || !leavingTo) return;
+    await saveDraftNow();
+    if (window.FieldApp) window.FieldApp.leaving = true;
+    window.location.href = leavingTo;
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (!dirty || handedOver || (window.FieldApp && window.FieldApp.leaving)) return;
+    event.preventDefault();
+    event.returnValue = ""; // the browser asks "Leave site?"; the draft is kept either way
+  });
+
+  // ---- Venue: the last one is assumed for 12 hours, then offered. ----
+  function fillVenue(v) {
+    fields.venue_type.value = v.venue_type || "bar";
+    fields.venue.value = v.venue || "";
+    fields.city.value = v.city || "";
+  }
+
+  function offerVenue(v, at) {
+    $("venue-offer-place").textContent = describeVenue(v);
+    $("venue-offer-age").textContent = at ? when(at) : "some time ago";
+    $("venue-offer").hidden = false;
+    $("venue-fields").hidden = true;
+  }
+
+  function closeVenueOffer() {
+    $("venue-offer").hidden = true;
+    $("venue-fields").hidden = false;
+  }
+
+  $("venue-keep").addEventListener("click", () => {
+    fillVenue(lastVenue);
+    closeVenueOffer();
+    show(STEP.consent); // keeping it is the confirmation
+  });
+  $("venue-change").addEventListener("click", () => {
+    fillVenue({ venue_type: lastVenue.venue_type });
+    closeVenueOffer();
+    markDirty();
+    fields.venue.focus();
+  });
 
   // ---- Consent: nothing can be shown or used unless the drawing is kept. ----
   const dependent = ["gallery", "training", "social"].map((name) => fields[name]);
@@ -41,10 +223,9 @@
       box.disabled = !fields.keep.checked;
       if (!fields.keep.checked) box.checked = false;
     });
-    $("camera").hidden = !fields.keep.checked;
     $("not-kept").hidden = fields.keep.checked;
-    if (!fields.keep.checked) $("preview").hidden = true;
-    else if (photo) $("preview").hidden = false;
+    $("photo-stage").classList.toggle("not-kept", !fields.keep.checked);
+    syncPhotoStage();
   }
   const named = () => form.querySelector("input[name=credit]:checked")?.value === "name";
   function syncCredit(focus) {
@@ -86,15 +267,15 @@
     timerShown(false);
   }
 
-  async function startTimer() {
+  async function startTimer(began = Date.now()) {
     stopTimer();
     const limit = chosenLimit();
-    const began = Date.now();
     fields.drawing_started_at.value = localIso(new Date(began));
     fields.drawing_finished_at.value = "";
     timer.classList.remove("time-up");
     $("time-up").hidden = true;
     timerShown(true);
+    let buzzed = Date.now() - began > (limit || Infinity) * 1000; // a restored clock already past its end
     const tick = () => {
       const elapsed = Math.floor((Date.now() - began) / 1000);
       if (limit === null) { clock.textContent = format(elapsed); return; }
@@ -103,7 +284,8 @@
       if (left === 0 && !timer.classList.contains("time-up")) {
         timer.classList.add("time-up");
         $("time-up").hidden = false;
-        if (navigator.vibrate) navigator.vibrate([400, 150, 400, 150, 400]);
+        if (!buzzed && navigator.vibrate) navigator.vibrate([400, 150, 400, 150, 400]);
+        buzzed = true;
       }
     };
     tick();
@@ -113,7 +295,11 @@
     } catch (_) { /* not granted or not available: the timer runs all the same */ }
   }
 
-  form.querySelectorAll("input[name=time_limit]").forEach((radio) => radio.addEventListener("click", startTimer));
+  form.querySelectorAll("input[name=time_limit]").forEach((radio) => radio.addEventListener("click", () => {
+    startTimer();
+    markDirty();
+    saveDraftNow(); // the clock's start survives a reload
+  }));
   $("timer-stop").addEventListener("click", () => {
     stopTimer();
     fields.drawing_finished_at.value = localIso();
@@ -122,50 +308,160 @@
   $("timer-cancel").addEventListener("click", () => {
     resetTimer();
     fields.drawing_started_at.value = "";
+    markDirty();
+    saveDraftNow();
   });
 
-  // ---- Photo: downsized on the phone unless the setting keeps originals; preview and retake. ----
-  async function downsize(file) {
+  // ---- Photo: shown and kept at once as taken, while a copy at most LONG_EDGE px is made for
+  // sending (in a worker where the engine has one); the copy takes the original's place when
+  // ready — in the outbox too, if the encounter was saved first, as long as no upload has begun.
+  // So "Show the QR code" never waits for the phone to shrink a 12-megapixel photo. Once taken,
+  // the preview takes the camera button's place and "Retake photo" moves below "Show the QR
+  // code", so a second tap never retakes it. ----
+  let photoSerial = 0; // which photo a finished copy belongs to
+  let preparing = null; // the copy being made for the current photo: a promise of it, or null
+  let worker = null;
+  let workerJobs = 0;
+
+  // The photo's upright size, from the image's header: no full decode.
+  async function uprightSize(file) {
+    const url = URL.createObjectURL(file);
     try {
-      const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
-      const scale = Math.min(1, LONG_EDGE / Math.max(bitmap.width, bitmap.height));
-      const width = Math.round(bitmap.width * scale);
-      const height = Math.round(bitmap.height * scale);
-      const canvas = document.createElement("canvas");
-      canvas.width = width;
-      canvas.height = height;
-      const context = canvas.getContext("2d");
-      context.fillStyle = "#fff"; // paper, where a PNG was transparent
-      context.fillRect(0, 0, width, height);
-      context.imageSmoothingQuality = "high";
-      context.drawImage(bitmap, 0, 0, width, height);
-      bitmap.close();
-      const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", JPEG_QUALITY));
-      if (!blob) throw new Error("no JPEG");
-      return { blob, name: file.name.replace(/\.[^.]*$/, "") + ".jpg", width, height };
-    } catch (_) {
-      // A format this browser cannot draw (HEIC, mostly): send the original; the server reads it.
-      return { blob: file, name: file.name };
+      const image = new Image();
+      const loaded = new Promise((resolve, reject) => {
+        image.onload = resolve;
+        image.onerror = () => reject(new Error("unreadable"));
+      });
+      image.src = url;
+      await loaded;
+      return [image.naturalWidth, image.naturalHeight];
+    } finally {
+      URL.revokeObjectURL(url);
     }
+  }
+
+  function inWorker(file, width, height) {
+    if (!window.Worker || !window.OffscreenCanvas || !form.dataset.downsizeWorker) return null;
+    worker = worker || new Worker(form.dataset.downsizeWorker);
+    const job = ++workerJobs;
+    return new Promise((resolve, reject) => {
+      const answer = (event) => {
+        if (event.data.job !== job) return;
+        worker.removeEventListener("message", answer);
+        if (event.data.blob) resolve(event.data.blob);
+        else reject(new Error(event.data.error));
+      };
+      worker.addEventListener("message", answer);
+      worker.postMessage({ job, file, width, height, quality: JPEG_QUALITY });
+    });
+  }
+
+  async function onThisThread(file, width, height) {
+    const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+    const canvas = document.createElement("canvas");
+    canvas.width = width;
+    canvas.height = height;
+    const context = canvas.getContext("2d");
+    context.fillStyle = "#fff"; // paper, where a PNG was transparent
+    context.fillRect(0, 0, width, height);
+    context.imageSmoothingQuality = "high";
+    context.drawImage(bitmap, 0, 0, width, height);
+    bitmap.close();
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", JPEG_QUALITY));
+    if (!blob) throw new Error("no JPEG");
+    return blob;
+  }
+
+  // The copy for sending ({buffer, type, name, width, height}), or null when the photo as taken
+  // is what is sent: already small, or a format this browser cannot draw (HEIC, mostly: the
+  // server reads it).
+  async function lighterCopy(file) {
+    let size;
+    try {
+      size = await uprightSize(file);
+    } catch (_) {
+      return null;
+    }
+    const scale = Math.min(1, LONG_EDGE / Math.max(...size));
+    if (scale === 1 && file.type === "image/jpeg") return null;
+    const [width, height] = size.map((edge) => Math.round(edge * scale));
+    let blob;
+    try {
+      blob = await (inWorker(file, width, height) || onThisThread(file, width, height));
+    } catch (_) {
+      try {
+        blob = await onThisThread(file, width, height);
+      } catch (_) {
+        return null;
+      }
+    }
+    const name = file.name.replace(/\.[^.]*$/, "") + ".jpg";
+    return { ...(await FieldStore.photoFrom(blob, name)), width, height };
+  }
+
+  function syncPhotoStage() {
+    const kept = fields.keep.checked;
+    const stage = $("photo-stage");
+    stage.classList.toggle("has-photo", Boolean(photo) && kept);
+    $("camera").hidden = !kept;
+    $("preview").hidden = !(photo && kept);
+    $("photo-note").hidden = !(photo && kept);
+    $("finish").hidden = kept && !photo;
+  }
+
+  function describePhoto() {
+    if (!photo) return;
+    $("photo-note").textContent = photo.width
+      ? `Ready: ${photo.width} × ${photo.height} px.`
+      : preparing ? "Ready. Making a lighter copy for sending…" : "Ready: the photo as taken.";
+  }
+
+  function showPhoto(taken) {
+    photo = taken;
+    if (previewUrl) URL.revokeObjectURL(previewUrl);
+    previewUrl = URL.createObjectURL(FieldStore.photoBlob(photo));
+    const preview = $("preview");
+    preview.onload = () => busy(false);
+    preview.onerror = () => busy(false); // a format this browser cannot show: kept all the same
+    preview.src = previewUrl;
+    $("camera").querySelector("span").textContent = "Retake photo";
+    describePhoto();
+    syncPhotoStage();
+  }
+
+  function busy(on) {
+    $("photo-busy").hidden = !on;
+    $("camera").classList.toggle("disabled", on);
   }
 
   const photoInput = $("photo");
   photoInput.addEventListener("change", async () => {
     const file = photoInput.files[0];
     if (!file) return;
+    const serial = ++photoSerial;
     problem("");
-    const settings = await FieldStore.settings();
-    photo = settings.full_resolution ? { blob: file, name: file.name } : await downsize(file);
-    const preview = $("preview");
-    if (preview.src) URL.revokeObjectURL(preview.src);
-    preview.src = URL.createObjectURL(photo.blob);
-    preview.hidden = false;
-    $("camera").querySelector("span").textContent = "Retake photo";
-    const note = $("photo-note");
-    note.textContent = photo.width
-      ? `Ready to send: ${photo.width} × ${photo.height} px.`
-      : "Ready to send: the original file.";
-    note.hidden = false;
+    busy(true);
+    try {
+      const settings = await FieldStore.settings().catch(() => FieldStore.DEFAULT_SETTINGS);
+      preparing = settings.full_resolution ? null : lighterCopy(file);
+      showPhoto(await FieldStore.photoFrom(file, file.name));
+      photoInput.value = ""; // the same picture chosen again is a change too
+      markDirty();
+      saveDraftNow();
+      FieldStore.saveDraftPhoto(photo).catch(() => { /* the page still holds it */ });
+    } catch (error) {
+      busy(false);
+      problem(`This photo could not be read (${error.message}). Take it again.`);
+      return;
+    }
+    const copy = preparing && (await preparing);
+    if (serial !== photoSerial) return; // retaken meanwhile
+    preparing = null;
+    if (copy) {
+      photo = copy;
+      if (!handedOver) FieldStore.saveDraftPhoto(photo).catch(() => {});
+    }
+    describePhoto();
   });
 
   // ---- Saving: the outbox first, then the QR code. ----
@@ -192,23 +488,64 @@
     };
   }
 
-  function showHandoff(record) {
-    const ticket = record.ticket;
+  let qrUrl = null;
+  function showHandoff(ticket, savedNote) {
+    handedOver = true;
+    dirty = false;
+    stopTimer();
     form.hidden = true;
-    back.hidden = true;
     if (header) header.hidden = true;
+    document.body.classList.remove("stranger");
     document.body.classList.add("handoff");
     $("handoff-ticket").hidden = !ticket;
     $("handoff-no-ticket").hidden = Boolean(ticket);
     const qr = $("handoff-qr");
-    if (qr.src) URL.revokeObjectURL(qr.src);
+    if (qrUrl) URL.revokeObjectURL(qrUrl);
+    qrUrl = null;
     if (ticket) {
       $("handoff-number").textContent = `#${ticket.number}`;
-      qr.alt = `QR code leading to drawing #${ticket.number}`;
-      qr.src = URL.createObjectURL(new Blob([ticket.qr_svg], { type: "image/svg+xml" }));
+      qr.hidden = !ticket.qr_svg;
+      $("handoff-link").hidden = Boolean(ticket.qr_svg);
+      $("handoff-link").textContent = ticket.participant_url || "";
+      if (ticket.qr_svg) {
+        qr.alt = `QR code leading to drawing #${ticket.number}`;
+        qrUrl = URL.createObjectURL(new Blob([ticket.qr_svg], { type: "image/svg+xml" }));
+        qr.src = qrUrl;
+      }
     }
+    $("handoff-saved").textContent = savedNote;
     handoff.hidden = false;
     window.scrollTo(0, 0);
+  }
+
+  // The phone's storage refused the encounter: send it straight to the server, without a
+  // ticket from the stock (its use could not be written down), and show the number it gets.
+  async function sendDirectly(data, refusal) {
+    const direct = { uuid: fields.uuid.value, data: { ...data } };
+    delete direct.data.ticket;
+    const blob = data.consent.keep ? FieldStore.photoBlob(photo) : null;
+    let body;
+    try {
+      problem(`This phone could not store it (${refusal.message}): sending it to the server instead…`);
+      body = await FieldSync.uploadDirect(direct, blob);
+    } catch (error) {
+      if (error.problem) {
+        problem(`The server refused it (${error.problem.status}): ${error.message}`);
+      } else {
+        problem(`Not saved yet: this phone's storage refused it (${refusal.message}) and the server ` +
+          `cannot be reached (${error.message}). Everything entered is still here: keep this screen ` +
+          "open and tap “Show the QR code” again when there is a network, or free some space on the phone.");
+      }
+      return;
+    }
+    let qrSvg = null;
+    try {
+      qrSvg = await FieldSync.qrCode(body.token);
+    } catch (_) { /* the number and the link are shown instead */ }
+    const ticket = { number: body.number, token: body.token, participant_url: body.participant_url, qr_svg: qrSvg };
+    FieldStore.clearDraft().catch(() => {});
+    if (qrSvg) FieldStore.rememberHandoff(direct.uuid, Date.now(), ticket).catch(() => {});
+    showHandoff(ticket, "Sent straight to the server: this phone's storage refused it.");
   }
 
   form.addEventListener("submit", async (event) => {
@@ -216,7 +553,8 @@
     if (saving) return;
     const data = encounterData();
     if (named() && !data.credit.name) {
-      problem("Write the name to credit, or choose to stay anonymous.", 1);
+      show(STEP.consent);
+      syncCredit(true);
       return;
     }
     if (data.consent.keep && !photo) {
@@ -225,44 +563,80 @@
     }
     saving = true;
     $("finish").disabled = true;
+    clearTimeout(draftTimer);
     try {
       const kept = data.consent.keep;
-      const record = await FieldStore.saveNew(FieldStore.newRecord({
-        uuid: fields.uuid.value,
-        data,
-        photo: kept ? photo.blob : null,
-        photoName: kept ? photo.name : null,
-      }), { withTicket: true });
-      showHandoff(record);
-      FieldSync.requestBackgroundSync();
-      if (window.FieldApp) window.FieldApp.sync(true);
-    } catch (error) {
-      problem(`This phone could not save it (${error.message}). Nothing is lost yet: try again.`);
+      // Saved as taken if its lighter copy is not ready yet: the copy replaces it afterwards.
+      const copy = kept && preparing;
+      let record;
+      try {
+        record = await FieldStore.saveNew(FieldStore.newRecord({
+          uuid: fields.uuid.value, data, photo: kept ? photo : null,
+        }), { withTicket: true, clearDraft: true });
+      } catch (refusal) {
+        await sendDirectly(data, refusal);
+        return;
+      }
+      showHandoff(record.ticket, "Saved on this phone. It uploads by itself.");
+      const swapped = copy
+        ? copy.then((light) => light && FieldStore.swapPhoto(record.uuid, light)).catch(() => {})
+        : null;
+      // Sending starts once the QR code is on screen (and the lighter copy is in the outbox).
+      requestAnimationFrame(() => setTimeout(async () => {
+        await swapped;
+        FieldSync.announce();
+        FieldSync.requestBackgroundSync();
+        if (window.FieldApp) window.FieldApp.sync(true);
+      }, 0));
     } finally {
       saving = false;
       $("finish").disabled = false;
     }
   });
 
-  // ---- A fresh encounter: new UUID, the time now, the last venue used on this phone. ----
+  // ---- A fresh encounter: a draft left on the phone, or a new UUID, the time now and the
+  // last venue (assumed if used in the last 12 hours, offered if older). ----
+  async function lastVenueOnPhone() {
+    const onPhone = await FieldStore.getMeta("last_venue").catch(() => null);
+    if (onPhone) return { venue: onPhone, at: onPhone.at || 0 };
+    // A phone with no encounter yet: the server's last one (the form is prefilled with it).
+    const at = Date.parse(form.dataset.venueAt || "");
+    return Number.isNaN(at) ? null : {
+      venue: { venue_type: fields.venue_type.value, venue: fields.venue.value, city: fields.city.value }, at,
+    };
+  }
+
+  async function lastQrButton() {
+    const button = $("last-qr");
+    const latest = window.FieldQR ? await window.FieldQR.latest() : null;
+    button.hidden = !latest;
+    if (latest) {
+      button.textContent = `Show #${latest.number}'s QR code again`;
+      button.onclick = () => window.FieldQR.open(latest);
+    }
+  }
+
   async function begin() {
     form.reset();
     photo = null;
+    photoSerial += 1;
+    preparing = null;
+    handedOver = false;
+    dirty = false;
+    fields.consent_version.value = pageConsentVersion;
     fields.uuid.value = crypto.randomUUID();
     fields.started_at.value = localIso();
     fields.drawing_started_at.value = "";
     fields.drawing_finished_at.value = "";
-    const last = await FieldStore.getMeta("last_venue").catch(() => null);
-    if (last) {
-      fields.venue_type.value = last.venue_type;
-      fields.venue.value = last.venue || "";
-      fields.city.value = last.city || "";
-    }
-    $("preview").hidden = true;
-    $("photo-note").hidden = true;
     $("camera").querySelector("span").textContent = "Open camera";
+    $("draft-offer").hidden = true;
+    closeVenueOffer();
     problem("");
     resetTimer();
+    const last = await lastVenueOnPhone();
+    lastVenue = last && last.venue;
+    if (last && Date.now() - last.at < FRESH_MS) fillVenue(last.venue);
+    else if (last) offerVenue(last.venue, last.at);
     syncKeep();
     syncCredit(false);
     handoff.hidden = true;
@@ -270,6 +644,24 @@
     if (header) header.hidden = false;
     document.body.classList.remove("handoff");
     show(0);
+    lastQrButton();
+  }
+
+  async function start() {
+    await begin();
+    const draft = await FieldStore.getDraft().catch(() => null);
+    if (!draft) return;
+    if (Date.now() - draft.saved_at < FRESH_MS) {
+      restore(draft);
+      return;
+    }
+    // An old draft is not pushed at the next drawer: the artist decides.
+    $("draft-when").textContent = when(draft.saved_at);
+    $("draft-offer").hidden = false;
+    $("venue-offer").hidden = true;
+    $("venue-fields").hidden = true;
+    $("draft-continue").onclick = () => { $("draft-offer").hidden = true; closeVenueOffer(); restore(draft); };
+    $("draft-drop").onclick = () => $("discard").click();
   }
 
   $("next-encounter").addEventListener("click", begin);
@@ -277,5 +669,5 @@
   back.addEventListener("click", () => show(current - 1));
   document.documentElement.classList.add("js");
   form.classList.add("js");
-  begin();
+  start();
 })();

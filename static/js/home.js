@@ -1,24 +1,116 @@
-// Home: a declined approach in two taps (Declined, then Yes), saved in the phone's outbox so it
-// works with no network; and how many encounters are still on this phone.
+// Home: the count towards the goal (the server's, plus what waits on this phone, kept current
+// without a reload), and a declined approach in two taps (Declined, then Yes), saved in the
+// phone's outbox so it works with no network. A venue last used more than 12 hours ago is
+// offered ("still there?"), not assumed.
 (() => {
   "use strict";
   const form = document.getElementById("declined");
   if (!form || !window.FieldStore) return;
   const $ = (id) => document.getElementById(id);
   const fields = form.elements;
-
+  const FRESH_MS = 12 * 60 * 60 * 1000;
   const localIso = FieldStore.localIso;
+  const plural = (n, one, many) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
 
-  // The venue of the last encounter made on this phone, which the server may not know yet.
-  async function venue() {
+  // ---- The count. ----
+  const progress = $("progress");
+  // The server's count as this page was made; a page from the phone's cache (no network) may be
+  // older than the last count the phone heard, which it keeps.
+  let server = {
+    drawings: Number(progress.dataset.drawings),
+    approaches: Number(progress.dataset.approaches),
+    goal: Number(progress.dataset.goal),
+    at: progress.dataset.at,
+  };
+  const newer = (a, b) => Date.parse(a.at) > Date.parse(b.at);
+  let onPhone = null; // uuid → status of the records on this phone at the last look
+
+  function render() {
+    const statuses = onPhone ? [...onPhone.values()] : [];
+    const drawings = server.drawings + statuses.filter((s) => s === "completed").length;
+    const approaches = server.approaches + statuses.length;
+    $("home-drawings").textContent = drawings.toLocaleString();
+    $("home-goal").textContent = server.goal.toLocaleString();
+    $("home-bar").max = server.goal;
+    $("home-bar").value = Math.min(drawings, server.goal);
+    $("home-approaches").textContent = `${plural(approaches, "approach", "approaches")} logged`;
+    $("home-waiting").textContent = statuses.length ? `, ${statuses.length} of them still on this phone` : "";
+  }
+
+  async function refresh() {
+    try {
+      const answer = await FieldSync.call("/api/v1/progress", { timeout: 5000 });
+      if (answer.ok && answer.body) {
+        server = answer.body;
+        FieldStore.setMeta("progress", server).catch(() => {});
+      }
+    } catch (_) {
+      // No network: the last count the phone heard, if this page is older than it.
+      const heard = await FieldStore.getMeta("progress").catch(() => null);
+      if (heard && newer(heard, server)) server = heard;
+    }
+    render();
+  }
+
+  document.addEventListener("fieldapp:status", (event) => {
+    const now = new Map(event.detail.records.map((r) => [r.uuid, r.data.status]));
+    let left = false;
+    if (onPhone) {
+      // Gone from the phone: confirmed by the server (or withdrawn, or discarded): count it
+      // there until the server's own count says otherwise.
+      for (const [uuid, status] of onPhone) {
+        if (now.has(uuid)) continue;
+        left = true;
+        server.approaches += 1;
+        if (status === "completed") server.drawings += 1;
+      }
+    }
+    onPhone = now;
+    render();
+    if (left) refresh();
+  });
+  refresh();
+
+  // ---- Declined. ----
+  let place = null; // { venue_type, venue, city, at }
+
+  async function lastVenue() {
     const last = await FieldStore.getMeta("last_venue").catch(() => null);
-    return last || { venue_type: fields.venue_type.value, venue: fields.venue.value, city: fields.city.value };
+    if (last) return last;
+    const at = Date.parse(form.dataset.venueAt || "");
+    // No encounter on this phone yet: the server's last venue (null `at`: none anywhere yet).
+    return { venue_type: fields.venue_type.value, venue: fields.venue.value, city: fields.city.value, at: Number.isNaN(at) ? null : at };
   }
   const describe = (v) => [v.venue_type, v.venue, v.city].filter(Boolean).join(", ");
+  // A venue of unknown age (kept by an older version of the app) counts as old.
+  const stale = (v) => v.at !== null && (!v.at || Date.now() - v.at > FRESH_MS);
+
+  function ago(ms) {
+    if (!ms) return "a while ago";
+    const hours = Math.round((Date.now() - ms) / 3600000);
+    return hours < 48 ? `${hours} hours ago` : `${Math.round(hours / 24)} days ago`;
+  }
+
+  function editVenue() {
+    $("declined-venue-type").value = place.venue_type;
+    $("declined-occasion").value = place.venue || "";
+    $("declined-city").value = place.city || "";
+    $("declined-edit").hidden = false;
+    $("declined-elsewhere").hidden = true;
+    $("declined-yes").textContent = "Yes, log it here";
+    $("declined-occasion").focus();
+  }
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    $("declined-venue").textContent = describe(await venue());
+    place = await lastVenue();
+    $("declined-venue").textContent = describe(place);
+    const old = stale(place);
+    $("declined-age").hidden = !old;
+    $("declined-age").textContent = `Last used ${ago(place.at)}. Still there?`;
+    $("declined-yes").textContent = old ? "Yes, still there: log it" : "Yes, log it";
+    $("declined-edit").hidden = true;
+    $("declined-elsewhere").hidden = false;
     $("declined-confirm").hidden = false;
     $("declined-button").hidden = true;
     $("declined-help").hidden = true;
@@ -31,27 +123,29 @@
     $("declined-help").hidden = false;
   }
   $("declined-cancel").addEventListener("click", close);
+  $("declined-elsewhere").addEventListener("click", editVenue);
 
   $("declined-yes").addEventListener("click", async () => {
-    const place = await venue();
-    const data = { status: "declined", ...place, started_at: localIso() };
+    const where = $("declined-edit").hidden ? place : {
+      venue_type: $("declined-venue-type").value,
+      venue: $("declined-occasion").value.trim(),
+      city: $("declined-city").value.trim(),
+    };
+    const { venue_type, venue, city } = where;
+    const data = { status: "declined", venue_type, venue: venue || "", city: city || "", started_at: localIso() };
     try {
       await FieldStore.saveNew(FieldStore.newRecord({ data }), { withTicket: false });
-      $("declined-done").textContent = `Declined approach logged at ${describe(place)}. It counts: asking is labor too.`;
+      $("declined-done").textContent = `Declined approach logged at ${describe(where)}. It counts: asking is labor too.`;
+      $("declined-where").textContent = describe(where);
     } catch (error) {
       $("declined-done").textContent = `Not logged: this phone could not save it (${error.message}).`;
     }
     $("declined-done").hidden = false;
     close();
+    FieldSync.announce();
     FieldSync.requestBackgroundSync();
     if (window.FieldApp) window.FieldApp.sync(true);
   });
 
-  venue().then((v) => { $("declined-where").textContent = describe(v); });
-
-  document.addEventListener("fieldapp:status", (event) => {
-    const { waiting, flagged } = event.detail;
-    const onPhone = waiting + flagged;
-    $("home-waiting").textContent = onPhone ? `, ${onPhone} more on this phone` : "";
-  });
+  lastVenue().then((v) => { $("declined-where").textContent = describe(v); });
 })();

@@ -1,6 +1,6 @@
 // The outbox page: what is waiting on this phone, why, and what the collector can do about it
-// (edit before sending, try again, or — deliberately, after a warning — discard). Also the ticket
-// stock and this phone's settings.
+// (edit before sending, try again, or — deliberately, after a warning — discard), a zip of all of
+// it to keep or share, the last QR codes, the ticket stock and this phone's settings.
 (() => {
   "use strict";
   const list = document.getElementById("outbox-list");
@@ -19,9 +19,12 @@
 
   function describeState(record) {
     if (record.state === "flagged") {
-      return `Needs you — the server said (${record.error.status}): ${record.error.message}`;
+      return `Stuck — the server said (${record.error.status}): ${record.error.message}`;
     }
-    if (record.attempts) return `Waiting to send (tried ${plural(record.attempts, "time", "times")}: ${record.last_problem || "no answer"}).`;
+    if (record.attempts) {
+      const problem = record.offline ? `${record.last_problem || "no network"}; trying again by itself` : record.last_problem || "no answer";
+      return `Waiting to send (tried ${plural(record.attempts, "time", "times")}: ${problem}).`;
+    }
     return "Waiting to send.";
   }
 
@@ -35,16 +38,19 @@
     field("venue").textContent = [record.data.venue_type, record.data.venue, record.data.city].filter(Boolean).join(", ");
     field("state").textContent = describeState(record);
     if (record.photo) {
-      const url = URL.createObjectURL(record.photo);
-      urls.push(url);
-      const thumb = item.querySelector(".outbox-thumb");
-      thumb.src = url;
-      thumb.alt = `Photo of ${title(record)}`;
-      thumb.hidden = false;
-      const save = item.querySelector("[data-action=save-photo]");
-      save.href = url;
-      save.download = record.photo_name || `${record.uuid}.jpg`;
-      save.hidden = record.state !== "flagged";
+      FieldStore.getPhoto(record).then((blob) => {
+        if (!blob) return;
+        const url = URL.createObjectURL(blob);
+        urls.push(url);
+        const thumb = item.querySelector(".outbox-thumb");
+        thumb.src = url;
+        thumb.alt = `Photo of ${title(record)}`;
+        thumb.hidden = false;
+        const save = item.querySelector("[data-action=save-photo]");
+        save.href = url;
+        save.download = record.photo.name || `${record.uuid}.jpg`;
+        save.hidden = record.state !== "flagged";
+      }).catch(() => {});
     }
     const errors = (record.error && record.error.errors) || [];
     if (errors.length) {
@@ -61,28 +67,44 @@
     return item;
   }
 
-  async function render() {
-    urls.splice(0).forEach((url) => URL.revokeObjectURL(url));
-    const records = await FieldStore.listRecords();
-    const waiting = records.filter((r) => r.state === "queued").length;
-    const flagged = records.filter((r) => r.state === "flagged").length;
+  // What is on the phone, in words: never "all sent" while anything waits.
+  function summary(s) {
     const parts = [];
-    if (waiting) parts.push(`${plural(waiting, "encounter", "encounters")} waiting to send`);
-    if (flagged) parts.push(`${flagged} need${flagged === 1 ? "s" : ""} your attention`);
-    $("outbox-summary").textContent = records.length
-      ? `${parts.join(", ")}.`
-      : "Nothing waiting: everything made on this phone has reached the server.";
-    const last = await FieldStore.getMeta("last_sync");
+    if (s.waiting) parts.push(`${plural(s.waiting, "encounter", "encounters")} waiting to send`);
+    if (s.flagged) parts.push(`${plural(s.flagged, "is", "are")} stuck and need${s.flagged === 1 ? "s" : ""} you`);
+    if (!parts.length) return "All sent: everything made on this phone has reached the server.";
+    let text = `${parts.join(", ")}.`;
+    if (s.sending) text += " Sending now…";
+    else if (s.waiting && s.login) text += " Log in to send.";
+    else if (s.waiting && s.offline) text += " No network right now: the phone keeps trying by itself.";
+    return text;
+  }
+
+  async function render(detail) {
+    const s = detail || await FieldSync.state();
+    urls.splice(0).forEach((url) => URL.revokeObjectURL(url));
+    $("outbox-summary").textContent = summary(s);
+    const last = s.last;
     $("outbox-last-sync").textContent = last
-      ? `Last sync ${new Date(last.at).toLocaleTimeString([], { timeStyle: "short" })}: ${last.message}`
+      ? `Last try ${new Date(last.at).toLocaleTimeString([], { timeStyle: "short" })}: ${last.message}`
       : "No sync yet on this phone.";
-    list.replaceChildren(...records.map(renderItem));
+    $("send-now").hidden = s.waiting === 0;
+    $("send-now").disabled = s.sending;
+    list.replaceChildren(...s.records.map(renderItem));
+    $("rescue").hidden = s.records.length === 0;
     const tickets = await FieldStore.listTickets();
     $("ticket-stock").textContent = tickets.length
       ? `${plural(tickets.length, "ticket", "tickets")} ready: #${tickets[0].number} to #${tickets[tickets.length - 1].number}. ` +
         "A new encounter takes the next one, with or without network."
       : "No tickets on this phone: offline, a drawing gets its number only when it reaches the server.";
   }
+
+  // The upload of one record moving: its own progress bar.
+  FieldSync.listen((message) => {
+    if (!message || message.type !== "progress") return;
+    const bar = list.querySelector(`[data-uuid="${message.uuid}"] .outbox-progress`);
+    if (bar) { bar.hidden = false; bar.value = message.share; }
+  });
 
   // ---- Editing a record that has not been sent yet. ----
   let editing = null;
@@ -139,7 +161,7 @@
     }
     const saved = await FieldStore.updateRecord(editing.uuid, (r) => {
       r.data = data;
-      if (!data.consent || !data.consent.keep) { r.photo = null; r.photo_name = null; }
+      if (!data.consent || !data.consent.keep) r.photo = null;
       r.revision = (r.revision || 1) + 1;
       r.state = "queued";
       r.error = null;
@@ -148,7 +170,7 @@
     });
     editDialog.close();
     if (!saved) alert("It was sent meanwhile: edit it on the server, from the log.");
-    await render();
+    FieldSync.announce();
     sendNow();
   });
 
@@ -158,12 +180,12 @@
     if (!button || button.tagName === "A") return;
     const uuid = button.closest("[data-uuid]").dataset.uuid;
     const record = await FieldStore.getRecord(uuid);
-    if (!record) { await render(); return; }
+    if (!record) { FieldSync.announce(); return; }
     const action = button.dataset.action;
     if (action === "edit") openEditor(record);
     if (action === "retry") {
       await FieldStore.updateRecord(uuid, (r) => { r.state = "queued"; r.error = null; r.next_try_at = 0; });
-      await render();
+      FieldSync.announce();
       sendNow();
     }
     if (action === "discard") {
@@ -174,7 +196,6 @@
         if (discardDialog.returnValue === "discard") {
           await FieldStore.removeRecord(uuid);
           FieldSync.announce();
-          await render();
         }
       }, { once: true });
     }
@@ -186,10 +207,50 @@
       await window.FieldApp.sync(true);
     } finally {
       $("send-now").disabled = false;
-      await render();
     }
   }
   $("send-now").addEventListener("click", sendNow);
+
+  // ---- The rescue zip: everything on the phone, to keep or share. ----
+  let rescued = null;
+  async function rescueZip() {
+    $("rescue-note").textContent = "Packing…";
+    rescued = await FieldRescue.outboxZip();
+    const size = (rescued.blob.size / 1048576).toFixed(1);
+    $("rescue-note").textContent = `${rescued.name}: ${plural(rescued.count, "encounter", "encounters")}, ${size} MB.`;
+    return new File([rescued.blob], rescued.name, { type: "application/zip" });
+  }
+  $("rescue-save").addEventListener("click", async () => {
+    let file;
+    try {
+      file = await rescueZip();
+    } catch (error) {
+      $("rescue-note").textContent = `Could not pack it: ${error.message}`;
+      return;
+    }
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(file);
+    link.download = file.name;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  });
+  const canShareFiles = () => {
+    try {
+      return Boolean(navigator.canShare && navigator.canShare({ files: [new File(["x"], "x.zip", { type: "application/zip" })] }));
+    } catch (_) {
+      return false;
+    }
+  };
+  $("rescue-share").hidden = !canShareFiles();
+  $("rescue-share").addEventListener("click", async () => {
+    try {
+      await navigator.share({ files: [await rescueZip()], title: "fieldapp outbox" });
+    } catch (error) {
+      if (error.name !== "AbortError") $("rescue-note").textContent = `Not shared: ${error.message}`;
+    }
+  });
 
   $("refill").addEventListener("click", async () => {
     try {
@@ -198,7 +259,7 @@
       $("ticket-stock").textContent = `Could not refill: ${error.message}`;
       return;
     }
-    await render();
+    FieldSync.announce();
   });
 
   // ---- This phone's settings. ----
@@ -206,10 +267,13 @@
     const settings = await FieldStore.settings();
     $("setting-full-resolution").checked = settings.full_resolution;
     $("setting-ticket-stock").value = String(settings.ticket_stock);
-    const persisted = navigator.storage && navigator.storage.persisted ? await navigator.storage.persisted() : false;
+    const persisted = navigator.storage && navigator.storage.persisted ? await navigator.storage.persisted().catch(() => false) : false;
+    const installed = window.FieldApp && window.FieldApp.standalone;
     $("storage-state").textContent = persisted
       ? "Storage: persistent — the browser will not clear the outbox to free space."
-      : "Storage: not marked persistent — installing the app to the home screen usually fixes that.";
+      : installed
+        ? "Storage: not marked persistent, but the app runs from the home screen, where it is kept."
+        : "Storage: not persistent — in a browser tab the phone may clear it after 7 days without a visit. Add the app to the home screen.";
   }
   async function saveSetting(change) {
     await FieldStore.setMeta("settings", { ...(await FieldStore.settings()), ...change });
@@ -220,7 +284,7 @@
     $("refill").click();
   });
 
-  document.addEventListener("fieldapp:status", render);
+  document.addEventListener("fieldapp:status", (event) => render(event.detail));
   loadSettings();
   render();
 })();

@@ -1,13 +1,15 @@
 // fieldapp's service worker, served from /sw.js so that its scope is the whole site.
-// It precaches what the capture flow needs, answers pages from the network when it can and from
-// the cache when it cannot, and sends the outbox when Background Sync wakes it.
+// It precaches what the capture flow needs, answers pages from the network when it answers within
+// PAGE_TIMEOUT_MS and from the cache when it does not, and sends the outbox when Background Sync
+// wakes it (Chromium only: the pages never rely on it).
 "use strict";
 const VERSION = {{ precache.version|tojson }};
 const CACHE = `fieldapp-${VERSION}`;
 const STATIC = {{ precache.static|list|tojson }};
 const PAGES = {{ precache.pages|list|tojson }};
 const OFFLINE_PAGE = "/offline";
-const PAGE_TIMEOUT_MS = 4000; // a bar's one bar of signal: after this, the cached page is better
+const PAGE_TIMEOUT_MS = 3000; // a bar's wifi that connects but does not answer: after this, the cached page
+const OTHER_PAGE_TIMEOUT_MS = 15000; // a page the phone does not keep: wait longer, then say so
 
 importScripts({{ url_for("static", filename="js/store.js")|tojson }}, {{ url_for("static", filename="js/sync.js")|tojson }});
 
@@ -53,15 +55,16 @@ async function page(request) {
   });
   fromNetwork.catch(() => {}); // when the cache answers first, a late failure is no news
   try {
-    return await (cacheable ? Promise.race([fromNetwork, timeout(PAGE_TIMEOUT_MS)]) : fromNetwork);
+    return await Promise.race([fromNetwork, timeout(cacheable ? PAGE_TIMEOUT_MS : OTHER_PAGE_TIMEOUT_MS)]);
   } catch (_) {
-    const cached = cacheable ? await cache.match(path) : null;
-    if (cached) return cached;
-    try {
-      return await fromNetwork; // slow, not gone: wait for it after all
-    } catch (_) {
-      return (await cache.match(OFFLINE_PAGE)) || Response.error();
+    if (cacheable) {
+      const cached = await cache.match(path);
+      if (cached) return cached;
+      try {
+        return await Promise.race([fromNetwork, timeout(OTHER_PAGE_TIMEOUT_MS)]); // not kept yet: slow, not gone?
+      } catch (_) { /* gone after all */ }
     }
+    return (await cache.match(OFFLINE_PAGE)) || Response.error();
   }
 }
 
