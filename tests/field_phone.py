@@ -224,6 +224,20 @@ class FieldFlow:
             every=0.5,
         )
 
+    def wait_step(self, name: str, timeout: float = 20.0) -> None:
+        """Wait until the capture flow shows step `name` (venue, consent, timer, photo)."""
+        self.phone.until(
+            f"document.querySelector('.step.current').dataset.step === '{name}'", timeout=timeout
+        )
+
+    def value(self, element_id: str):
+        """A form control's value (its checked state for a checkbox)."""
+        return self.phone.evaluate(
+            "const e = document.getElementById(arguments[0]);"
+            " return e.type === 'checkbox' ? e.checked : e.value;",
+            element_id,
+        )
+
     def step(self) -> str:
         return self.phone.evaluate(
             "const s = document.querySelector('.step.current'); return s ? s.dataset.step : null;"

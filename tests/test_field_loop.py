@@ -60,18 +60,26 @@ def shoot(field: FieldFlow, name: str, full_page: bool = False) -> None:
     field.phone.screenshot(f"field-{field.engine}-{name}", full_page=full_page)
 
 
-def reload(field: FieldFlow) -> None:
-    """Reload the page as the phone would after a crash or a tap on reload. The page may ask
-    first (beforeunload): that prompt is the browser's, accepted here."""
+def reload(field: FieldFlow) -> list[str]:
+    """Reload the page as the phone would after a tap on reload. The page may ask first
+    (beforeunload): that prompt is the browser's, accepted here. Returns the prompts seen
+    (Chromium; WebKit's driver does not say)."""
     phone = field.phone
+    prompts = []
     if field.engine == "chromium":
-        phone.page.once("dialog", lambda dialog: dialog.accept())
+
+        def accept(dialog) -> None:
+            prompts.append(dialog.type)
+            dialog.accept()
+
+        phone.page.once("dialog", accept)
         phone.page.reload()
     else:
         phone.driver.refresh()
         with contextlib.suppress(Exception):  # no prompt: nothing to accept
             phone.driver.switch_to.alert.accept()
     phone.until("document.readyState === 'complete' && window.FieldStore !== undefined")
+    return prompts
 
 
 def test_the_whole_flow_offline_with_a_reload_reaches_the_server_once(
@@ -125,11 +133,11 @@ def test_the_drawer_holding_the_phone_cannot_leave_the_consent_step(field, net_p
     assert not phone.visible("header.site") and not phone.visible("#sync-status")
     # A swipe back (the browser's back) keeps them there, with everything they entered.
     phone.evaluate("history.back();")
-    phone.until("document.querySelector('.step.current').dataset.step === 'consent'")
+    field.wait_step("consent")
     phone.evaluate("history.back();")
-    phone.until("document.querySelector('.step.current').dataset.step === 'consent'")
-    assert phone.evaluate("return document.getElementById('credit_name').value;") == "Julia R."
-    assert phone.evaluate("return document.getElementById('gallery').checked;")
+    field.wait_step("consent")
+    assert field.value("credit_name") == "Julia R."
+    assert field.value("gallery")
     assert phone.visible("#h-consent")
     field.tap_text("Done: back to the artist")
     assert phone.visible("header.site")
@@ -145,9 +153,9 @@ def test_the_drawer_holding_the_phone_cannot_leave_the_consent_step(field, net_p
     phone.until("location.pathname === '/' && document.getElementById('home-drawings') !== null")
     # ...and comes back to it where it was, the drawer's name and choices included.
     field.tap_text("New encounter")
-    phone.until("document.querySelector('.step.current').dataset.step === 'timer'")
-    assert phone.evaluate("return document.getElementById('credit_name').value;") == "Julia R."
-    assert phone.evaluate("return document.getElementById('gallery').checked;")
+    field.wait_step("timer")
+    assert field.value("credit_name") == "Julia R."
+    assert field.value("gallery")
 
 
 def test_a_draft_comes_back_after_a_reload_at_its_step(field, camera_photos):
@@ -158,16 +166,18 @@ def test_a_draft_comes_back_after_a_reload_at_its_step(field, camera_photos):
     field.tap_text("Done: back to the artist")
     field.tap("label.chip:has(input[value='60'])")  # the clock runs
     phone.until("async () => { const d = await FieldStore.getDraft(); return d && d.step === 2; }")
-    began = phone.evaluate("return document.getElementById('drawing_started_at').value;")
-    reload(field)
-    phone.until("document.querySelector('.step.current').dataset.step === 'timer'")
+    began = field.value("drawing_started_at")
+    prompts = reload(field)
+    if field.engine == "chromium":
+        assert prompts == ["beforeunload"]  # leaving with something entered asks first
+    field.wait_step("timer")
     assert phone.visible("#timer") and phone.visible("#timer-stop")  # still running
-    assert phone.evaluate("return document.getElementById('drawing_started_at').value;") == began
+    assert field.value("drawing_started_at") == began
     field.tap_text("Done drawing")
     field.take_photo(camera_photos(2))
     phone.until("async () => { const d = await FieldStore.getDraft(); return d && d.photo; }")
     reload(field)
-    phone.until("document.querySelector('.step.current').dataset.step === 'photo'")
+    field.wait_step("photo")
     phone.wait_visible("#preview")
     shoot(field, "draft-restored-photo")
     # The consent step is not shown again to the artist: it was the drawer's, and it is kept.
@@ -187,7 +197,7 @@ def test_a_draft_comes_back_after_a_reload_at_its_step(field, camera_photos):
     phone.click("#discard")
     field.tap_text("Discard it")
     phone.until("async () => (await FieldStore.getDraft()) === null")
-    assert phone.evaluate("return document.getElementById('venue').value;") != "a test"
+    assert field.value("venue") != "a test"
 
 
 def test_the_last_qr_codes_can_be_shown_again_offline(field, net_proxy, camera_photos):
@@ -287,6 +297,12 @@ def test_the_outbox_rescue_zip_is_recorded_once_by_the_import(
         assert archive.testzip() is None
         names = archive.namelist()
     assert names[0] == "fieldapp-outbox.json" and len(names) == 2  # the declined one has no photo
+    if field.engine == "chromium":  # the button saves the same zip (WebDriver sees no download)
+        with phone.page.expect_download() as saved:
+            field.tap_text("Save as a zip")
+        assert saved.value.suggested_filename.startswith("fieldapp-outbox-")
+        with zipfile.ZipFile(saved.value.path()) as archive:
+            assert sorted(archive.namelist()) == sorted(names)
 
     # On a laptop (Chromium), the backlog import takes the zip: each encounter recorded once.
     (zip_path := server.media_dir.parent / packed["name"]).write_bytes(data)
@@ -346,7 +362,7 @@ def test_one_thumb_on_a_small_screen(field, camera_photos):
     for selector, next_step in steps:
         x, y = phone.evaluate(centre, selector)
         phone.click(selector)
-        phone.until(f"document.querySelector('.step.current').dataset.step === '{next_step}'")
+        field.wait_step(next_step)
         assert phone.evaluate(under_finger, x, y) is None, f"after {selector}"
     shoot(field, "360-photo-step")
     x, y = phone.evaluate(centre, "#camera")

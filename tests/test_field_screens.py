@@ -108,7 +108,7 @@ def test_a_venue_from_yesterday_is_offered_not_assumed(field):
     shoot(field, "venue-offered")
     field.tap_text("Still here")  # one tap keeps it
     phone.wait_visible("#h-consent")
-    assert phone.evaluate("return document.getElementById('venue').value;") == "Pool night"
+    assert field.value("venue") == "Pool night"
 
     # Another day, another place: one tap to change it.
     phone.evaluate_async("await FieldStore.clearDraft();")
@@ -117,7 +117,7 @@ def test_a_venue_from_yesterday_is_offered_not_assumed(field):
     phone.wait_visible("#venue-offer")
     field.tap_text("Somewhere else")
     assert phone.visible("#venue-fields")
-    assert phone.evaluate("return document.getElementById('venue').value;") == ""
+    assert field.value("venue") == ""
     phone.fill("#venue", "Julia's birthday")
     field.tap_text("Confirm venue")
     phone.wait_visible("#h-consent")

@@ -356,22 +356,6 @@
     });
   }
 
-  async function onThisThread(file, width, height) {
-    const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
-    const canvas = document.createElement("canvas");
-    canvas.width = width;
-    canvas.height = height;
-    const context = canvas.getContext("2d");
-    context.fillStyle = "#fff"; // paper, where a PNG was transparent
-    context.fillRect(0, 0, width, height);
-    context.imageSmoothingQuality = "high";
-    context.drawImage(bitmap, 0, 0, width, height);
-    bitmap.close();
-    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", JPEG_QUALITY));
-    if (!blob) throw new Error("no JPEG");
-    return blob;
-  }
-
   // The copy for sending ({buffer, type, name, width, height}), or null when the photo as taken
   // is what is sent: already small, or a format this browser cannot draw (HEIC, mostly: the
   // server reads it).
@@ -385,12 +369,13 @@
     const scale = Math.min(1, LONG_EDGE / Math.max(...size));
     if (scale === 1 && file.type === "image/jpeg") return null;
     const [width, height] = size.map((edge) => Math.round(edge * scale));
+    const onThisThread = () => window.FieldPhotoCopy.lighterJpeg(file, width, height, JPEG_QUALITY);
     let blob;
     try {
-      blob = await (inWorker(file, width, height) || onThisThread(file, width, height));
+      blob = await (inWorker(file, width, height) || onThisThread());
     } catch (_) {
       try {
-        blob = await onThisThread(file, width, height);
+        blob = await onThisThread(); // the worker failed: once more here
       } catch (_) {
         return null;
       }

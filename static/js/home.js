@@ -10,7 +10,8 @@
   const fields = form.elements;
   const FRESH_MS = 12 * 60 * 60 * 1000;
   const localIso = FieldStore.localIso;
-  const plural = (n, one, many) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
+  const number = new Intl.NumberFormat("en-US"); // the collector's side is in English, like the server's "10,000"
+  const plural = (n, one, many) => `${number.format(n)} ${n === 1 ? one : many}`;
 
   // ---- The count. ----
   const progress = $("progress");
@@ -29,8 +30,8 @@
     const statuses = onPhone ? [...onPhone.values()] : [];
     const drawings = server.drawings + statuses.filter((s) => s === "completed").length;
     const approaches = server.approaches + statuses.length;
-    $("home-drawings").textContent = drawings.toLocaleString();
-    $("home-goal").textContent = server.goal.toLocaleString();
+    $("home-drawings").textContent = number.format(drawings);
+    $("home-goal").textContent = number.format(server.goal);
     $("home-bar").max = server.goal;
     $("home-bar").value = Math.min(drawings, server.goal);
     $("home-approaches").textContent = `${plural(approaches, "approach", "approaches")} logged`;
