@@ -192,6 +192,7 @@ def test_a_draft_comes_back_after_a_reload_at_its_step(field, camera_photos):
 
     # A discarded draft leaves nothing either.
     field.tap_text("Next encounter")
+    phone.wait_visible("#last-qr")  # the previous drawer's QR, one tap away
     phone.fill("#venue", "a test")
     phone.until("async () => (await FieldStore.getDraft()) !== null")
     phone.click("#discard")
@@ -282,6 +283,7 @@ def test_the_outbox_rescue_zip_is_recorded_once_by_the_import(
     phone.go("/")
     field.tap_text("Declined")
     field.tap_text("Yes, log it")
+    phone.wait_visible("#declined-done")  # saved on the phone
     phone.go("/outbox")
     phone.wait_visible("#rescue-save")
     shoot(field, "outbox-rescue", full_page=True)

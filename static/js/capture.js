@@ -133,7 +133,10 @@
     form.querySelectorAll("input[name=time_limit]").forEach((r) => { r.checked = r.value === v.time_limit; });
     // Past the consent step, the drawer agreed to the text of the page they saw then.
     fields.consent_version.value = draft.step > STEP.consent ? draft.consent_version : pageConsentVersion;
-    if (draft.photo) showPhoto(draft.photo);
+    if (draft.photo) {
+      showPhoto(draft.photo);
+      if (!draft.photo.width) resumeCopy();
+    }
     syncKeep();
     syncCredit(false);
     if (v.drawing_started_at && !v.drawing_finished_at) {
@@ -419,6 +422,23 @@
     $("camera").classList.toggle("disabled", on);
   }
 
+  // The copy being made replaces the photo as taken, unless the photo was retaken meanwhile.
+  async function adoptCopy(serial) {
+    const copy = preparing && (await preparing);
+    if (serial !== photoSerial) return;
+    preparing = null;
+    if (copy) {
+      photo = copy;
+      if (!handedOver) FieldStore.saveDraftPhoto(photo).catch(() => { /* the page still holds it */ });
+    }
+    describePhoto();
+  }
+
+  async function makeCopy(file) {
+    const settings = await FieldStore.settings().catch(() => FieldStore.DEFAULT_SETTINGS);
+    return settings.full_resolution ? null : lighterCopy(file);
+  }
+
   const photoInput = $("photo");
   photoInput.addEventListener("change", async () => {
     const file = photoInput.files[0];
@@ -427,27 +447,27 @@
     problem("");
     busy(true);
     try {
-      const settings = await FieldStore.settings().catch(() => FieldStore.DEFAULT_SETTINGS);
-      preparing = settings.full_resolution ? null : lighterCopy(file);
+      preparing = makeCopy(file);
       showPhoto(await FieldStore.photoFrom(file, file.name));
-      photoInput.value = ""; // the same picture chosen again is a change too
-      markDirty();
-      saveDraftNow();
-      FieldStore.saveDraftPhoto(photo).catch(() => { /* the page still holds it */ });
     } catch (error) {
       busy(false);
       problem(`This photo could not be read (${error.message}). Take it again.`);
       return;
     }
-    const copy = preparing && (await preparing);
-    if (serial !== photoSerial) return; // retaken meanwhile
-    preparing = null;
-    if (copy) {
-      photo = copy;
-      if (!handedOver) FieldStore.saveDraftPhoto(photo).catch(() => {});
-    }
-    describePhoto();
+    photoInput.value = ""; // the same picture chosen again is a change too
+    markDirty();
+    saveDraftNow();
+    FieldStore.saveDraftPhoto(photo).catch(() => { /* the page still holds it */ });
+    await adoptCopy(serial);
   });
+
+  // A draft's photo as taken (the page went away before its copy was made): make it now.
+  function resumeCopy() {
+    const serial = ++photoSerial;
+    preparing = makeCopy(new File([photo.buffer], photo.name, { type: photo.type }));
+    describePhoto();
+    adoptCopy(serial);
+  }
 
   // ---- Saving: the outbox first, then the QR code. ----
   function encounterData() {

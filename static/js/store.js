@@ -74,14 +74,15 @@
     return error;
   }
 
-  // A page put away (navigated from, perhaps frozen in the back-forward cache) ends what it has
-  // begun and lets go of its connection. WebKit freezes such a page with its transactions open:
-  // a read-write one would then block every later page's access to the same stores, for good.
-  // An aborted transaction writes nothing (each one is all or nothing), and a page that comes
-  // back from that cache is reloaded (app.js).
+  // A page frozen in the back-forward cache ends what it has begun and lets go of its
+  // connection. WebKit freezes such a page with its transactions open: a read-write one would
+  // then block every later page's access to the same stores, for good. An aborted transaction
+  // writes nothing (each one is all or nothing), and a page that comes back from that cache is
+  // reloaded (app.js). A page that is really unloaded is left to the browser.
   const live = new Set();
   if (typeof window !== "undefined") {
-    window.addEventListener("pagehide", () => {
+    window.addEventListener("pagehide", (event) => {
+      if (!event.persisted) return;
       live.forEach((tx) => { try { tx.abort(); } catch (_) { /* finished meanwhile */ } });
       live.clear();
       const closing = opening;
