@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid as uuidlib
 
@@ -26,7 +25,7 @@ from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_dat
 from fieldapp.extensions import csrf, db
 from fieldapp.ledger.services import headline
 from fieldapp.media.images import UnacceptablePhoto
-from fieldapp.media.services import media_store, prepare_photo, read_upload
+from fieldapp.media.services import media_store, photo_unless_held, read_upload
 from fieldapp.participants.services import link_for
 from fieldapp.tickets.services import MAX_TICKETS_PER_REQUEST, reserve_tickets
 
@@ -216,13 +215,8 @@ def _photo_part(client_uuid: str):
         return None
     data = read_upload(upload.stream, current_app.config["MAX_PHOTO_BYTES"])
     known = encounter_by_uuid(db.session, client_uuid)
-    if (
-        known is not None
-        and known.photo is not None
-        and known.photo.original_sha256 == hashlib.sha256(data).hexdigest()
-    ):
-        return None  # a retry of a photo we already hold: skip decoding it again
-    return prepare_photo(data)
+    held = known.photo if known is not None else None
+    return photo_unless_held(held, data, max_pixels=current_app.config["MAX_PHOTO_PIXELS"])
 
 
 def _normal_uuid(value: str) -> str | None:

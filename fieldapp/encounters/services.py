@@ -177,20 +177,18 @@ def encounter_by_uuid(session: Session, uuid: str) -> Encounter | None:
     return session.scalar(select(Encounter).where(Encounter.uuid == uuid))
 
 
-def last_venue_at(session: Session) -> datetime | None:
-    """When the newest encounter began: the phone offers an old venue instead of assuming it."""
-    return session.scalar(
-        select(Encounter.started_at)
-        .order_by(Encounter.started_at.desc(), Encounter.id.desc())
-        .limit(1)
-    )
-
-
 def last_venue(session: Session) -> dict[str, str]:
     """Venue type, occasion and city of the newest encounter, to prefill the next one."""
+    return last_venue_and_time(session)[0]
+
+
+def last_venue_and_time(session: Session) -> tuple[dict[str, str], datetime | None]:
+    """`last_venue()`, and when that encounter began (None: no encounter yet): the phone offers
+    an old venue instead of assuming it."""
     latest = session.scalar(
         select(Encounter).order_by(Encounter.started_at.desc(), Encounter.id.desc()).limit(1)
     )
     if latest is None:
-        return {"venue_type": "bar", "venue": "", "city": ""}
-    return {"venue_type": latest.venue_type, "venue": latest.venue, "city": latest.city}
+        return {"venue_type": "bar", "venue": "", "city": ""}, None
+    venue = {"venue_type": latest.venue_type, "venue": latest.venue, "city": latest.city}
+    return venue, latest.started_at

@@ -15,8 +15,7 @@ from fieldapp.encounters.services import (
     EncounterConflict,
     EncounterGone,
     encounter_by_uuid,
-    last_venue,
-    last_venue_at,
+    last_venue_and_time,
     record_encounter,
 )
 from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data
@@ -52,13 +51,13 @@ def _collectors_only():
 def home():
     """The count towards the goal, new encounter, declined, and the phone's last QR codes."""
     count = headline(db.session)
-    declined = DeclinedForm(formdata=None, data=_fresh_start())
+    venue, venue_at = last_venue_and_time(db.session)
     return render_template(
         "encounters/home.html",
         count=count,
         counted_at=utcnow(),
-        declined_form=declined,
-        venue_at=last_venue_at(db.session),
+        declined_form=DeclinedForm(formdata=None, data=_fresh_start(venue)),
+        venue_at=venue_at,
     )
 
 
@@ -66,8 +65,9 @@ def home():
 def new():
     """The capture flow. The form carries its own UUID, so a double submit records once."""
     version = current_version(db.session)
-    form = EncounterForm(data=_fresh_start() | {"consent_version": str(version.id)})
-    page = {"form": form, "consent": version, "venue_at": last_venue_at(db.session)}
+    venue, venue_at = last_venue_and_time(db.session)
+    form = EncounterForm(data=_fresh_start(venue) | {"consent_version": str(version.id)})
+    page = {"form": form, "consent": version, "venue_at": venue_at}
     if request.method == "POST" and form.validate_on_submit():
         outcome = _record(form)
         if isinstance(outcome, Encounter):
@@ -124,13 +124,9 @@ def photo(uuid: str, variant: str):
     return send_signed_photo(encounter, variant, request.args.get("v"))
 
 
-def _fresh_start() -> dict:
+def _fresh_start(venue: dict[str, str]) -> dict:
     """A new UUID, the time now, and the previous encounter's venue."""
-    return {
-        "uuid": str(uuidlib.uuid4()),
-        "started_at": utcnow().isoformat(),
-        **last_venue(db.session),
-    }
+    return {"uuid": str(uuidlib.uuid4()), "started_at": utcnow().isoformat(), **venue}
 
 
 def _record(form: EncounterForm | DeclinedForm) -> Encounter | list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import PurePosixPath
 
 from flask import current_app
@@ -208,6 +209,14 @@ def read_upload(stream, max_bytes: int) -> bytes:
 def media_store() -> MediaStore:
     """The media directory of the running app."""
     return MediaStore(current_app.config["MEDIA_DIR"])
+
+
+def photo_unless_held(held: Photo | None, data: bytes, *, max_pixels: int) -> ProcessedPhoto | None:
+    """An uploaded photo processed, or None when it is the very file the encounter already
+    holds (a retried upload: not decoded again)."""
+    if held is not None and held.original_sha256 == hashlib.sha256(data).hexdigest():
+        return None
+    return process_photo(data, max_pixels=max_pixels)
 
 
 def prepare_photo(data: bytes) -> ProcessedPhoto:

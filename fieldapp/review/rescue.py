@@ -11,7 +11,6 @@ encounter. The import form's batch settings do not apply: each record carries it
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import uuid as uuidlib
@@ -31,8 +30,8 @@ from fieldapp.encounters.services import (
     record_encounter,
 )
 from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data
-from fieldapp.media.images import ProcessedPhoto, UnacceptablePhoto, process_photo
-from fieldapp.media.services import read_upload
+from fieldapp.media.images import ProcessedPhoto, UnacceptablePhoto
+from fieldapp.media.services import photo_unless_held, read_upload
 from fieldapp.media.storage import MediaStore
 from fieldapp.review.audit import record_revision
 from fieldapp.review.backlog import ZIP_ERRORS, ZIP_MAX_FILES, ZIP_MAX_TOTAL_BYTES, Outcome
@@ -248,9 +247,7 @@ def _photo(
             "Its photo is damaged inside the zip; nothing was stored for this record."
         ) from None
     held = known.photo if known is not None else None
-    if held is not None and held.original_sha256 == hashlib.sha256(data).hexdigest():
-        return None  # a retry of a photo the server already holds: skip decoding it again
-    return process_photo(data, max_pixels=max_pixels)
+    return photo_unless_held(held, data, max_pixels=max_pixels)
 
 
 def _photo_member(archive: zipfile.ZipFile, name: Any, client_uuid: str) -> zipfile.ZipInfo:
