@@ -22,7 +22,7 @@
   const header = document.querySelector("header.site");
   const LONG_EDGE = 2016; // the server's display size: more is not needed on a weak network
   const JPEG_QUALITY = 0.92;
-  const FRESH_MS = 12 * 60 * 60 * 1000; // a venue or a draft older than this is offered, not assumed
+  const FRESH_MS = 12 * 60 * 60 * 1000; // a draft older than this is offered, not resumed
   const DRAFT_DELAY_MS = 300;
   const VALUES = ["uuid", "started_at", "venue_type", "venue", "city", "credit_name",
     "drawing_started_at", "drawing_finished_at", "notes"];
@@ -195,9 +195,9 @@
     fields.city.value = v.city || "";
   }
 
-  function offerVenue(v, at) {
+  function offerVenue(v) {
     $("venue-offer-place").textContent = describeVenue(v);
-    $("venue-offer-age").textContent = at ? when(at) : "some time ago";
+    $("venue-offer-age").textContent = v.at ? when(v.at) : "some time ago";
     $("venue-offer").hidden = false;
     $("venue-fields").hidden = true;
   }
@@ -600,14 +600,13 @@
   });
 
   // ---- A fresh encounter: a draft left on the phone, or a new UUID, the time now and the
-  // last venue (assumed if used in the last 12 hours, offered if older). ----
-  async function lastVenueOnPhone() {
-    const onPhone = await FieldStore.getMeta("last_venue").catch(() => null);
-    if (onPhone) return { venue: onPhone, at: onPhone.at || 0 };
-    // A phone with no encounter yet: the server's last one (the form is prefilled with it).
+  // last venue (assumed if used in the last 12 hours, offered if older: FieldStore.lastVenue). ----
+  // The server's last venue, as the form was prefilled with it (`at` null: none yet).
+  function serverVenue() {
     const at = Date.parse(form.dataset.venueAt || "");
-    return Number.isNaN(at) ? null : {
-      venue: { venue_type: fields.venue_type.value, venue: fields.venue.value, city: fields.city.value }, at,
+    return {
+      venue_type: fields.venue_type.value, venue: fields.venue.value, city: fields.city.value,
+      at: Number.isNaN(at) ? null : at,
     };
   }
 
@@ -638,10 +637,9 @@
     closeVenueOffer();
     problem("");
     resetTimer();
-    const last = await lastVenueOnPhone();
-    lastVenue = last && last.venue;
-    if (last && Date.now() - last.at < FRESH_MS) fillVenue(last.venue);
-    else if (last) offerVenue(last.venue, last.at);
+    lastVenue = await FieldStore.lastVenue(serverVenue());
+    if (lastVenue.stale) offerVenue(lastVenue);
+    else fillVenue(lastVenue);
     syncKeep();
     syncCredit(false);
     handoff.hidden = true;

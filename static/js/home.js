@@ -8,7 +8,6 @@
   if (!form || !window.FieldStore) return;
   const $ = (id) => document.getElementById(id);
   const fields = form.elements;
-  const FRESH_MS = 12 * 60 * 60 * 1000;
   const localIso = FieldStore.localIso;
   const number = new Intl.NumberFormat("en-US"); // the collector's side is in English, like the server's "10,000"
   const plural = (n, one, many) => `${number.format(n)} ${n === 1 ? one : many}`;
@@ -75,16 +74,16 @@
   // ---- Declined. ----
   let place = null; // { venue_type, venue, city, at }
 
-  async function lastVenue() {
-    const last = await FieldStore.getMeta("last_venue").catch(() => null);
-    if (last) return last;
+  // The last venue (FieldStore.lastVenue: assumed for 12 hours, then offered), or, on a phone
+  // with no encounter yet, the server's, as this form carries it.
+  function lastVenue() {
     const at = Date.parse(form.dataset.venueAt || "");
-    // No encounter on this phone yet: the server's last venue (null `at`: none anywhere yet).
-    return { venue_type: fields.venue_type.value, venue: fields.venue.value, city: fields.city.value, at: Number.isNaN(at) ? null : at };
+    return FieldStore.lastVenue({
+      venue_type: fields.venue_type.value, venue: fields.venue.value, city: fields.city.value,
+      at: Number.isNaN(at) ? null : at,
+    });
   }
   const describe = (v) => [v.venue_type, v.venue, v.city].filter(Boolean).join(", ");
-  // A venue of unknown age (kept by an older version of the app) counts as old.
-  const stale = (v) => v.at !== null && (!v.at || Date.now() - v.at > FRESH_MS);
 
   function ago(ms) {
     if (!ms) return "a while ago";
@@ -106,10 +105,9 @@
     event.preventDefault();
     place = await lastVenue();
     $("declined-venue").textContent = describe(place);
-    const old = stale(place);
-    $("declined-age").hidden = !old;
+    $("declined-age").hidden = !place.stale;
     $("declined-age").textContent = `Last used ${ago(place.at)}. Still there?`;
-    $("declined-yes").textContent = old ? "Yes, still there: log it" : "Yes, log it";
+    $("declined-yes").textContent = place.stale ? "Yes, still there: log it" : "Yes, log it";
     $("declined-edit").hidden = true;
     $("declined-elsewhere").hidden = false;
     $("declined-confirm").hidden = false;

@@ -80,9 +80,15 @@
     return text;
   }
 
+  // The list is drawn again only when what it shows has changed: the status comes every few
+  // seconds, and each drawing reads every photo back from the phone's storage.
+  let shownKey = null;
+  const listKey = (records) => JSON.stringify(records.map((r) => [
+    r.uuid, r.revision, r.state, r.attempts, r.last_problem, r.offline, r.photo && r.photo.size,
+  ]));
+
   async function render(detail) {
     const s = detail || await FieldSync.state();
-    urls.splice(0).forEach((url) => URL.revokeObjectURL(url));
     $("outbox-summary").textContent = summary(s);
     const last = s.last;
     $("outbox-last-sync").textContent = last
@@ -90,7 +96,12 @@
       : "No sync yet on this phone.";
     $("send-now").hidden = s.waiting === 0;
     $("send-now").disabled = s.sending;
-    list.replaceChildren(...s.records.map(renderItem));
+    const key = listKey(s.records);
+    if (key !== shownKey) {
+      shownKey = key;
+      urls.splice(0).forEach((url) => URL.revokeObjectURL(url));
+      list.replaceChildren(...s.records.map(renderItem));
+    }
     $("rescue").hidden = s.records.length === 0;
     const tickets = await FieldStore.listTickets();
     $("ticket-stock").textContent = tickets.length

@@ -20,6 +20,7 @@
   const DB_NAME = "fieldapp";
   const DB_VERSION = 2;
   const RECENT_KEPT = 10;
+  const VENUE_FRESH_MS = 12 * 60 * 60 * 1000; // a venue used longer ago is offered, not assumed
   const DEFAULT_SETTINGS = { full_resolution: false, ticket_stock: 10 };
   let opening = null;
 
@@ -351,6 +352,16 @@
         s.drafts.delete("capture-photo");
         return done(s.drafts.delete("capture"));
       });
+    },
+
+    // The venue of the last encounter saved on this phone — or, on a phone that has saved none,
+    // `fallback` (the server's last: {venue_type, venue, city, at}, `at` null when there is
+    // none) — with `stale` true when it was used more than 12 hours ago (or at an unknown time,
+    // as an older version of the app kept it): it is then offered, not assumed.
+    async lastVenue(fallback) {
+      const onPhone = await FieldStore.getMeta("last_venue").catch(() => null);
+      const venue = onPhone ? { ...onPhone, at: onPhone.at || 0 } : fallback;
+      return { ...venue, stale: venue.at !== null && Date.now() - venue.at > VENUE_FRESH_MS };
     },
 
     async getMeta(key) {

@@ -159,14 +159,19 @@
     return result;
   }
 
+  // The QR code of a participant link, as SVG text (for a drawing the server just numbered).
+  async function qrCode(token) {
+    const answer = await call(`/p/${encodeURIComponent(token)}/qr.svg`, { credentials: "omit", read: "text" });
+    if (!answer.ok) throw new Error(`The server answered ${answer.status}.`);
+    return answer.body;
+  }
+
   // A drawing that left the phone without a ticket got its number from the server: keep its QR
   // code with the phone's last ones (when the QR can be fetched now; it is not essential).
   async function rememberNumbered(record, body) {
     if (record.ticket || !body || !body.token) return;
     try {
-      const qr = await call(`/p/${encodeURIComponent(body.token)}/qr.svg`, { credentials: "omit", read: "text" });
-      if (!qr.ok) return;
-      await FieldStore.rememberHandoff(record.uuid, record.created_at, { ...body, qr_svg: qr.body });
+      await FieldStore.rememberHandoff(record.uuid, record.created_at, { ...body, qr_svg: await qrCode(body.token) });
     } catch (_) { /* the log has it */ }
   }
 
@@ -275,13 +280,6 @@
     const refused = new Error(problem.message);
     refused.problem = problem;
     throw refused;
-  }
-
-  // The QR code of a participant link, as SVG text (for a drawing the server just numbered).
-  async function qrCode(token) {
-    const answer = await call(`/p/${encodeURIComponent(token)}/qr.svg`, { credentials: "omit", read: "text" });
-    if (!answer.ok) throw new Error(`The server answered ${answer.status}.`);
-    return answer.body;
   }
 
   // Keep `ticket_stock` reserved tickets (with their QR codes) on the phone; top up when low.
