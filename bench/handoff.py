@@ -45,6 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.field_phone import until  # noqa: E402  (the tests' own wait for a page's promise)
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
@@ -87,18 +89,6 @@ STOCK = "async () => (await FieldStore.listTickets()).filter((t) => t.qr_svg).le
 
 class BenchError(RuntimeError):
     pass
-
-
-def until(page, expression: str, *, timeout: float = 60.0, every: float = 0.25, what: str = ""):
-    """Evaluate `expression` (it may be async) until it is truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = page.evaluate(expression)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise BenchError(f"still not true after {timeout:.0f} s: {what or expression}")
-        time.sleep(every)
 
 
 class Photos:
@@ -176,13 +166,12 @@ class Phone:
             self.page,
             f"async () => (await ({STOCK})()) >= {target}",
             timeout=60,
-            what=f"{target} tickets with their QR codes on the phone",
         )
 
     def wait_for_empty_outbox(self) -> None:
         try:
-            until(self.page, OUTBOX_EMPTY, timeout=90, every=0.5, what="the outbox empty")
-        except BenchError:
+            until(self.page, OUTBOX_EMPTY, timeout=90, every=0.5)
+        except AssertionError:
             left = self.page.evaluate(
                 "async () => (await FieldStore.listRecords())"
                 ".map((r) => `${r.uuid} ${r.state} ${r.last_problem || ''} ${r.error || ''}`)"

@@ -17,6 +17,7 @@ from fieldapp.encounters.validation import parse_encounter_data
 from fieldapp.extensions import db
 from fieldapp.media.images import process_photo
 from fieldapp.media.services import media_store
+from tests.conftest import csrf_token_from
 
 
 def encounter_data(*, declined: bool = False, started_at: datetime | None = None, **fields) -> dict:
@@ -148,3 +149,22 @@ def home_count(html: str) -> tuple[str, str]:
     drawings = re.search(r'id="home-drawings">([\d,]+)</strong>', html).group(1)
     goal = re.search(r'id="home-goal">([\d,]+)</span> drawings', html).group(1)
     return drawings, goal
+
+
+def batch_fields(client, **overrides) -> dict:
+    """The backlog import's form, filled in: a batch at a fair, numbered from 1 (`overrides`
+    change any field)."""
+    page = client.get("/encounters/import")
+    assert page.status_code == 200
+    return {
+        "csrf_token": csrf_token_from(page.text),
+        "start_number": "1",
+        "on": "2025-06-14",
+        "utc_offset": "120",
+        "venue_type": "fair",
+        "venue": "zine fair",
+        "city": "Leipzig",
+        "consent_version": "1",
+        "gallery": "y",
+        **overrides,
+    }

@@ -23,6 +23,19 @@ TICKET_STOCK = 10
 CLICKABLE = "button, a[href], input[type=submit], [role=button], summary"
 
 
+def until(page, expression: str, timeout: float = 20.0, every: float = 0.25):
+    """Evaluate `expression` (it may be async) until it is truthy; page.wait_for_function cannot
+    wait for a promise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        time.sleep(every)
+
+
 class ChromiumPhone:
     """A Playwright page with the verbs of WebKitPhone (tests/webkit.py)."""
 

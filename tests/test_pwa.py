@@ -19,25 +19,13 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests import photo_corpus as corpus
+from tests.field_phone import until
 
 pytestmark = pytest.mark.browser
 pyzbar = pytest.importorskip("pyzbar.pyzbar", reason="libzbar0 is needed to decode QR codes")
 SCREENS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screens"
 PASSWORD = "a long field password"
 TICKET_STOCK = 10
-
-
-def until(page, expression: str, timeout: float = 20.0, every: float = 0.25):
-    """Evaluate `expression` (it may be async) until it is truthy; page.wait_for_function cannot
-    wait for a promise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = page.evaluate(expression)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {timeout} s: {expression}")
-        time.sleep(every)
 
 
 def shoot(page, name: str) -> None:

@@ -26,8 +26,8 @@ from fieldapp.review import rescue
 from fieldapp.review.backlog import ZIP_MAX_FILES
 from fieldapp.review.models import EncounterRevision
 from fieldapp.tickets.models import Ticket
-from tests.conftest import csrf_token_from
 from tests.factories import (
+    batch_fields,
     count_rows,
     make_encounter,
     put_encounter,
@@ -40,29 +40,15 @@ from tests.rescue_zip import outbox_record, outbox_zip
 ZIP_NAME = "fieldapp-outbox-2026-12-06-2310.zip"
 
 
-def batch_fields(client, **overrides) -> dict:
+def rescue_batch_fields(client, **overrides) -> dict:
     """The import form, with batch settings a rescue zip must not take."""
-    page = client.get("/encounters/import")
-    assert page.status_code == 200
-    return {
-        "csrf_token": csrf_token_from(page.text),
-        "start_number": "500",
-        "on": "2025-06-14",
-        "utc_offset": "120",
-        "venue_type": "fair",
-        "venue": "zine fair",
-        "city": "Leipzig",
-        "consent_version": "1",
-        "gallery": "y",
-        "training": "y",
-        "social": "y",
-        **overrides,
-    }
+    fields = {"start_number": "500", "training": "y", "social": "y", **overrides}
+    return batch_fields(client, **fields)
 
 
 def send_file(client, content: bytes, name: str = ZIP_NAME, **overrides):
     """The page's JavaScript path: one file per request, JSON outcomes."""
-    fields = batch_fields(client, **overrides)
+    fields = rescue_batch_fields(client, **overrides)
     token = fields.pop("csrf_token")
     return client.post(
         "/encounters/import/file",
@@ -76,7 +62,7 @@ def send_form(client, content: bytes, name: str = ZIP_NAME, **overrides):
     """The no-JavaScript path: every file in one POST, a page of outcomes."""
     return client.post(
         "/encounters/import",
-        data={**batch_fields(client, **overrides), "files": [(io.BytesIO(content), name)]},
+        data={**rescue_batch_fields(client, **overrides), "files": [(io.BytesIO(content), name)]},
         content_type="multipart/form-data",
     )
 
@@ -402,7 +388,7 @@ def test_a_rescue_zip_and_photos_together_each_go_their_way(app, client, logged_
     response = client.post(
         "/encounters/import",
         data={
-            **batch_fields(client, start_number="40"),
+            **rescue_batch_fields(client, start_number="40"),
             "files": [
                 (io.BytesIO(outbox_zip([record])), "outbox.ZIP"),
                 (io.BytesIO(small_jpeg()), "old.jpg"),

@@ -14,8 +14,7 @@ from fieldapp.encounters.models import Encounter
 from fieldapp.extensions import db
 from fieldapp.media.models import Photo
 from fieldapp.tickets.models import Ticket
-from tests.conftest import csrf_token_from
-from tests.factories import count_rows, make_encounter, small_jpeg, stored_files
+from tests.factories import batch_fields, count_rows, make_encounter, small_jpeg, stored_files
 from tests.photo_corpus import camera_exif
 
 
@@ -35,24 +34,6 @@ def zip_of(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             archive.writestr(name, data)
     return out.getvalue()
-
-
-def batch_fields(client, **overrides) -> dict:
-    page = client.get("/encounters/import")
-    assert page.status_code == 200
-    fields = {
-        "csrf_token": csrf_token_from(page.text),
-        "start_number": "1",
-        "on": "2025-06-14",
-        "utc_offset": "120",
-        "venue_type": "fair",
-        "venue": "zine fair",
-        "city": "Leipzig",
-        "consent_version": "1",
-        "gallery": "y",
-    }
-    fields.update(overrides)
-    return fields
 
 
 def test_a_mixed_batch_is_numbered_by_capture_time_and_bad_files_are_listed(app, client, logged_in):
