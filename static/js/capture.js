@@ -620,6 +620,9 @@
     }
   }
 
+  // The first step is shown at once, before anything is read from the phone's storage: a tap
+  // on it is never undone by a step drawn again a moment later. The last venue fills it when
+  // read, unless the artist has already gone on.
   async function begin() {
     form.reset();
     photo = null;
@@ -637,9 +640,6 @@
     closeVenueOffer();
     problem("");
     resetTimer();
-    lastVenue = await FieldStore.lastVenue(serverVenue());
-    if (lastVenue.stale) offerVenue(lastVenue);
-    else fillVenue(lastVenue);
     syncKeep();
     syncCredit(false);
     handoff.hidden = true;
@@ -648,16 +648,24 @@
     document.body.classList.remove("handoff");
     show(0);
     lastQrButton();
+    const venue = await FieldStore.lastVenue(serverVenue());
+    if (dirty || current !== 0) return; // the artist has gone on: what they entered stands
+    lastVenue = venue;
+    if (lastVenue.stale) offerVenue(lastVenue);
+    else fillVenue(lastVenue);
   }
 
+  // Nothing is shown until the phone has said whether an encounter was left unfinished: a
+  // recent one comes back before the artist can tap anything, an old one is offered.
   async function start() {
-    await begin();
     const draft = await FieldStore.getDraft().catch(() => null);
-    if (!draft) return;
-    if (Date.now() - draft.saved_at < FRESH_MS) {
-      restore(draft);
+    const starting = begin();
+    if (draft && Date.now() - draft.saved_at < FRESH_MS) {
+      restore(draft); // in the same task as begin()'s first step: no tap comes in between
       return;
     }
+    await starting;
+    if (!draft || dirty) return;
     // An old draft is not pushed at the next drawer: the artist decides.
     $("draft-when").textContent = when(draft.saved_at);
     $("draft-offer").hidden = false;
