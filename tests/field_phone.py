@@ -265,7 +265,10 @@ class FieldFlow:
             self.tap_text("Still here")
             return
         if first:  # the first one on this phone has no venue to remember
-            phone.evaluate("document.getElementById('venue_type').value = 'party';")
+            phone.evaluate(
+                "const s = document.getElementById('venue_type'); s.value = 'party';"
+                " s.dispatchEvent(new Event('change', {bubbles: true}));"
+            )
             phone.fill("#venue", "Julia's birthday")
             phone.fill("#city", "Brooklyn")
         self.tap_text("Confirm venue")

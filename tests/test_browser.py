@@ -60,6 +60,7 @@ def test_collector_runs_the_capture_flow_and_the_participant_sees_the_drawing(
     shoot(page, "02-home")
 
     page.get_by_role("link", name="New encounter").click()
+    page.wait_for_selector(".step.current")  # the capture script has taken the page over
     page.get_by_label("Venue type").select_option("party")
     page.get_by_label("Occasion").fill("Julia's birthday")
     page.get_by_label("City").fill("Brooklyn")

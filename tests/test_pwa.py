@@ -99,6 +99,7 @@ class Phone:
         """New encounter → venue → consent → timer → photo → handoff, counting taps."""
         page = self.page
         self.tap(page.get_by_role("link", name="New encounter"))
+        page.wait_for_selector(".step.current")  # the capture script has taken the page over
         if first:  # the first one on this phone has no venue to remember
             page.get_by_label("Venue type").select_option("party")
             page.get_by_label("Occasion").fill("Julia's birthday")
