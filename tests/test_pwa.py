@@ -321,7 +321,10 @@ def test_server_gone_mid_sync_then_ten_offline_encounters_all_arrive_once(phone)
     # The server returns, and dies once more right after committing an upload.
     server.start()
     server.cut_after_commit = 1
-    phone.sync()
+    phone.sync()  # (or the page's own run every 5 s, whichever holds the sender's lock)
+    deadline = time.monotonic() + 20
+    while server.scalar("SELECT count(*) FROM encounters") == 0 and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
     assert server.scalar("SELECT count(*) FROM encounters") >= 1
     phone.wait_for_empty_outbox()
     assert server.scalar("SELECT count(*) FROM encounters") == TICKET_STOCK + 1
