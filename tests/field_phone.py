@@ -317,9 +317,26 @@ class FieldFlow:
         """What a drawer's phone reads from the QR code on screen (zbar)."""
         from pyzbar import pyzbar
 
-        self.phone.until(f"document.querySelector('{css}').naturalWidth > 0")
-        decoded = pyzbar.decode(Image.open(io.BytesIO(self.phone.element_png(css))))
-        assert len(decoded) == 1, f"{len(decoded)} QR codes read in {css}"
+        self.phone.until(
+            f"async () => {{ const img = document.querySelector('{css}');"
+            " if (!img.complete || !img.naturalWidth) return false;"
+            " await img.decode(); return true; }"
+        )
+        # A phone's camera reads frame after frame: the first one may predate the image's paint
+        # (WebKit under a busy machine), so look again for a few seconds before giving up.
+        deadline = time.monotonic() + 5
+        while True:
+            png = self.phone.element_png(css)
+            decoded = pyzbar.decode(Image.open(io.BytesIO(png)))
+            if decoded or time.monotonic() > deadline:
+                break
+            time.sleep(0.25)
+        if len(decoded) != 1:
+            SCREENS.mkdir(parents=True, exist_ok=True)
+            (SCREENS / "unreadable-qr.png").write_bytes(png)
+        assert len(decoded) == 1, (
+            f"{len(decoded)} QR codes read in {css} (test-artifacts/screens/unreadable-qr.png)"
+        )
         return decoded[0].data.decode()
 
     def server_count(self, where: str = "1=1") -> int:

@@ -3,6 +3,7 @@ version of the app. Real Chromium (Pixel 7) and, where the engine allows, real W
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -34,10 +35,21 @@ class FullDisk:
         self.root = root
 
     def fill(self, leave: int = 20_000) -> None:
-        stat = os.statvfs(self.root)
-        free = stat.f_bavail * stat.f_frsize
-        with open(self.root / "filler", "ab") as filler:
-            filler.write(b"\0" * max(0, free - leave))
+        """Fill to the last byte, then give back `leave` bytes (the browser writes meanwhile,
+        so the free space measured before writing is not the space there is to write)."""
+        path = self.root / "filler"
+        with open(path, "ab", buffering=0) as filler:
+            chunk = b"\0" * 65_536
+            while True:
+                try:
+                    filler.write(chunk)
+                except OSError as error:
+                    if error.errno != errno.ENOSPC:
+                        raise
+                    if len(chunk) == 1:
+                        break
+                    chunk = chunk[: len(chunk) // 2]
+        os.truncate(path, max(0, path.stat().st_size - leave))
 
     def free(self) -> None:
         (self.root / "filler").unlink(missing_ok=True)
@@ -133,8 +145,11 @@ def test_a_full_phone_with_no_network_says_so_and_keeps_everything(
     net_proxy.set_mode("drop")
     field.tap_text("Show the QR code")
     problem = phone.page.locator("#save-problem")
-    expect(problem).to_contain_text("storage for the app is full")
+    # Chromium names the cause as it finds it ("full", a failed write, a store it could not
+    # open): what the artist needs is that it was not saved, why, and what to do.
+    expect(problem).to_contain_text("Not saved yet: this phone's storage refused it")
     expect(problem).to_contain_text("cannot be reached")
+    expect(problem).to_contain_text("free some space on the phone")
     assert not phone.visible("#handoff")
     assert phone.visible("#preview")
     phone.screenshot("storage-full-no-network", full_page=False)

@@ -129,7 +129,9 @@
       tx.oncomplete = () => { live.delete(tx); resolve(result); };
       tx.onabort = () => {
         live.delete(tx);
-        const error = failed || tx.error;
+        // A request still pending when the transaction failed only says "aborted": the cause
+        // (a full disk, say) is the transaction's own error.
+        const error = (failed && failed.name !== "AbortError") ? failed : (tx.error || failed);
         if (!retried && lostConnection(error)) {
           opening = null;
           transact(names, mode, work, true).then(resolve, reject);
