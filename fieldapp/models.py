@@ -1,6 +1,6 @@
 """Every table of the app, imported in one place for the app factory and Alembic."""
 
-from fieldapp.auth.models import ApiToken, Collector
+from fieldapp.auth.models import ApiToken, Collector, Device, LoginFailure
 from fieldapp.consent.models import ConsentEvent, ConsentVersion
 from fieldapp.dataset.models import DatasetExport, DatasetExportItem, DatasetSettings
 from fieldapp.diary.models import DiaryEntry
@@ -19,9 +19,11 @@ __all__ = [
     "DatasetExport",
     "DatasetExportItem",
     "DatasetSettings",
+    "Device",
     "Encounter",
     "EncounterRevision",
     "FieldChange",
+    "LoginFailure",
     "Photo",
     "Ticket",
     "LedgerSettings",

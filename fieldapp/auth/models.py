@@ -1,24 +1,38 @@
-"""The collector's account and the API tokens of his devices."""
+"""Accounts (the collector and his helpers), their signed-in devices, API tokens, and the
+failed logins the login limit counts."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldapp.database import UTCDateTime, utcnow
 from fieldapp.extensions import db
 
 
+class Role(StrEnum):
+    #: The artist: everything.
+    COLLECTOR = "collector"
+    #: A friend in the field: records encounters and declined approaches, sees the QR codes of
+    #: its own encounters; never the log, names, photos, private figures, settings or exports.
+    HELPER = "helper"
+
+
 class Collector(UserMixin, db.Model):
-    """A person who collects drawings: logs in, records encounters, reviews them."""
+    """A person who collects drawings and logs in: the collector, or a helper (`role`)."""
 
     __tablename__ = "collectors"
+    __table_args__ = (CheckConstraint("role IN ('collector', 'helper')", name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(
+        String(16), default=Role.COLLECTOR, server_default="collector"
+    )
     # werkzeug's scrypt hash: "scrypt:32768:8:1$salt$hash"
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -27,6 +41,11 @@ class Collector(UserMixin, db.Model):
     login_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     api_tokens: Mapped[list[ApiToken]] = relationship(back_populates="collector")
+    devices: Mapped[list[Device]] = relationship(back_populates="collector")
+
+    @property
+    def is_helper(self) -> bool:
+        return self.role == Role.HELPER
 
     def get_id(self) -> str:
         return f"{self.id}.{self.login_generation}"
@@ -41,5 +60,37 @@ class ApiToken(db.Model):
     collector_id: Mapped[int] = mapped_column(ForeignKey("collectors.id"))
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: What the collector called it ("Laptop import script"), to recognise it in the list.
+    label: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     collector: Mapped[Collector] = relationship(back_populates="api_tokens")
+
+
+class Device(db.Model):
+    """One signed-in browser (a login): named from its User-Agent, revocable on its own. Its id
+    is part of the session and remember cookies, so revoking it ends that login at once."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collector_id: Mapped[int] = mapped_column(ForeignKey("collectors.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    collector: Mapped[Collector] = relationship(back_populates="devices")
+
+
+class LoginFailure(db.Model):
+    """A failed login, counted by the login limit in the database itself, so the limit holds
+    across every worker and restart of every app server sharing it. Old rows are pruned."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: What is limited: the client's address ("ip:203.0.113.9").
+    key: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
