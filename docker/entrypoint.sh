@@ -20,6 +20,10 @@ echo "entrypoint: applying migrations"
 flask --app fieldapp db upgrade
 # Nothing serves yet, so any photo file without its row is a crash's leftover.
 flask --app fieldapp media sweep
+# Photo files stored by older versions may hold a camera's comment or text: rewrite them
+# without it, once (a mark in the media folder says it finished). Served files never carry it,
+# so a file it cannot read is reported and the server starts all the same.
+flask --app fieldapp media scrub --once || echo "entrypoint: media scrub did not finish (see above)" >&2
 
 if [ "$#" -gt 0 ]; then
     exec "$@"

@@ -6,9 +6,13 @@ upright version carries an orientation MARKER (a pure-red square in the top-left
 names to zero-argument builders returning (content, filename, content_type).
 
 ODD_FILES are decodable oddities (CMYK, 16-bit, greyscale, palette, progressive, a path in the
-file name) that the app must accept as upright RGB without metadata. DATA_PAYLOADS maps names to
-the raw `data` part of an encounter upload (malformed and huge JSON, wrong types in every field,
-impossible dates and time limits, unknown venue types); each must be refused with a 4xx.
+file name, a multi-picture MPO) that the app must accept as upright RGB without metadata.
+METADATA_FILES are real photos hiding SECRET (where someone lives) in every place a file can hold
+text: a JPEG comment, PNG tEXt/zTXt/iTXt, EXIF with GPS and a maker note, XMP, IPTC, WebP and
+HEIC metadata, an MPO; none of it may reach a stored, served or exported file. DATA_PAYLOADS
+maps names to the raw `data` part of an encounter upload (malformed and huge JSON, wrong types
+in every field, impossible dates and time limits, unknown venue types); each must be refused
+with a 4xx.
 
 CLI: `python tests/photo_corpus.py OUTDIR` writes every fixture and payload, prints one line per
 file, then self-checks the promises made here and exits 1 if any of them fails.
@@ -16,6 +20,7 @@ file, then self-checks the promises made here and exits 1 if any of them fails.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -407,6 +412,179 @@ BAD_FILES |= {
     "traversal_encoded_name": lambda: (_TEXT, "..%2f..%2fmedia%2fphoto.php%00.jpg", "image/jpeg"),
 }
 
+# Metadata a camera, an editor or an attacker leaves in a file -------------------------------
+
+#: The secret every METADATA_FILES fixture hides in its metadata (none in its pixels): where
+#: someone lives. Nothing the app stores, serves or exports may contain SECRET_MARK.
+SECRET = "home at 52.5200N 13.4050E"
+SECRET_MARK = b"52.5200N"
+BERLIN = (52.52, 13.405)
+
+
+@functools.cache
+def icc_srgb() -> bytes:
+    """An sRGB ICC profile: the one piece of metadata the app keeps. (Cached: LittleCMS stamps
+    each profile it makes with the time.)"""
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def secret_exif(orientation: int = 1) -> Image.Exif:
+    """camera_exif() placed in Berlin, with the secret in ImageDescription, UserComment and
+    a MakerNote (a maker's private block: Pillow writes it as opaque bytes)."""
+    exif = camera_exif(orientation, gps=True)
+    g = exif.get_ifd(0x8825)
+    for ref, value, key in (("N", BERLIN[0], 2), ("E", BERLIN[1], 4)):
+        d, rest = divmod(round(value * 360000), 360000)
+        g[key - 1], g[key] = ref, (
+            IFDRational(d, 1), IFDRational(rest // 6000, 1), IFDRational(rest % 6000, 100)
+        )  # fmt: skip
+    exif[0x010E] = SECRET  # ImageDescription
+    ifd = exif.get_ifd(0x8769)
+    ifd[0x9286] = b"ASCII\x00\x00\x00" + SECRET.encode()  # UserComment
+    ifd[0x927C] = b"Google\x00\x00HDRP" + SECRET.encode() + b"\x00" * 16  # MakerNote
+    return exif
+
+
+def secret_xmp() -> bytes:
+    """A camera's XMP packet: GPS, a description and a city, the secret among them."""
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF'
+        ' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"'
+        ' xmlns:exif="http://ns.adobe.com/exif/1.0/"'
+        ' xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"'
+        ' exif:GPSLatitude="52,31.2N" exif:GPSLongitude="13,24.3E" photoshop:City="Berlin">'
+        f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{SECRET}</rdf:li></rdf:Alt>'
+        "</dc:description></rdf:Description></rdf:RDF></x:xmpmeta>"
+        '<?xpacket end="w"?>'
+    ).encode()
+
+
+def iptc_app13() -> bytes:
+    """An APP13 segment as Photoshop writes it: IPTC-IIM caption (2:120) and city (2:90)."""
+
+    def dataset(record: int, number: int, value: bytes) -> bytes:
+        return bytes((0x1C, record, number)) + struct.pack(">H", len(value)) + value
+
+    iim = dataset(1, 90, b"\x1b%G") + dataset(2, 120, SECRET.encode()) + dataset(2, 90, b"Berlin")
+    resource = b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" + struct.pack(">I", len(iim))
+    resource += iim + b"\x00" * (len(iim) % 2)
+    payload = b"Photoshop 3.0\x00" + resource
+    return b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload
+
+
+def _app1_xmp(xmp: bytes) -> bytes:
+    payload = b"http://ns.adobe.com/xap/1.0/\x00" + xmp
+    return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+
+
+def with_segments(jpeg: bytes, *segments: bytes) -> bytes:
+    """The JPEG with `segments` inserted after its APPn and COM segments, before its tables."""
+    position = 2
+    while 0xE0 <= jpeg[position + 1] <= 0xEF or jpeg[position + 1] == 0xFE:
+        position += 2 + struct.unpack(">H", jpeg[position + 2 : position + 4])[0]
+    return jpeg[:position] + b"".join(segments) + jpeg[position:]
+
+
+def jpeg_with_comment(size: tuple[int, int] = (1600, 1200)) -> bytes:
+    """A plain JPEG (no EXIF) whose only metadata is a COM segment holding the secret."""
+    return _save(drawing(size), "JPEG", quality=90, comment=SECRET.encode())
+
+
+def jpeg_with_everything(orientation: int = 6, size: tuple[int, int] = (1600, 1200)) -> bytes:
+    """A phone JPEG stored sideways (`size` as stored) with every kind of metadata: EXIF with GPS,
+    description, user comment and maker note; the camera's XMP; IPTC in APP13; a COM comment;
+    and an sRGB ICC profile (the only part that may be kept)."""
+    upright = size if orientation <= 4 else (size[1], size[0])
+    jpeg = _save(
+        _stored(drawing(upright), orientation), "JPEG", quality=90,
+        exif=secret_exif(orientation), comment=SECRET.encode(), icc_profile=icc_srgb(),
+    )  # fmt: skip
+    return with_segments(jpeg, _app1_xmp(secret_xmp()), iptc_app13())
+
+
+def png_with_text(kind: str, size: tuple[int, int] = (1200, 1600)) -> bytes:
+    """A PNG whose `comment` text chunk (kind "tEXt", "zTXt" or "iTXt") holds the secret."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    if kind == "iTXt":
+        info.add_itxt("comment", SECRET, lang="en", tkey="Comment")
+    else:
+        info.add_text("comment", SECRET, zip=kind == "zTXt")
+    return _save(drawing(size), "PNG", pnginfo=info)
+
+
+def png_with_exif_and_xmp(size: tuple[int, int] = (1200, 1600)) -> bytes:
+    """A PNG with an eXIf chunk (GPS and the secret), the camera's XMP in iTXt, a Description
+    tEXt, and an sRGB iCCP."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", secret_xmp().decode())
+    info.add_text("Description", SECRET)
+    return _save(drawing(size), "PNG", pnginfo=info, exif=secret_exif(1), icc_profile=icc_srgb())
+
+
+def webp_with_metadata(size: tuple[int, int] = (1200, 1600)) -> bytes:
+    """A lossy WebP with EXIF (GPS, the secret), the camera's XMP and an sRGB ICC profile."""
+    return _save(
+        drawing(size), "WEBP", quality=80,
+        exif=secret_exif(1).tobytes(), xmp=secret_xmp(), icc_profile=icc_srgb(),
+    )  # fmt: skip
+
+
+def heic_with_metadata(size: tuple[int, int] = (600, 800), orientation: int = 6) -> bytes:
+    """heic_bytes() whose EXIF also holds the secret (and GPS in Berlin), with the camera's XMP."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    stored = _stored(drawing(size), orientation)
+    return _save(
+        stored, "HEIF", quality=60, exif=secret_exif(orientation).tobytes(), xmp=secret_xmp()
+    )
+
+
+#: The primary picture of mpo_jpeg(), as stored: the upright drawing. Its second picture is
+#: plain blue: anything blue in the output came from the wrong picture.
+MPO_SECOND_COLOUR = (20, 40, 230)
+
+
+def mpo_jpeg(size: tuple[int, int] = (1600, 1200), metadata: bool = True) -> bytes:
+    """A multi-picture JPEG (MPO, CIPA DC-007) as phones write one with a depth map: the photo
+    (`size`, upright) first, a smaller blue second picture after it. With `metadata`, the
+    primary carries secret_exif() (GPS) and a COM comment, and the second picture the secret
+    in its own comment."""
+    second = Image.new("RGB", (size[0] // 2, size[1] // 2), MPO_SECOND_COLOUR)
+    if metadata:
+        second.encoderinfo = {"comment": SECRET.encode()}
+    options = {"exif": secret_exif(1), "comment": SECRET.encode()} if metadata else {}
+    return _save(drawing(size), "MPO", save_all=True, append_images=[second], **options)
+
+
+#: Real photos carrying metadata that must not survive anywhere: every file the app stores,
+#: serves or exports from them holds pixels, at most their colour profile, and the drawer's
+#: rights XMP the app adds, nothing else (tests/test_image_metadata.py).
+METADATA_FILES: dict[str, Fixture] = {
+    "jpeg_com": lambda: (jpeg_with_comment(), "IMG_1234.jpg", "image/jpeg"),
+    "jpeg_exif_xmp_iptc_makernote_com": lambda: (
+        jpeg_with_everything(),
+        "PXL_20240517_143209123.jpg",
+        "image/jpeg",
+    ),  # fmt: skip
+    "png_text_comment": lambda: (png_with_text("tEXt"), "drawing.png", "image/png"),
+    "png_ztxt_comment": lambda: (png_with_text("zTXt"), "drawing.png", "image/png"),
+    "png_itxt_comment": lambda: (png_with_text("iTXt"), "drawing.png", "image/png"),
+    "png_exif_xmp": lambda: (png_with_exif_and_xmp(), "drawing.png", "image/png"),
+    "webp_exif_xmp": lambda: (webp_with_metadata(), "drawing.webp", "image/webp"),
+    "heic_exif_xmp": lambda: (heic_with_metadata(), "IMG_0003.HEIC", "image/heic"),
+    "mpo_exif_com": lambda: (mpo_jpeg(), "PXL_20240517_143209123.MP.jpg", "image/jpeg"),
+}
+
+
 # Decodable oddities the app must accept: stored upright, RGB, without metadata.
 ODD_FILES: dict[str, Fixture] = {
     "cmyk_jpeg": lambda: (
@@ -434,6 +612,8 @@ ODD_FILES: dict[str, Fixture] = {
         "../../../../tmp/fieldapp-evil.jpg",
         "image/jpeg",
     ),
+    # Many phones' photos: the primary picture and a depth or gain map; the primary is kept.
+    "mpo_two_pictures": lambda: (mpo_jpeg((400, 300), metadata=False), "photo.jpg", "image/jpeg"),
 }
 
 
@@ -795,6 +975,25 @@ def self_check(built: dict[str, tuple[bytes, str, str]]) -> list[str]:
             continue
         check(data != _valid_data(), f"payload {name} differs from valid data")
     check(_opened(bad["one_by_one"]).size == (1, 1), "one_by_one is 1x1")
+    mpo = _opened(built["mpo_two_pictures"][0])
+    check(mpo.format == "MPO" and mpo.n_frames == 2, "mpo_two_pictures is an MPO of 2 pictures")
+    check(marker_corner(mpo) == "top-left", "mpo_two_pictures: the primary is the drawing")
+    mpo.seek(1)
+    second = mpo.convert("RGB").getpixel((0, 0))
+    check(
+        max(abs(a - b) for a, b in zip(second, MPO_SECOND_COLOUR, strict=True)) <= 3,
+        "the MPO's 2nd picture is blue",
+    )
+    for name in METADATA_FILES:
+        im = _opened(built[name][0])
+        texts = [str(v) for v in im.info.values()] + [str(v) for v in im.getexif().values()]
+        hidden = any(SECRET in t for t in texts) or SECRET_MARK in built[name][0]
+        check(hidden, f"{name} hides the secret")
+        check(marker_corner(ImageOps.exif_transpose(im)) == "top-left", f"{name} upright")
+    check(
+        _opened(built["png_ztxt_comment"][0]).info.get("comment") == SECRET,
+        "png_ztxt_comment: a zTXt comment (compressed: not in the raw bytes)",
+    )
     return fails
 
 
@@ -808,7 +1007,12 @@ def main(argv: list[str]) -> int:
     register_heif_opener()
     out, start, built = Path(argv[1]), time.monotonic(), {}
     out.mkdir(parents=True, exist_ok=True)
-    for group, fixtures in (("good", GOOD_FILES), ("bad", BAD_FILES), ("odd", ODD_FILES)):
+    for group, fixtures in (
+        ("good", GOOD_FILES),
+        ("bad", BAD_FILES),
+        ("odd", ODD_FILES),
+        ("metadata", METADATA_FILES),
+    ):
         for name, make in fixtures.items():
             content, filename, content_type = built[name] = make()
             path = out / f"{group}_{name}{Path(filename).suffix.lower()}"

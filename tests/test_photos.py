@@ -6,7 +6,7 @@ import io
 import uuid as uuidlib
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageStat
 
 from fieldapp.encounters.models import Encounter
 from fieldapp.media.images import (
@@ -190,3 +190,52 @@ def test_files_are_named_by_their_content_hash(app, client, api_token):
     upload(client, api_token, corpus.png_bytes(size=(300, 400)), "d.png", "image/png")
     for path in stored_files(app):
         assert path.stem == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# Multi-picture JPEGs (MPO) -----------------------------------------------------------------
+
+
+def test_a_multi_picture_jpeg_is_its_primary_picture_alone():
+    """Many phones save a photo with a depth or gain map as an MPO: the first picture is the
+    photo; the second (plain blue here) must not be decoded, kept or mixed in."""
+    content = corpus.mpo_jpeg((800, 600), metadata=False)
+    source = Image.open(io.BytesIO(content))
+    assert (source.format, source.n_frames) == ("MPO", 2), "the fixture must be a real MPO"
+    primary = source.convert("RGB")  # frame 0
+    processed = process_photo(content, max_pixels=MAX_PIXELS)
+    assert processed.original_format == "MPO"
+    for rendition in (processed.archive, processed.display, processed.thumb):
+        assert b"MPF\x00" not in rendition.data  # no multi-picture index
+        assert rendition.data.count(b"\xff\xd8") == 1  # one picture, not two
+        image = Image.open(io.BytesIO(rendition.data))
+        assert image.format == "JPEG" and getattr(image, "n_frames", 1) == 1
+        assert corpus.marker_corner(image) == "top-left"
+    archive = Image.open(io.BytesIO(processed.archive.data)).convert("RGB")
+    assert archive.size == primary.size == (800, 600)
+    difference = ImageStat.Stat(ImageChops.difference(archive, primary)).mean
+    assert max(difference) < 2, difference  # the primary picture, re-encoded
+    red, green, blue = ImageStat.Stat(archive).mean
+    assert blue < red, "the blue second picture got in"
+
+
+def test_an_mpo_upload_is_accepted_and_stored_as_its_primary_picture(app, client, api_token):
+    content, filename, content_type = corpus.METADATA_FILES["mpo_exif_com"]()
+    response = upload(client, api_token, content, filename, content_type)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["photo"]["width"] == 1600
+    files = stored_files(app)
+    assert len(files) == 3
+    for path in files:
+        image = Image.open(path)
+        assert image.format == "JPEG" and getattr(image, "n_frames", 1) == 1
+        assert corpus.marker_corner(image.convert("RGB")) == "top-left"
+        assert_no_metadata(path.read_bytes())
+
+
+@pytest.mark.parametrize("name", ["animated_gif", "animated_png", "animated_webp"])
+def test_real_animations_are_still_refused(app, client, api_token, name):
+    content, filename, content_type = corpus.BAD_FILES[name]()
+    assert Image.open(io.BytesIO(content)).n_frames == 3
+    response = upload(client, api_token, content, filename, content_type)
+    assert response.status_code == 415
+    assert stored_files(app) == []

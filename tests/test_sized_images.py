@@ -3,9 +3,13 @@ every served image, and deleted with the drawing."""
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import re
+import subprocess
 from html import unescape
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -157,3 +161,97 @@ def test_scale_to_width_refuses_to_enlarge():
     with pytest.raises(ValueError, match="not smaller"):
         scale_to_width(display.getvalue(), 720)
     assert scale_to_width(display.getvalue(), 300).height == 400
+
+
+# A full disk -------------------------------------------------------------------------------
+
+
+class SmallDisk:
+    """The media folder on a small filesystem of its own (tmpfs), filled to the last byte on
+    demand: writes then fail with ENOSPC for real, as on a server whose disk is full."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.filler = root / "filler"
+
+    def fill(self) -> None:
+        with open(self.filler, "ab", buffering=0) as filler:
+            chunk = b"\0" * 65_536
+            while chunk:
+                try:
+                    filler.write(chunk)
+                except OSError as error:
+                    if error.errno != errno.ENOSPC:
+                        raise
+                    chunk = chunk[: len(chunk) // 2]
+        with pytest.raises(OSError) as full:
+            (self.root / "probe").write_bytes(b"x" * 4096)
+        assert full.value.errno == errno.ENOSPC
+        (self.root / "probe").unlink(missing_ok=True)
+
+    def free(self) -> None:
+        self.filler.unlink()
+
+
+@pytest.fixture
+def media_on_a_small_disk(app, tmp_path):
+    """The app's media folder on a 32 MB tmpfs (root only: `mount`)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small filesystem for the media folder needs root")
+    root = tmp_path / "media-disk"
+    root.mkdir()
+    mounted = subprocess.run(
+        ["/bin/mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(root)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    app.config["MEDIA_DIR"] = str(root)
+    try:
+        yield SmallDisk(root)
+    finally:
+        subprocess.run(["/bin/umount", "-l", str(root)], check=False)
+
+
+def cache_directives(response) -> set[str]:
+    return {d.strip() for d in response.headers["Cache-Control"].split(",")}
+
+
+@pytest.mark.parametrize("page", ["participant", "gallery"])
+def test_a_full_disk_serves_the_display_image_in_place_of_a_reduced_copy(
+    app, client, media_on_a_small_disk, page
+):
+    """The reduced copies are made on first request; with the disk full that made a 507 for
+    every phone, though the display image was there to serve."""
+    client_uuid = drawing(app, training=True, name="Ana Lima")
+    path = f"/p/{token_of(app, client_uuid)}" if page == "participant" else (
+        f"/gallery/{number_of(app, client_uuid)}"
+    )  # fmt: skip
+    urls = srcset_of(client.get(path).text)
+    display = client.get(urls[1512])
+    assert display.status_code == 200
+    media_on_a_small_disk.fill()
+
+    for width in SIZED_WIDTHS:
+        response = client.get(urls[width])
+        assert response.status_code == 200, response.status_code
+        assert response.mimetype == "image/jpeg"
+        assert response.data == display.data  # the display image, signed the same way
+        assert Image.open(io.BytesIO(response.data)).size == (1512, 2016)
+        assert rights_in(jpeg_xmp(response.data)) == (DMI_ALLOWED, ["Ana Lima"])
+        assert response.headers["tdm-reservation"] == "0"
+        # Not kept for a year under the reduced copy's URL: asked again, the copy replaces it.
+        assert cache_directives(response) == {"private", "no-cache"}
+        assert response.headers["ETag"] == display.headers["ETag"]
+        assert "Retry-After" not in response.headers
+    assert sized_files(app) == []
+    assert not [p for p in stored_files(app) if p.name.startswith(".incoming-")]
+
+    media_on_a_small_disk.free()  # the administrator makes room
+    again = client.get(urls[720], headers={"If-None-Match": display.headers["ETag"]})
+    assert again.status_code == 200
+    assert Image.open(io.BytesIO(again.data)).width == 720
+    assert cache_directives(again) == {"private", "max-age=31536000", "immutable"}
+    assert again.headers["ETag"] != display.headers["ETag"]
+    assert len(sized_files(app)) == 1

@@ -1,8 +1,9 @@
 """The images of an export: re-encoded from the stored file, optionally squared, optionally
 reduced to the red ink alone. Pure functions on files and bytes (Pillow only).
 
-Every exported image is decoded and encoded again, so it can carry nothing but pixels, the
-rights XMP added by the caller, and sRGB colours.
+Every exported image is decoded and encoded again by the media pipeline's one writer
+(`encode_clean`), so it can carry nothing but pixels, the rights XMP added by the caller, and
+sRGB colours.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import io
 from pathlib import Path
 
 from PIL import Image, ImageCms, ImageFilter, ImageMath, ImageOps
+
+from fieldapp.media.images import encode_clean
 
 EXPORT_JPEG_QUALITY = 90
 #: The one red every extracted line is drawn in, on pure white.
@@ -39,12 +42,9 @@ def render_export_image(path: Path, *, size: int | None, ink: bool) -> tuple[byt
         image = extract_ink(image)
     if size is not None:
         image = ImageOps.pad(image, (size, size), method=Image.Resampling.LANCZOS, color="white")
-    out = io.BytesIO()
     if ink:
-        image.save(out, "PNG", optimize=False, compress_level=6)
-        return out.getvalue(), "png"
-    image.save(out, "JPEG", quality=EXPORT_JPEG_QUALITY)
-    return out.getvalue(), "jpg"
+        return encode_clean(image, "PNG", compress_level=6), "png"
+    return encode_clean(image, "JPEG", quality=EXPORT_JPEG_QUALITY), "jpg"
 
 
 def extract_ink(photo: Image.Image) -> Image.Image:

@@ -1,7 +1,8 @@
 """Turn an uploaded photo into an upright archive copy, a display image and a thumbnail.
 
-Pure functions on bytes: no app, no database, no disk. Every output is re-encoded from pixels,
-so no EXIF (GPS above all), XMP or maker notes can survive; only the colour profile is kept.
+Pure functions on bytes: no app, no database, no disk. Every output is re-encoded from pixels
+by `encode_clean()`, so no EXIF (GPS above all), XMP, IPTC, maker notes, JPEG comment or PNG text
+can survive; only the colour profile is kept.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def process_photo(data: bytes, *, max_pixels: int) -> ProcessedPhoto:
     """Decode, orient and re-encode a photo, or raise UnacceptablePhoto with a clear message.
 
     Refused: empty, truncated or corrupt files; anything but JPEG, PNG, WebP and HEIC;
-    animated or multi-frame images; images over `max_pixels`.
+    animated or multi-frame images; images over `max_pixels`. A multi-picture JPEG (MPO: a
+    phone photo with a depth map or a second view) is its first, primary picture.
     """
     if not data:
         raise UnacceptablePhoto("The photo is empty (0 bytes).", 400)
@@ -89,6 +91,10 @@ def process_photo(data: bytes, *, max_pixels: int) -> ProcessedPhoto:
     lossless = source_format == "PNG" or (source_format == "WEBP" and _is_lossless_webp(data))
     orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
     image = _flatten_to_rgb(image)
+    # What we need of the file's metadata is read; the rest (comments, text, EXIF, XMP...) is
+    # dropped here, so that the images made from this one carry none and encode_clean() need
+    # not copy 12 MP to leave it behind. (The image is ours: opened or converted just now.)
+    image.info = {}
 
     archive_job = _archive_worker.submit(
         lambda: _encode(
@@ -139,9 +145,14 @@ def _open_single_frame(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
                 f"The image is {width}×{height} pixels: too small to be a photo of a drawing.", 422
             )
         if getattr(image, "n_frames", 1) > 1:
-            raise UnacceptablePhoto(
-                "Animated or multi-frame images are not accepted: send a single photo."
-            )
+            if image.format != "MPO":
+                raise UnacceptablePhoto(
+                    "Animated or multi-frame images are not accepted: send a single photo."
+                )
+            # A multi-picture JPEG (CIPA DC-007), as many phones save a photo with its depth
+            # map or gain map: the first picture is the primary one, the photo itself. The
+            # others are never decoded.
+            image.seek(0)
         source_format = image.format
         try:
             image.load()
@@ -168,8 +179,6 @@ def _is_lossless_webp(data: bytes) -> bool:
 
 def _flatten_to_rgb(image: Image.Image) -> Image.Image:
     """RGB on white: transparency becomes paper, not black."""
-    if image.mode == "RGB":
-        return image
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         paper = Image.new("RGB", rgba.size, "white")
@@ -178,6 +187,8 @@ def _flatten_to_rgb(image: Image.Image) -> Image.Image:
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         # 16-bit greyscale: scale to 8 bits instead of clipping everything to white.
         return image.point(lambda v: v / 256).convert("L").convert("RGB")
+    if image.mode == "RGB":
+        return image
     return image.convert("RGB")
 
 
@@ -197,15 +208,44 @@ def _shrink(image: Image.Image, long_edge: int) -> Image.Image:
 def _encode(
     image: Image.Image, *, quality: int, icc: bytes | None, lossless: bool = False
 ) -> Rendition:
-    out = io.BytesIO()
-    options = {"icc_profile": icc} if icc else {}
     if lossless:
-        image.save(out, "PNG", compress_level=1, **options)
-        extension = "png"
+        data = encode_clean(image, "PNG", compress_level=1, icc_profile=icc)
+        return Rendition(data, "png", image.width, image.height)
+    data = encode_clean(image, "JPEG", quality=quality, icc_profile=icc)
+    return Rendition(data, "jpg", image.width, image.height)
+
+
+def encode_clean(
+    image: Image.Image,
+    kind: str,
+    *,
+    quality: int = 90,
+    compress_level: int = 6,
+    icc_profile: bytes | None = None,
+) -> bytes:
+    """The pixels of `image` as "JPEG" or "PNG" bytes with, if given, the colour profile, and
+    nothing else: no comment, no text chunk, no EXIF, XMP, IPTC or maker note.
+
+    Every image the app stores or exports is encoded here. Decoding fills `image.info` with
+    the file's metadata, and resizing, rotating and converting carry it along; Pillow's
+    writers then copy some of it on their own (the JPEG writer a `comment`, whatever the
+    source: a JPEG COM segment or a PNG text chunk; the PNG writer the colour profile and
+    transparency). So the writer is never shown `info`, and is told every option it reads.
+    The caller's image is not changed (one carrying metadata is copied first).
+    """
+    bare = image
+    if image.info or getattr(image, "encoderinfo", None):
+        bare = image.copy()  # a new Image: no `encoderinfo`, whose keys would beat ours
+        bare.info = {}
+    out = io.BytesIO()
+    profile = {"icc_profile": icc_profile} if icc_profile else {}
+    if kind == "JPEG":
+        bare.save(out, "JPEG", quality=quality, optimize=False, progressive=False, **profile)
+    elif kind == "PNG":
+        bare.save(out, "PNG", compress_level=compress_level, optimize=False, **profile)
     else:
-        image.save(out, "JPEG", quality=quality, **options)
-        extension = "jpg"
-    return Rendition(out.getvalue(), extension, image.width, image.height)
+        raise ValueError(f"encode_clean writes JPEG or PNG, not {kind!r}")
+    return out.getvalue()
 
 
 #: Widths (pixels) of the reduced display images that pages offer phones in `srcset`: a
@@ -218,7 +258,8 @@ SIZED_JPEG_QUALITY = 82
 def scale_to_width(display: bytes, width: int) -> Rendition:
     """A display JPEG reduced to `width` pixels wide (aspect kept), re-encoded without metadata.
 
-    Only the colour profile is carried over. Raises ValueError for a width that is not
+    Only the colour profile is carried over (a comment, say, in a display file stored before
+    encode_clean() existed, is not). Raises ValueError for a width that is not
     smaller than the image's own.
     """
     image = Image.open(io.BytesIO(display), formats=("JPEG",))

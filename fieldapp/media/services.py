@@ -18,7 +18,7 @@ from fieldapp.media.images import (
     scale_to_width,
 )
 from fieldapp.media.models import Photo
-from fieldapp.media.storage import MediaStore, StoredFile
+from fieldapp.media.storage import MediaStore, StorageUnavailable, StoredFile
 
 VARIANTS = ("archive", "display", "thumb")
 #: The folder of reduced display images, made on first request (see sized_display()).
@@ -109,6 +109,10 @@ def sized_display(session: Session, store: MediaStore, photo: Photo, width: int)
     checks the photo is still there; a withdrawal deletes its row in one too and the files after
     its commit, so either the file is never written or the withdrawal sees it and deletes it:
     no reduced copy outlives its drawing.
+
+    When the copy cannot be written (the disk full, the folder read-only), the display image's
+    own name: the phone gets the larger image rather than none, and the copy is made on a later
+    request, once there is room. The caller tells the two apart by the name.
     """
     if width not in sized_widths(photo.display_width):
         return None
@@ -121,13 +125,19 @@ def sized_display(session: Session, store: MediaStore, photo: Photo, width: int)
     except FileNotFoundError:
         return None
     reduced = scale_to_width(display, width)  # outside the lock: 10-40 ms of Pillow
-    with write_transaction(session):
-        still_there = session.scalar(
-            select(Photo.id).where(Photo.display_name == display_name).limit(1)
+    try:
+        with write_transaction(session):
+            still_there = session.scalar(
+                select(Photo.id).where(Photo.display_name == display_name).limit(1)
+            )
+            if still_there is None:
+                return None
+            store.write_as(name, reduced.data)
+    except StorageUnavailable as error:
+        current_app.logger.warning(
+            "No reduced copy %s (%s): serving the display image instead", name, error
         )
-        if still_there is None:
-            return None
-        store.write_as(name, reduced.data)
+        return display_name
     return name
 
 

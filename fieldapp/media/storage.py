@@ -54,8 +54,7 @@ class MediaStore:
 
         Raises StorageUnavailable when the disk is full or the folder cannot be written.
         """
-        digest = hashlib.sha256(data).hexdigest()
-        return self.write_as(f"{kind}/{digest[:2]}/{digest}.{extension}", data)
+        return self.write_as(content_name(kind, data, extension), data)
 
     def write_as(self, name: str, data: bytes) -> StoredFile:
         """Store `data` durably under a name the caller derived from other content (a reduced
@@ -68,9 +67,19 @@ class MediaStore:
         except OSError as error:
             raise StorageUnavailable(error) from error
 
-    def _write(self, name: str, data: bytes) -> StoredFile:
+    def replace(self, name: str, data: bytes) -> None:
+        """Put `data` under `name` even though a file is there, in one atomic rename: for a
+        name that holds other bytes than the ones it was made from (a file changed on disk).
+        At every moment the name holds either the old bytes or the new ones, in full.
+        """
+        try:
+            self._write(name, data, replace=True)
+        except OSError as error:
+            raise StorageUnavailable(error) from error
+
+    def _write(self, name: str, data: bytes, *, replace: bool = False) -> StoredFile:
         target = self.path(name)
-        if target.exists():
+        if target.exists() and not replace:
             return StoredFile(name, created=False)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_path = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
@@ -88,6 +97,12 @@ class MediaStore:
 
     def remove(self, name: str) -> None:
         self.path(name).unlink(missing_ok=True)
+
+
+def content_name(kind: str, data: bytes, extension: str) -> str:
+    """The name MediaStore.write() stores `data` under: its kind's folder and its own SHA-256."""
+    digest = hashlib.sha256(data).hexdigest()
+    return f"{kind}/{digest[:2]}/{digest}.{extension}"
 
 
 def _fsync_dir(directory: Path) -> None:

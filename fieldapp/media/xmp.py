@@ -2,7 +2,9 @@
 
 Stored files carry no metadata at all (see images.py); consent can change at any time, so the
 rights are injected into a copy of the stored bytes each time a file leaves the server. These
-are pure functions on bytes, so the dataset export can sign its files the same way.
+are pure functions on bytes, so the dataset export can sign its files the same way. On the way
+out they also keep only what draws the picture (and its colour profile): whatever else a file
+might hold (one stored by an older version, say) never leaves the server.
 
 Vocabulary: IPTC Photo Metadata 2023.1 / PLUS `plus:DataMining`, whose value is one of the
 PLUS controlled-vocabulary URIs (written as text, as ExifTool writes it).
@@ -26,6 +28,22 @@ JPEG_SEGMENT_MAX_PAYLOAD = 0xFFFF - 2
 #: iTXt keyword of an XMP packet in a PNG (XMP Specification Part 3, 1.1.5).
 PNG_XMP_KEYWORD = b"XML:com.adobe.xmp"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+#: JPEG segments kept before the image data, besides the tables and frame headers (which hold
+#: no text): APP2 only when it is a piece of the ICC profile, APP14 "Adobe" (its colour
+#: transform flag changes how the pixels decode). Comments (COM), every other APPn (Exif and
+#: camera XMP in APP1, the MP index in APP2, IPTC in APP13, makers' own) are dropped.
+_JPEG_ICC_HEADER = b"ICC_PROFILE\x00"
+_JPEG_ADOBE_HEADER = b"Adobe"
+#: A JFIF APP0 without an embedded thumbnail is 16 bytes long; a longer one carries pixels
+#: of another picture (or anything) and is dropped. JFXX (thumbnails only) too.
+_JFIF_PLAIN_LENGTH = 16
+#: PNG chunks kept: the picture and how to colour it. Text (tEXt, zTXt, iTXt), eXIf, tIME,
+#: pHYs, animation chunks and private chunks are dropped.
+_PNG_KEPT = frozenset(
+    (b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT")
+    + (b"cICP", b"mDCV", b"cLLI")
+)
 
 # Characters XML 1.0 does not allow at all, even escaped: dropped from the name.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -65,9 +83,11 @@ def rights_xmp(*, training_allowed: bool, creator: str | None) -> bytes:
 def jpeg_with_xmp(jpeg: bytes, xmp: bytes) -> bytes:
     """The JPEG with `xmp` as its only APP1 segment, placed after SOI and any JFIF APP0.
 
-    Every APP1 already there (Exif, XMP, extended XMP) is dropped, so the result never
-    carries camera metadata even if the input did. Raises XmpTooLarge when the packet does
-    not fit in one segment, ValueError when the bytes are not a JPEG.
+    Only the segments that decode the picture and the ICC profile are kept: every APP1
+    already there (Exif, XMP, extended XMP), comments and other application segments are
+    dropped, so the result never carries camera metadata even if the input did. Raises
+    XmpTooLarge when the packet does not fit in one segment, ValueError when the bytes are
+    not a JPEG.
     """
     payload = JPEG_XMP_HEADER + xmp
     if len(payload) > JPEG_SEGMENT_MAX_PAYLOAD:
@@ -90,19 +110,36 @@ def jpeg_with_xmp(jpeg: bytes, xmp: bytes) -> bytes:
             raise ValueError("damaged JPEG: a marker without length before the image data")
         (length,) = struct.unpack(">H", jpeg[position + 2 : position + 4])
         segment = jpeg[position : position + 2 + length]
-        if marker == 0xE0 and not kept:
-            app0.append(segment)
-        elif marker != 0xE1:
+        if marker == 0xE0:
+            if not kept and not app0 and _is_plain_jfif(segment):
+                app0.append(segment)
+        elif _decodes_the_picture(marker, segment[4:]):
             kept.append(segment)
         position += 2 + length
     app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
     return b"".join([b"\xff\xd8", *app0, app1, *kept, jpeg[position:]])
 
 
+def _is_plain_jfif(segment: bytes) -> bool:
+    return len(segment) == 2 + _JFIF_PLAIN_LENGTH and segment[4:9] == b"JFIF\x00"
+
+
+def _decodes_the_picture(marker: int, payload: bytes) -> bool:
+    """Whether a JPEG segment before the image data is needed to show the picture as meant."""
+    if 0xC0 <= marker <= 0xCF or marker in (0xDB, 0xDC, 0xDD):  # SOFn, DHT, DAC; DQT, DNL, DRI
+        return True
+    if marker == 0xE2:
+        return payload.startswith(_JPEG_ICC_HEADER)
+    if marker == 0xEE:
+        return payload.startswith(_JPEG_ADOBE_HEADER)
+    return False  # COM, APP0-APP15 otherwise, and anything unknown
+
+
 def png_with_xmp(png: bytes, xmp: bytes) -> bytes:
     """The PNG with `xmp` in an uncompressed iTXt chunk right after IHDR.
 
-    Chunks that may hold camera metadata (eXIf, other XMP iTXt, tEXt/zTXt) are dropped.
+    Only the chunks that draw and colour the picture are kept: every text chunk (tEXt,
+    zTXt, iTXt, camera XMP included), eXIf, tIME and private chunks are dropped.
     """
     if png[:8] != PNG_SIGNATURE:
         raise ValueError("not a PNG: wrong signature")
@@ -112,11 +149,7 @@ def png_with_xmp(png: bytes, xmp: bytes) -> bytes:
         (length,) = struct.unpack(">I", png[position : position + 4])
         kind = png[position + 4 : position + 8]
         chunk = png[position : position + 12 + length]
-        data = chunk[8:-4]
-        is_metadata = kind in (b"eXIf", b"tEXt", b"zTXt") or (
-            kind == b"iTXt" and data.startswith(PNG_XMP_KEYWORD + b"\x00")
-        )
-        if not is_metadata:
+        if kind in _PNG_KEPT:
             chunks.append(chunk)
         position += 12 + length
         if kind == b"IEND":

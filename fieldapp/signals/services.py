@@ -98,7 +98,7 @@ def send_signed_photo(
 
     With a `width` (display only: one of media.images.SIZED_WIDTHS narrower than the display
     image), the display image reduced to that width, made on its first request; any other
-    width is a 404.
+    width is a 404. When the disk has no room for the copy, the display image itself.
 
     The stored file has no metadata; the XMP (training choice, and the credit name only if
     the drawer chose one) is injected into the bytes on the way out. The ETag names both the
@@ -117,6 +117,10 @@ def send_signed_photo(
         name = sized_display(db.session, media_store(), encounter.photo, width)
         if name is None or encounter.photo is None:  # (the photo may be gone since)
             abort(404)
+        if name == encounter.photo.display_name:
+            # No room for the reduced copy: the display image itself, as at its own URL (its
+            # ETag) and revalidated (no-cache), so the copy replaces it once it can be made.
+            width = version = None
     else:
         abort(404)
     try:
