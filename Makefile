@@ -1,10 +1,27 @@
-# The two commands of the README: `make run` and `make test`.
+# The two commands of the README: `make run` and `make test`. `make` alone lists the targets.
 PYTHON ?= python3
+# Where `make run` listens: `make run PORT=5001`, or `make run HOST=0.0.0.0` for the phones
+# on the same wifi (open /setup first: see README.md).
+HOST ?= 127.0.0.1
+PORT ?= 5000
 VENV := .venv
 BIN := $(VENV)/bin
 SECRET_FILE := instance/secret_key
+# Wait up to 2 minutes for another apt or dpkg (another `make test`, unattended upgrades) to
+# let go of its lock instead of failing at once. `apt-get update` ignores this option (apt 2.6
+# applies it to dpkg's lock only), so system-packages also waits for the lists lock itself.
+APT_GET := apt-get -o DPkg::Lock::Timeout=120
+APT_LOCK_WAIT := 120
 
-.PHONY: run test system-packages bench lint clean
+.DEFAULT_GOAL := help
+.PHONY: help run test system-packages bench lint clean
+
+## List the targets and what they do (what `make` alone does).
+help:
+	@echo "Usage: make [target] [PORT=5000] [HOST=127.0.0.1]"
+	@awk '/^## /{ if (doc == "") doc = substr($$0, 4); next } \
+	  /^[a-z][a-z-]*:/{ if (doc != "") printf "  %-16s %s\n", substr($$1, 1, length($$1) - 1), doc } \
+	  { doc = "" }' $(firstword $(MAKEFILE_LIST))
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +39,19 @@ $(SECRET_FILE):
 	mkdir -p instance
 	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_hex(32))' > $@
 
-## Start the app on http://127.0.0.1:5000 (SQLite and media under instance/).
+# The first start prints the /setup address to open at once (its first visitor becomes the
+# collector). `exec`: make's child is the server itself, which Ctrl-C stops cleanly, so make
+# has no failed command to report.
+## Serve the app on http://127.0.0.1:5000 (PORT=, HOST= to change); data under instance/.
 run: $(VENV)/.installed $(SECRET_FILE)
 	FIELDAPP_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/flask --app fieldapp db upgrade
-	FIELDAPP_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/flask --app fieldapp run --host 127.0.0.1 --port 5000
+	@FIELDAPP_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/python -m fieldapp.first_run $(HOST) $(PORT)
+	FIELDAPP_SECRET_KEY=$$(cat $(SECRET_FILE)) exec $(BIN)/flask --app fieldapp run --host $(HOST) --port $(PORT)
 
-## Debian packages the tests use: Chromium (browser tests), WebKitGTK's WebKitWebDriver and Xvfb (the
-## real-WebKit tests, see tests/webkit.py), zbar (QR decoding), poppler (PDF rasterising), PostgreSQL
-## (the database tests start their own server). `make bench` also wants `wrk`.
+## Install the Debian packages the tests use (as root; else name the missing ones).
+## Chromium (browser tests), WebKitGTK's WebKitWebDriver and Xvfb (the real-WebKit tests, see
+## tests/webkit.py), zbar (QR decoding), poppler (PDF rasterising), PostgreSQL (the database
+## tests start their own server). `make bench` needs none of them; `bench/load.py` wants `wrk`.
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
@@ -41,25 +63,35 @@ system-packages:
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian packages:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    waited=0; \
+	    until out=$$(LC_ALL=C $(APT_GET) update -qq 2>&1); do \
+	      case "$$out" in *"Could not get lock"*) ;; *) echo "$$out" >&2; exit 1 ;; esac; \
+	      if [ $$waited -ge $(APT_LOCK_WAIT) ]; then echo "$$out" >&2; exit 1; fi; \
+	      echo "Waiting for another apt to release its lock ($$waited s)"; \
+	      sleep 5; waited=$$((waited + 5)); \
+	    done; \
+	    DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $$missing >/dev/null; \
 	  else \
 	    echo "Missing Debian packages:$$missing (run as root, or: sudo apt-get install$$missing). Tests that need them are skipped."; \
 	  fi; \
 	fi
 
-## Install what the tests need, lint, and run the whole suite, browser tests included.
+## Install what the tests need, lint, and run every test, browser tests included.
 ## Two at a time (pytest-xdist): the browser tests wait on pages more than they use the CPU.
 test: $(VENV)/.test-installed system-packages lint
 	$(BIN)/python -m pytest -n 2 --dist load
 
+## Check the code with ruff (lint and format), as `make test` does first.
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check fieldapp tests bench
 	$(BIN)/ruff format --check fieldapp tests bench
 
+## Time photo processing, the dataset export and the busiest pages (bench/).
 bench: $(VENV)/.installed
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/pages.py
 
+## Remove the virtualenv and pytest's cache (instance/, your data, stays).
 clean:
 	rm -rf $(VENV) .pytest_cache

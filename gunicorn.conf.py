@@ -37,6 +37,15 @@ max_requests_jitter = 2000
 # Load the app once in the arbiter: a broken configuration stops the start with one clear error
 # instead of workers failing in a loop, and workers share its memory.
 preload_app = True
+# Which forwarded headers to believe is the app's decision alone: FIELDAPP_PROXY_HOPS, through
+# werkzeug's ProxyFix (fieldapp/headers.py). Gunicorn's own default believes X-Forwarded-Proto
+# from 127.0.0.1, so with FIELDAPP_PROXY_HOPS=0 anything on the machine (or a proxy that passes
+# the client's header through) could still make plain http count as https: Secure cookies the
+# browser then never sends back, and HSTS. Here gunicorn believes no peer (TCP or, where no
+# address applies, a Unix socket), whatever FORWARDED_ALLOW_IPS says.
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
+forwarder_headers = ""
 
 _access_log = os.environ.get("FIELDAPP_ACCESS_LOG", "-")
 accesslog = None if _access_log.lower() == "off" else _access_log

@@ -7,9 +7,11 @@ it, with the shipped gunicorn config, against a temp SQLite file and a real Post
 from __future__ import annotations
 
 import gc
+import http.client
 import os
 import re
 import runpy
+import shutil
 import signal
 import socket
 import subprocess
@@ -205,3 +207,83 @@ def test_the_arbiter_prepares_the_app_and_hides_it_from_the_garbage_collector(ap
         gc.unfreeze()
     compiled = {template.name for template in app.jinja_env.cache.values()}
     assert compiled == set(app.jinja_env.list_templates())
+
+
+def serve_with_gunicorn(tmp_path: Path, migrated_db: Path, **extra: str):
+    """The shipped gunicorn config on a free port of 127.0.0.1, one worker, a fresh database."""
+    shutil.copy(migrated_db, tmp_path / "fieldapp.sqlite3")
+    port = free_port()
+    env = {
+        **entrypoint_env(tmp_path, f"sqlite:///{tmp_path / 'fieldapp.sqlite3'}", port),
+        "FIELDAPP_WORKERS": "1",
+        "FIELDAPP_ACCESS_LOG": "off",
+        **extra,
+    }
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+             "fieldapp:create_app()"],
+            env=env, stdout=output, stderr=subprocess.STDOUT, cwd=tmp_path,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    wait_until_healthy(url, process, log)
+    return process, port
+
+
+def answer_over_plain_http(port: int, path: str, headers: dict) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"X-Forwarded-Proto": "https"},
+        {"X-Forwarded-Ssl": "on"},
+        {"X-Forwarded-Protocol": "ssl"},
+    ],
+)
+def test_gunicorn_believes_no_forwarded_https_with_zero_proxy_hops(tmp_path, migrated_db, header):
+    """Plain http from 127.0.0.1 claiming https: with FIELDAPP_PROXY_HOPS=0 nobody's forwarded
+    header is believed, not even when FORWARDED_ALLOW_IPS (gunicorn's own trust) says anyone."""
+    process, port = serve_with_gunicorn(
+        tmp_path, migrated_db, FIELDAPP_PROXY_HOPS="0", FORWARDED_ALLOW_IPS="*"
+    )
+    try:
+        response = answer_over_plain_http(port, "/setup", header)
+    finally:
+        assert stop(process) == 0
+    assert response.status == 200
+    assert response.getheader("Strict-Transport-Security") is None
+    cookies = response.headers.get_all("Set-Cookie")
+    assert cookies  # the setup form's CSRF token lives in the session cookie
+    for cookie in cookies:
+        attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+        assert "secure" not in attributes, cookie
+        assert {"httponly", "samesite=lax"} <= attributes, cookie
+
+
+def test_gunicorn_leaves_forwarded_https_to_one_trusted_proxy_hop(tmp_path, migrated_db):
+    """With FIELDAPP_PROXY_HOPS=1 (one proxy in front, which sets X-Forwarded-Proto) the same
+    request is https: HSTS and Secure cookies. Gunicorn's other scheme headers still count for
+    nothing: only the proxy's X-Forwarded-Proto, read by the app's ProxyFix."""
+    process, port = serve_with_gunicorn(tmp_path, migrated_db, FIELDAPP_PROXY_HOPS="1")
+    try:
+        https = answer_over_plain_http(port, "/setup", {"X-Forwarded-Proto": "https"})
+        other = answer_over_plain_http(port, "/setup", {"X-Forwarded-Ssl": "on"})
+    finally:
+        assert stop(process) == 0
+    assert https.status == 200
+    assert https.getheader("Strict-Transport-Security") == "max-age=63072000"
+    cookies = https.headers.get_all("Set-Cookie")
+    assert cookies
+    for cookie in cookies:
+        assert "secure" in {part.strip().lower() for part in cookie.split(";")[1:]}, cookie
+    assert other.getheader("Strict-Transport-Security") is None
+    for cookie in other.headers.get_all("Set-Cookie") or []:
+        assert "secure" not in {part.strip().lower() for part in cookie.split(";")[1:]}, cookie

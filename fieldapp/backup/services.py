@@ -7,8 +7,10 @@ change, so copying them afterwards is consistent, unless a withdrawal deleted on
 in which case the whole backup is taken again. PostgreSQL: `pg_dump` of a snapshot exported
 from the same REPEATABLE READ transaction that lists the media files.
 
-Restore refuses an instance that holds any data, checks every hash before anything is put in
-place, then writes the database and the media files.
+Restore refuses an instance that holds any data, and an archive holding anything but regular
+files named as fieldapp names them (a link, a device, `..`, an absolute or unknown name, a
+member twice); it checks every hash before anything is put in place, then writes the database
+and the media files, each inside the media folder.
 """
 
 from __future__ import annotations
@@ -17,18 +19,20 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from fieldapp.database import utcnow
+from fieldapp.media.services import SIZED, VARIANTS
 
 FORMAT = 1
 MANIFEST = "backup.json"
@@ -191,6 +195,8 @@ def instance_is_empty(engine: Engine, media_dir: Path) -> str | None:
     """None when the instance holds no data; else what it holds, in words."""
     if media_dir.exists() and any(p.is_file() for p in media_dir.rglob("*")):
         return f"the media folder {media_dir} has files"
+    if engine.dialect.name == "sqlite" and not _sqlite_file_exists(engine):
+        return None  # asking would create the file: a refused restore must leave nothing
     with engine.connect() as connection:
         for table in DATA_TABLES:
             try:
@@ -203,8 +209,19 @@ def instance_is_empty(engine: Engine, media_dir: Path) -> str | None:
     return None
 
 
+def _sqlite_file_exists(engine: Engine) -> bool:
+    database = make_url(str(engine.url)).database
+    return not database or database == ":memory:" or Path(database).exists()
+
+
 def restore(engine: Engine, media_dir: Path, archive: Path) -> BackupSummary:
-    """Put the backup `archive` into this empty instance, after checking every file's hash."""
+    """Put the backup `archive` into this empty instance, after checking every file's hash.
+
+    Nothing is written, neither the database nor a media file, unless every member of the
+    archive is a regular file with a name fieldapp writes (see `_refusal()`), every file the
+    manifest lists is there exactly once with its SHA-256, and every media file's place is
+    inside `media_dir`.
+    """
     if not archive.is_file():
         raise BackupError(f"No backup file {archive}.")
     holding = instance_is_empty(engine, media_dir)
@@ -221,40 +238,150 @@ def restore(engine: Engine, media_dir: Path, archive: Path) -> BackupSummary:
                 f"This backup is of a {manifest['database']} database; this instance uses "
                 f"{engine.dialect.name}."
             )
+        media = [name for name in manifest["files"] if name.startswith("media/")]
+        targets = {name: _media_target(media_dir, name, archive) for name in media}
         if engine.dialect.name == "sqlite":
             _restore_sqlite(engine, scratch / SQLITE_MEMBER)
         else:
             _run(["pg_restore", "--no-owner", "--clean", "--if-exists", "--single-transaction",
                   "--dbname", _libpq_url(engine), str(scratch / POSTGRES_MEMBER)], engine)  # fmt: skip
-        media = [name for name in manifest["files"] if name.startswith("media/")]
-        for name in media:
-            target = media_dir / name.removeprefix("media/")
+        for name, target in targets.items():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(scratch / name, target)
     return BackupSummary(archive, manifest["encounters"], len(media), archive.stat().st_size)
 
 
+#: The media files a backup may hold: exactly the names fieldapp/media writes. A photo's files
+#: are `<variant>/<xx>/<sha256>.<ext>` (storage.py: named by their SHA-256, `xx` its first two
+#: digits); a reduced display copy is `sized/<xx>/<sha256 of its display file>-<width>w.jpg`.
+MEDIA_NAME = re.compile(
+    rf"media/(?:(?:{'|'.join(VARIANTS)})/(?P<a>[0-9a-f]{{2}})/(?P=a)[0-9a-f]{{62}}\.(?:jpg|png)"
+    rf"|{SIZED}/(?P<s>[0-9a-f]{{2}})/(?P=s)[0-9a-f]{{62}}-[0-9]{{1,5}}w\.jpg)"
+)
+DATABASE_MEMBERS = {"sqlite": SQLITE_MEMBER, "postgresql": POSTGRES_MEMBER}
+#: What a member that is not a regular file is, in words.
+_MEMBER_KINDS = {
+    tarfile.SYMTYPE: "a symbolic link",
+    tarfile.LNKTYPE: "a hard link",
+    tarfile.CHRTYPE: "a character device",
+    tarfile.BLKTYPE: "a block device",
+    tarfile.DIRTYPE: "a directory",
+    tarfile.FIFOTYPE: "a named pipe",
+    tarfile.CONTTYPE: "a contiguous file",
+    tarfile.GNUTYPE_SPARSE: "a sparse file",
+}
+_WHAT_A_BACKUP_HOLDS = (
+    "A fieldapp backup holds only regular files: backup.json, the database, and media files "
+    "named media/<variant>/<xx>/<sha256>.<ext>."
+)
+
+
 def _extract_verified(archive: Path, scratch: Path) -> dict:
-    """Extract the backup into `scratch`, checking each file against the manifest's SHA-256."""
+    """Copy the backup's files into `scratch`, checking each against the manifest's SHA-256.
+
+    Every member is checked before any is read: only regular files, each once, named exactly
+    as fieldapp names them (no absolute names, no `..`, no links, no devices, no folders).
+    """
     try:
         with tarfile.open(archive, "r") as tar:
-            manifest_member = tar.extractfile(MANIFEST)
-            if manifest_member is None:
-                raise KeyError(MANIFEST)
-            manifest = json.loads(manifest_member.read())
-            if manifest.get("format") != FORMAT:
-                raise BackupError(f"Unknown backup format {manifest.get('format')!r}.")
+            members = tar.getmembers()
+            manifest = _read_manifest(tar, members, archive)
+            database_member = DATABASE_MEMBERS[manifest["database"]]
+            seen: set[str] = set()
+            for member in members:
+                reason = _refusal(member, database_member, seen)
+                if reason:
+                    raise BackupError(
+                        f"Refusing {archive}: {reason}; nothing was restored. {_WHAT_A_BACKUP_HOLDS}"
+                    )
+                seen.add(member.name)
             expected = manifest["files"]
-            members = [m for m in tar.getmembers() if m.name != MANIFEST]
-            if sorted(m.name for m in members) != sorted(expected):
+            if seen - {MANIFEST} != set(expected) or database_member not in expected:
                 raise BackupError("The backup's files do not match its manifest.")
-            tar.extractall(scratch, members=members, filter="data")
-    except (tarfile.TarError, KeyError, ValueError) as error:
+            for member in members:
+                if member.name != MANIFEST:
+                    _copy_checked(tar, member, scratch / member.name, expected[member.name])
+    except (tarfile.TarError, ValueError) as error:
         raise BackupError(f"{archive} is not a fieldapp backup ({error}).") from None
-    for name, digest in expected.items():
-        if _sha256_file(scratch / name) != digest:
-            raise BackupError(f"{name} in the backup is damaged (its SHA-256 does not match).")
+    except OSError as error:
+        raise BackupError(
+            f"Could not restore from {archive}: {error}. Nothing was restored."
+        ) from None
     return manifest
+
+
+def _refusal(member: tarfile.TarInfo, database_member: str, seen: set[str]) -> str | None:
+    """Why this member cannot be restored, or None when it is a file fieldapp wrote."""
+    name = member.name
+    if PurePosixPath(name).is_absolute():
+        return f"its member {name!r} has an absolute name"
+    if ".." in PurePosixPath(name).parts:
+        return f"its member {name!r} climbs out of its folder with '..'"
+    if member.type not in (tarfile.REGTYPE, tarfile.AREGTYPE):
+        kind = _MEMBER_KINDS.get(member.type, f"of tar type {member.type!r}")
+        return f"its member {name!r} is {kind}, not a regular file"
+    if name in seen:
+        return f"it holds {name!r} twice"
+    if name not in (MANIFEST, database_member) and not MEDIA_NAME.fullmatch(name):
+        return f"its member {name!r} is not a file fieldapp writes"
+    return None
+
+
+def _read_manifest(tar: tarfile.TarFile, members: list[tarfile.TarInfo], archive: Path) -> dict:
+    """`backup.json`, checked to be one regular file that reads as a manifest of our format."""
+    found = [member for member in members if member.name == MANIFEST]
+    if len(found) != 1 or found[0].type not in (tarfile.REGTYPE, tarfile.AREGTYPE):
+        what = "no" if not found else "more than one" if len(found) > 1 else "an irregular"
+        raise BackupError(f"{archive} is not a fieldapp backup ({what} {MANIFEST}).")
+    source = tar.extractfile(found[0])
+    try:
+        manifest = json.loads(source.read()) if source else None
+    except ValueError:
+        manifest = None
+    if not isinstance(manifest, dict):
+        raise BackupError(f"{archive} is not a fieldapp backup ({MANIFEST} is not a manifest).")
+    if manifest.get("format") != FORMAT:
+        raise BackupError(f"Unknown backup format {manifest.get('format')!r}.")
+    files = manifest.get("files")
+    well_formed = (
+        manifest.get("database") in DATABASE_MEMBERS
+        and isinstance(manifest.get("encounters"), int)
+        and isinstance(files, dict)
+        and all(isinstance(d, str) and re.fullmatch("[0-9a-f]{64}", d) for d in files.values())
+    )
+    if not well_formed:
+        raise BackupError(f"{archive} is not a fieldapp backup ({MANIFEST} is incomplete).")
+    return manifest
+
+
+def _copy_checked(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path, digest: str):
+    """Write the member's bytes to `target` (in the scratch folder), checking its SHA-256."""
+    source = tar.extractfile(member)
+    if source is None:
+        raise BackupError(f"{member.name} in the backup cannot be read.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    hashed = hashlib.sha256()
+    with target.open("xb") as copy:
+        while chunk := source.read(_CHUNK):
+            hashed.update(chunk)
+            copy.write(chunk)
+    if hashed.hexdigest() != digest:
+        raise BackupError(f"{member.name} in the backup is damaged (its SHA-256 does not match).")
+
+
+def _media_target(media_dir: Path, name: str, archive: Path) -> Path:
+    """Where the backup's media file `name` goes; refused unless inside `media_dir`, even
+    through a link already in the media folder, and free."""
+    target = media_dir / name.removeprefix("media/")
+    root = media_dir.resolve()
+    if not target.resolve().is_relative_to(root):
+        raise BackupError(
+            f"Refusing {archive}: {name} would be written outside the media folder {root}; "
+            "nothing was restored."
+        )
+    if target.exists() or target.is_symlink():
+        raise BackupError(f"Refusing {archive}: {target} already exists; nothing was restored.")
+    return target
 
 
 def _restore_sqlite(engine: Engine, snapshot: Path) -> None:
