@@ -1,9 +1,12 @@
 """Error pages for people and JSON errors for the API: clear words, never a stack trace."""
 
+import traceback
+
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from fieldapp.access_log import redact
 from fieldapp.extensions import db
 from fieldapp.media.storage import StorageUnavailable
 
@@ -12,11 +15,26 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, title: str, message: str):
-    """JSON under /api/, a page everywhere else."""
+def error_response(status: int, title: str, message: str, headers: dict | list | None = None):
+    """JSON under /api/, a page everywhere else (with `headers`, e.g. Allow on a 405)."""
     if wants_json():
-        return {"error": message}, status
-    return render_template("errors/error.html", title=title, message=message), status
+        return {"error": message}, status, headers or {}
+    page = render_template("errors/error.html", title=title, message=message)
+    return page, status, headers or {}
+
+
+def own_headers(error: HTTPException) -> list[tuple[str, str]]:
+    """The headers the exception carries (Allow on a 405, WWW-Authenticate on a 401,
+    Retry-After on a 429 or 503), without its Content-Type: the page or JSON sets its own."""
+    return [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+
+
+def redacted(text: str) -> str:
+    """`text` fit for the error log: no participant token, neither in a path (the access log's
+    own redaction) nor anywhere else (an exception's message may quote a query's parameters)."""
+    text = redact(text)
+    token = (request.view_args or {}).get("token")
+    return text.replace(token, "…") if isinstance(token, str) and token else text
 
 
 def register(app: Flask) -> None:
@@ -36,21 +54,32 @@ def register(app: Flask) -> None:
     @app.errorhandler(StorageUnavailable)
     def _storage(error: StorageUnavailable):
         app.logger.error(
-            "Media storage unavailable on %s %s: %s", request.method, request.path, error
+            "Media storage unavailable on %s %s: %s",
+            request.method,
+            redacted(request.path),
+            redacted(str(error)),
         )
         db.session.rollback()
-        response = error_response(error.status, "Storage unavailable", error.message)
-        return (*response, {"Retry-After": "300"})
+        return error_response(
+            error.status, "Storage unavailable", error.message, {"Retry-After": "300"}
+        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
+        headers = own_headers(error)
         if error.code == 404 and not wants_json():
-            return render_template("errors/not_found.html"), 404
-        return error_response(error.code, error.name, error.description)
+            return render_template("errors/not_found.html"), 404, headers
+        return error_response(error.code, error.name, error.description, headers)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        # The traceback is formatted here, not by the logger, so that it is redacted too.
+        app.logger.error(
+            "Unhandled error on %s %s\n%s",
+            request.method,
+            redacted(request.path),
+            redacted("".join(traceback.format_exception(error)).rstrip()),
+        )
         db.session.rollback()
         message = "Something went wrong on our side. Nothing was lost from your phone: try again."
         return error_response(500, "Server error", message)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
@@ -49,6 +49,7 @@ class EditForm(FlaskForm):
     notes = TextAreaField("Notes (collector)", [Length(max=2000)])
     credit_name = StringField("Credit name (as the drawer wrote it)", [Length(max=100)])
     reason = reason_field()
+    zone: tzinfo = UTC  # the room's clock: set by for_encounter()
 
     @classmethod
     def for_encounter(cls, encounter, formdata=None) -> EditForm:
@@ -88,7 +89,23 @@ class EditForm(FlaskForm):
                 delattr(form, name)
         elif encounter.credit_name is None:
             delattr(form, "credit_name")  # anonymous: no name may be written here
+        form.zone = zone
         return form
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own checks, then: each time has a UTC time, so that it can be stored
+        (0001-01-01 00:00 at +14:00 or 9999-12-31 23:59 at -12:00 has none)."""
+        valid = super().validate(extra_validators)
+        for name in ("started_at", "drawing_started_at", "drawing_finished_at"):
+            moment = self[name].data if name in self else None
+            if moment is None:
+                continue
+            try:
+                moment.replace(tzinfo=self.zone).astimezone(UTC)
+            except OverflowError:
+                self.form_errors.append(f"{self[name].label.text}: check the year.")
+                valid = False
+        return valid
 
     def values(self, encounter) -> dict:
         """The submitted values as the edit service takes them (aware datetimes)."""

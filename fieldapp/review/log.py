@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, and_, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from fieldapp.arguments import BIGGEST_INTEGER, database_int
 from fieldapp.encounters.models import VENUE_TYPES, Encounter, EncounterStatus
 from fieldapp.encounters.validation import EARLIEST
 from fieldapp.media.models import Photo
@@ -126,17 +127,15 @@ def log_page(
 def _conditions(session: Session, filters: LogFilters) -> list:
     conditions = []
     if filters.date_from:
-        start = datetime.combine(filters.date_from, time(), UTC)
-        conditions += [
-            Encounter.started_at >= start - WIDEST_OFFSET,
-            _local_date(session) >= filters.date_from.isoformat(),
-        ]
+        earliest = _utc_midnight(filters.date_from, -WIDEST_OFFSET)
+        if earliest is not None:
+            conditions.append(Encounter.started_at >= earliest)
+        conditions.append(_local_date(session) >= filters.date_from.isoformat())
     if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time(), UTC)
-        conditions += [
-            Encounter.started_at < end + WIDEST_OFFSET,
-            _local_date(session) <= filters.date_to.isoformat(),
-        ]
+        latest = _utc_midnight(filters.date_to, timedelta(days=1) + WIDEST_OFFSET)
+        if latest is not None:
+            conditions.append(Encounter.started_at < latest)
+        conditions.append(_local_date(session) <= filters.date_to.isoformat())
     if filters.venue_type:
         conditions.append(Encounter.venue_type == filters.venue_type)
     if filters.status == "withdrawn":
@@ -166,6 +165,16 @@ def _conditions(session: Session, filters: LogFilters) -> list:
             )
         )
     return conditions
+
+
+def _utc_midnight(day: date, shift: timedelta) -> datetime | None:
+    """Midnight UTC on `day`, moved by `shift`: the bound of the range the date index is searched
+    in. None past the calendar's ends (0001-01-01 minus 14 hours, 9999-12-31 plus a day), where
+    there is nothing to leave out and the local date alone decides."""
+    try:
+        return datetime.combine(day, time(), UTC) + shift
+    except OverflowError:
+        return None
 
 
 def _local_date(session: Session):
@@ -205,16 +214,20 @@ def _after(filters: LogFilters, cursor: str | None):
     if not cursor:
         return None
     if filters.by_number:
-        if not cursor.isdigit():
+        if not (cursor.isascii() and cursor.isdigit()):
             return None
-        number = int(cursor)
+        try:
+            number = database_int(cursor)
+        except ValueError:  # digits beyond the database's integers: beyond every number too
+            number = BIGGEST_INTEGER
         return Ticket.number < number if filters.sort == "number_desc" else Ticket.number > number
     moment, _, encounter_id = cursor.rpartition("_")
     try:
-        started_at, last_id = datetime.fromisoformat(moment), int(encounter_id)
-    except ValueError:
-        return None
-    if started_at.tzinfo is None:
+        started_at, last_id = datetime.fromisoformat(moment), database_int(encounter_id)
+        if started_at.tzinfo is None:
+            return None
+        started_at = started_at.astimezone(UTC)  # 0001-01-01T00:00+14:00 has no UTC time
+    except (ValueError, OverflowError):
         return None
     if filters.sort == "oldest":
         return or_(
