@@ -192,6 +192,7 @@ def future(days: int) -> str:
         ({"time_limit_seconds": -30}, "time_limit_seconds"),
         ({"time_limit_seconds": "120"}, "time_limit_seconds"),
         ({"time_limit_seconds": True}, "time_limit_seconds"),
+        ({"time_limit_seconds": 120.5}, "time_limit_seconds"),
         (
             {
                 "consent": {
@@ -318,7 +319,42 @@ def test_consent_current(client, api_token):
     assert body["sha256"] == hashlib.sha256(body["text"].encode()).hexdigest()
 
 
-@pytest.mark.parametrize("count_value", [0, 101, "3", None, True, 2.5])
+def test_a_photo_too_small_is_422_naming_the_photo(app, client, api_token):
+    response = put_encounter(
+        client, api_token, str(uuidlib.uuid4()), encounter_data(), small_jpeg(size=(20, 20))
+    )
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["errors"] == [{"field": "photo", "message": body["error"]}]
+    assert "too small" in body["error"]
+    assert count_rows(app, Encounter) == 0 and stored_files(app) == []
+
+
+def test_whole_numbers_written_with_a_point_are_whole_numbers(app, client, api_token):
+    """JSON Schema (and the OpenAPI document) count 120.0 as an integer: so does the API."""
+    client_uuid = str(uuidlib.uuid4())
+    data = encounter_data(time_limit_seconds=120.0)
+    data["consent"]["version"] = 1.0
+    first = put_encounter(client, api_token, client_uuid, data)
+    assert first.status_code == 201, first.get_json()
+    with app.app_context():
+        encounter = db.session.scalar(select(Encounter))
+        assert encounter.time_limit_seconds == 120
+        assert isinstance(encounter.time_limit_seconds, int)
+    # The same upload spelled 120 is the same upload, not a conflict.
+    again = {**data, "time_limit_seconds": 120, "consent": {**data["consent"], "version": 1}}
+    assert put_encounter(client, api_token, client_uuid, again).status_code == 200
+
+
+def test_ticket_count_written_with_a_point_is_a_count(client, api_token):
+    response = client.post(
+        "/api/v1/tickets", json={"count": 71.0}, headers={"Authorization": f"Bearer {api_token}"}
+    )
+    assert response.status_code == 201
+    assert len(response.get_json()["tickets"]) == 71
+
+
+@pytest.mark.parametrize("count_value", [0, 101, "3", None, True, 2.5, 0.0, 101.0, 1e300])
 def test_ticket_count_must_be_1_to_100(client, api_token, count_value):
     response = client.post(
         "/api/v1/tickets",

@@ -5,7 +5,14 @@ from __future__ import annotations
 from functools import cache
 
 from fieldapp.encounters.models import VENUE_TYPES
-from fieldapp.encounters.validation import MAX_TIME_LIMIT_SECONDS, NAME_LIMIT, TEXT_LIMITS
+from fieldapp.encounters.validation import (
+    CONSENT_FIELDS,
+    MAX_ID,
+    MAX_TIME_LIMIT_SECONDS,
+    NAME_LIMIT,
+    NOT_FOR_DECLINED,
+    TEXT_LIMITS,
+)
 from fieldapp.tickets.services import MAX_TICKETS_PER_REQUEST
 
 _MOMENT = {
@@ -27,24 +34,36 @@ _ERRORS = {
     "401": _response("No valid bearer token, and no session with a CSRF header."),
 }
 
-_ENCOUNTER_DATA = {
+# What text_problem() refuses: control characters other than tab and line breaks.
+_TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
+# A name is tidied (runs of whitespace made one space) before that check: whitespace passes.
+_NAME_PATTERN = "^[^\\x00-\\x08\\x0e-\\x1b\\x7f]*$"
+
+
+def _text(limit: int, description: str | None = None) -> dict:
+    schema = {"type": "string", "maxLength": limit, "pattern": _TEXT_PATTERN}
+    return {**schema, "description": description} if description else schema
+
+
+_VENUE_AND_TIME = {
+    "venue_type": {"enum": list(VENUE_TYPES)},
+    "venue": _text(TEXT_LIMITS["venue"], 'The occasion, e.g. "Julia\'s birthday".'),
+    "city": _text(TEXT_LIMITS["city"]),
+    "started_at": {**_MOMENT, "type": "string"},
+}
+
+_COMPLETED_ENCOUNTER_DATA = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["status", "venue_type", "started_at"],
+    "required": ["status", "venue_type", "started_at", "consent", "credit"],
     "properties": {
-        "status": {"enum": ["completed", "declined"]},
+        "status": {"const": "completed"},
         "ticket": {
             "type": ["string", "null"],
+            "minLength": 1,
             "description": "Token of a reserved ticket; without it the next number is reserved.",
         },
-        "venue_type": {"enum": list(VENUE_TYPES)},
-        "venue": {
-            "type": "string",
-            "maxLength": TEXT_LIMITS["venue"],
-            "description": 'The occasion, e.g. "Julia\'s birthday".',
-        },
-        "city": {"type": "string", "maxLength": TEXT_LIMITS["city"]},
-        "started_at": {**_MOMENT, "type": "string"},
+        **_VENUE_AND_TIME,
         "drawing_started_at": _MOMENT,
         "drawing_finished_at": _MOMENT,
         "time_limit_seconds": {
@@ -57,12 +76,24 @@ _ENCOUNTER_DATA = {
             "additionalProperties": False,
             "required": ["version", "keep", "gallery", "training", "social"],
             "properties": {
-                "version": {"type": "integer", "minimum": 1},
+                "version": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": MAX_ID,
+                    "description": "The consent text shown (GET /api/v1/consent/current).",
+                },
                 "keep": {"type": "boolean"},
                 "gallery": {"type": "boolean"},
                 "training": {"type": "boolean"},
                 "social": {"type": "boolean"},
             },
+            "oneOf": [
+                {"properties": {"keep": {"const": True}}},
+                {
+                    "properties": {key: {"const": False} for key in CONSENT_FIELDS},
+                    "description": "A drawing not kept cannot be shown or used.",
+                },
+            ],
         },
         "credit": {
             "oneOf": [
@@ -77,14 +108,77 @@ _ENCOUNTER_DATA = {
                     "additionalProperties": False,
                     "required": ["name"],
                     "properties": {
-                        "name": {"type": "string", "minLength": 1, "maxLength": NAME_LIMIT}
+                        "name": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": NAME_LIMIT,
+                            "pattern": _NAME_PATTERN,
+                        }
                     },
                 },
             ]
         },
-        "notes": {"type": "string", "maxLength": TEXT_LIMITS["notes"]},
+        "notes": _text(TEXT_LIMITS["notes"]),
     },
-    "description": "A declined approach carries only status, venue_type, venue, city and started_at.",
+}
+
+# What the validator tolerates in a declined approach's personal fields: nothing but emptiness.
+_EMPTY = {
+    "enum": [None, "", {}],
+    "description": "A declined approach keeps no personal data: absent, or empty.",
+}
+
+_DECLINED_ENCOUNTER_DATA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["status", "venue_type", "started_at"],
+    "properties": {
+        "status": {"const": "declined"},
+        **_VENUE_AND_TIME,
+        **{key: _EMPTY for key in NOT_FOR_DECLINED},
+    },
+    "description": (
+        "Someone asked who said no: only the venue and the time are kept. A declined upload "
+        "that carries a ticket, consent, credit, notes, drawing times, a time limit or a photo "
+        "is refused (422), not stored without them: the phone flags it, so an approach marked "
+        "declined by mistake is put right instead of losing its drawer's choices."
+    ),
+}
+
+_ENCOUNTER_DATA = {
+    "oneOf": [
+        {"$ref": "#/components/schemas/CompletedEncounterData"},
+        {"$ref": "#/components/schemas/DeclinedEncounterData"},
+    ],
+    "description": "The encounter as the phone saw it; `status` says which shape it has.",
+}
+
+
+# Links: how one answer feeds the next request (the sync protocol, and schemathesis' stateful
+# tests). A link's requestBody is merged into the generated body, as schemathesis does.
+_RECORD_WITH_THE_FIRST_TICKET = {
+    "operationId": "putEncounter",
+    "requestBody": {"data": {"ticket": "$response.body#/tickets/0/token"}},
+    "description": "A reserved ticket's token is claimed by the encounter that sends it.",
+}
+_ASK_WITH_THIS_CONSENT = {
+    "operationId": "putEncounter",
+    "requestBody": {"data": {"consent": {"version": "$response.body#/version"}}},
+    "description": "The encounter records which consent text the drawer was shown.",
+}
+_RECORDED_LINKS = {
+    "GetTheRecordedEncounter": {
+        "operationId": "getEncounter",
+        "parameters": {"path.uuid": "$response.body#/uuid"},
+        "description": "GET answers what the PUT answered.",
+    },
+    "SendItAgain": {
+        "operationId": "putEncounter",
+        "parameters": {"path.uuid": "$request.path.uuid"},
+        "requestBody": "$request.body",
+        "x-schemathesis": {"merge_body": False},
+        "description": "The same upload again (the phone retrying) is 200 with the same answer.",
+    },
 }
 
 
@@ -111,6 +205,7 @@ def openapi_document() -> dict:
         "paths": {
             "/api/v1/openapi.json": {
                 "get": {
+                    "operationId": "getOpenapiDocument",
                     "summary": "This document.",
                     "security": [],
                     "responses": {
@@ -123,31 +218,41 @@ def openapi_document() -> dict:
             },
             "/api/v1/session": {
                 "get": {
+                    "operationId": "getSession",
                     "summary": "Who is calling; for a browser session, the CSRF token for writes.",
                     "responses": {"200": _response("The caller.", "Session"), **_ERRORS},
                 }
             },
             "/api/v1/progress": {
                 "get": {
+                    "operationId": "getProgress",
                     "summary": "The collection's count: drawings, approaches, withdrawn, the goal.",
                     "responses": {"200": _response("The count.", "Progress"), **_ERRORS},
                 }
             },
             "/api/v1/consent/current": {
                 "get": {
+                    "operationId": "getCurrentConsent",
                     "summary": "The consent text shown to the next participant.",
                     "responses": {
-                        "200": _response("The current consent version.", "ConsentVersion"),
+                        "200": {
+                            **_response("The current consent version.", "ConsentVersion"),
+                            "links": {"AskWithThisConsent": _ASK_WITH_THIS_CONSENT},
+                        },
                         **_ERRORS,
                     },
                 }
             },
             "/api/v1/tickets": {
                 "post": {
+                    "operationId": "reserveTickets",
                     "summary": "Reserve portrait numbers, each with its participant token.",
                     "requestBody": {"required": True, "content": _json("TicketRequest")},
                     "responses": {
-                        "201": _response("The reserved tickets.", "TicketList"),
+                        "201": {
+                            **_response("The reserved tickets.", "TicketList"),
+                            "links": {"RecordWithTheFirstTicket": _RECORD_WITH_THE_FIRST_TICKET},
+                        },
                         "413": _response("A request body over the upload limit."),
                         "422": _response("Invalid count.", "ValidationError"),
                         **_ERRORS,
@@ -156,10 +261,14 @@ def openapi_document() -> dict:
             },
             "/api/v1/encounters/{uuid}": {
                 "get": {
+                    "operationId": "getEncounter",
                     "summary": "An encounter as stored.",
                     "parameters": [uuid_param],
                     "responses": {
                         "200": _response("The encounter.", "Encounter"),
+                        "403": _response(
+                            "A helper's account: encounters are read back by the collector only."
+                        ),
                         "404": _response("No encounter has this UUID."),
                         "410": _response(
                             "The drawer withdrew this drawing: only a tombstone remains."
@@ -168,6 +277,7 @@ def openapi_document() -> dict:
                     },
                 },
                 "put": {
+                    "operationId": "putEncounter",
                     "summary": "Record an encounter, idempotently (the client's UUID is the key).",
                     "parameters": [uuid_param],
                     "requestBody": {
@@ -176,6 +286,7 @@ def openapi_document() -> dict:
                             "multipart/form-data": {
                                 "schema": {
                                     "type": "object",
+                                    "additionalProperties": False,
                                     "required": ["data"],
                                     "properties": {
                                         "data": {"$ref": "#/components/schemas/EncounterData"},
@@ -184,7 +295,10 @@ def openapi_document() -> dict:
                                             "format": "binary",
                                             "description": (
                                                 "JPEG, PNG, WebP or HEIC; at most "
-                                                "FIELDAPP_MAX_PHOTO_BYTES (30 MB by default)."
+                                                "FIELDAPP_MAX_PHOTO_BYTES (30 MB by default); "
+                                                "a short edge too small to show a drawing is "
+                                                "422 (field `photo`); none with a declined "
+                                                "approach."
                                             ),
                                         },
                                     },
@@ -194,11 +308,23 @@ def openapi_document() -> dict:
                         },
                     },
                     "responses": {
-                        "201": _response("Recorded now.", "Encounter"),
-                        "200": _response(
-                            "Already recorded with the same data (a missing photo is attached).",
-                            "Encounter",
-                        ),
+                        "201": {
+                            **_response("Recorded now.", "Encounter"),
+                            "headers": {
+                                "Location": {
+                                    "description": "GET it there.",
+                                    "schema": {"type": "string"},
+                                }
+                            },
+                            "links": _RECORDED_LINKS,
+                        },
+                        "200": {
+                            **_response(
+                                "Already recorded with the same data (a missing photo is attached).",
+                                "Encounter",
+                            ),
+                            "links": _RECORDED_LINKS,
+                        },
                         "400": _response(
                             "An empty photo file, or a body that is not well-formed multipart."
                         ),
@@ -321,6 +447,8 @@ def openapi_document() -> dict:
                     },
                 },
                 "EncounterData": _ENCOUNTER_DATA,
+                "CompletedEncounterData": _COMPLETED_ENCOUNTER_DATA,
+                "DeclinedEncounterData": _DECLINED_ENCOUNTER_DATA,
                 "Encounter": {
                     "type": "object",
                     "required": ["uuid", "number", "token", "status", "participant_url", "photo"],

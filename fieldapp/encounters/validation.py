@@ -24,7 +24,10 @@ FIELDS = {
     "drawing_finished_at", "time_limit_seconds", "consent", "credit", "notes",
 }  # fmt: skip
 CONSENT_FIELDS = ("keep", "gallery", "training", "social")
-# A declined approach keeps the venue and the time, nothing about the person.
+# A declined approach keeps the venue and the time, nothing about the person: these fields may
+# only be absent or empty ("", null or {}), and anything in them refuses the upload rather than
+# being dropped, so that an approach wrongly marked declined is flagged on the phone instead of
+# losing its drawer's choices. The OpenAPI document says the same (`DeclinedEncounterData`).
 NOT_FOR_DECLINED = (
     "ticket", "drawing_started_at", "drawing_finished_at", "time_limit_seconds", "consent",
     "credit", "notes",
@@ -109,11 +112,27 @@ def _completed_fields(reader: _Reader) -> dict[str, Any]:
     }
 
 
-def _time_limit(reader: _Reader) -> int | None:
-    value = reader.raw.get("time_limit_seconds")
-    if value is None:
+def whole_number(value: Any) -> int | None:
+    """`value` as an int if it is a JSON integer, else None.
+
+    JSON Schema counts 120.0 as an integer (it is one, written with a point), and so do we; a
+    boolean is not a number here, though Python says True == 1.
+    """
+    if isinstance(value, bool):
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _time_limit(reader: _Reader) -> int | None:
+    raw_value = reader.raw.get("time_limit_seconds")
+    if raw_value is None:
+        return None
+    value = whole_number(raw_value)
+    if value is None:
         reader.error("time_limit_seconds", "must be a whole number of seconds, or null for none")
     elif not 1 <= value <= MAX_TIME_LIMIT_SECONDS:
         reader.error("time_limit_seconds", f"must be between 1 and {MAX_TIME_LIMIT_SECONDS}")
@@ -129,8 +148,8 @@ def _consent(reader: _Reader) -> tuple[int | None, ConsentChoices | None]:
         return None, None
     for key in sorted(set(consent) - {"version", *CONSENT_FIELDS}):
         reader.error(f"consent.{key}", "is not a consent choice")
-    version = consent.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_ID:
+    version = whole_number(consent.get("version"))
+    if version is None or not 1 <= version <= MAX_ID:
         reader.error("consent.version", "must be the number of the consent text shown")
         version = None
     flags = {}
@@ -237,5 +256,18 @@ def text_problem(value: str) -> str | None:
 
 
 def _fingerprint(raw: dict) -> str:
-    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(
+        _whole_floats_as_ints(raw), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _whole_floats_as_ints(value: Any) -> Any:
+    """The same JSON with 120.0 written 120, so that both spellings are the same upload."""
+    if isinstance(value, dict):
+        return {key: _whole_floats_as_ints(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_floats_as_ints(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
