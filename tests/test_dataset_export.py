@@ -22,7 +22,7 @@ import yaml
 from PIL import Image
 
 from fieldapp.dataset.documents import size_category
-from tests.dataset_fixtures import make_collection
+from tests.dataset_fixtures import drawing_photo, make_collection
 
 
 def run_export(app, out: Path, *args: str) -> None:
@@ -241,3 +241,187 @@ def test_an_unknown_option_is_refused_without_writing(app, tmp_path):
     )
     assert result.exit_code != 0 and "number of pixels" in result.output
     assert not (tmp_path / "x.zip").exists()
+
+
+# Withdrawals while an export is handed on ------------------------------------------------
+
+
+def ticket_numbered(number: int):
+    from fieldapp.extensions import db
+    from fieldapp.tickets.models import Ticket
+
+    return db.session.query(Ticket).filter_by(number=number).one()
+
+
+def test_a_drawing_withdrawn_before_its_turn_is_left_out_of_the_download(app):
+    from fieldapp.consent.services import withdraw
+    from fieldapp.dataset.services import ExportOptions, past_exports, stream_export
+    from fieldapp.extensions import db
+    from fieldapp.media.services import media_store
+
+    collection = make_collection(app)
+    with app.app_context():
+        chunks = stream_export(db.session, media_store(), ExportOptions())
+        first = next(chunks)  # the credited drawing, #1, is out
+        withdraw(db.session, media_store(), ticket_numbered(collection.anonymous))
+        body = first + b"".join(chunks)
+        [past] = past_exports(db.session)
+        assert past.manifest.item_count == 1 and past.withdrawn_numbers == []
+        assert past.manifest.zip_bytes == len(body)
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        names = archive.namelist()
+        rows = archive.read("train/metadata.jsonl").decode().splitlines()
+        sums = archive.read("SHA256SUMS").decode()
+    assert f"train/portrait-{collection.credited:05d}.jpg" in names
+    assert not [name for name in names if f"{collection.anonymous:05d}" in name]
+    assert [json.loads(row)["portrait_number"] for row in rows] == [collection.credited]
+    assert f"{collection.anonymous:05d}" not in sums
+
+
+def test_a_drawing_withdrawn_after_its_bytes_went_out_breaks_the_download_and_records_nothing(
+    app,
+):
+    from fieldapp.consent.services import withdraw
+    from fieldapp.dataset.models import DatasetExport
+    from fieldapp.dataset.services import ExportOptions, ExportOvertaken, stream_export
+    from fieldapp.extensions import db
+    from fieldapp.media.services import media_store
+
+    collection = make_collection(app)
+    with app.app_context():
+        chunks = stream_export(db.session, media_store(), ExportOptions())
+        body = next(chunks)
+        assert f"portrait-{collection.credited:05d}.jpg".encode() in body  # it went out
+        withdraw(db.session, media_store(), ticket_numbered(collection.credited))
+        with pytest.raises(ExportOvertaken, match=f"#{collection.credited} withdrawn"):
+            for chunk in chunks:
+                body += chunk
+        assert db.session.query(DatasetExport).count() == 0
+    with pytest.raises(zipfile.BadZipFile):  # no central directory: no reader opens it
+        zipfile.ZipFile(io.BytesIO(body))
+    assert b"README.md" in body  # it stopped at the very end, before the central directory
+
+
+def test_the_command_line_starts_again_when_a_written_drawing_is_withdrawn(app, tmp_path):
+    from fieldapp.consent.services import withdraw
+    from fieldapp.dataset.services import ExportOptions, export_to_file, past_exports
+    from fieldapp.extensions import db
+    from fieldapp.media.services import media_store
+
+    collection = make_collection(app)
+    started = []
+
+    def progress(_):  # called as each drawing starts: the second one means the first is out
+        started.append(1)
+        if len(started) == 2:
+            withdraw(db.session, media_store(), ticket_numbered(collection.credited))
+
+    out = tmp_path / "exports"
+    out.mkdir()
+    with app.app_context():
+        manifest = export_to_file(
+            db.session, media_store(), out / "out.zip", ExportOptions(), made_by="test",
+            progress=progress,
+        )  # fmt: skip
+        assert manifest.item_count == 1 and len(started) == 3  # two drawings, then one
+        [past] = past_exports(db.session)
+        assert past.withdrawn_numbers == []
+    with zipfile.ZipFile(out / "out.zip") as archive:
+        assert not [n for n in archive.namelist() if f"{collection.credited:05d}" in n]
+    assert [p.name for p in out.iterdir()] == ["out.zip"]  # no temporary file left
+
+
+def test_a_streamed_zip64_archive_opens_everywhere(app, tmp_path, monkeypatch):
+    """The records of archives over 4 GB or 65,535 files, made here with tiny limits."""
+    from fieldapp.dataset.services import ExportOptions, stream_export
+    from fieldapp.extensions import db
+    from fieldapp.media.services import media_store
+
+    make_collection(app)
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 1000)
+    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 3)
+    with app.app_context():
+        body = b"".join(stream_export(db.session, media_store(), ExportOptions(kind="archive")))
+    monkeypatch.undo()
+    assert b"PK\x06\x06" in body and b"PK\x06\x07" in body  # ZIP64 end record and locator
+    (tmp_path / "big.zip").write_bytes(body)
+    with zipfile.ZipFile(tmp_path / "big.zip") as archive:
+        assert archive.testzip() is None
+        assert all(not info.flag_bits & 0x08 for info in archive.infolist())  # no descriptors
+        assert len(archive.read("train/metadata.jsonl").splitlines()) == 3
+    check = subprocess.run(
+        ["/usr/bin/unzip", "-tq", str(tmp_path / "big.zip")], capture_output=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_the_streamed_zip_is_byte_for_byte_what_zipfile_writes_into_a_file(tmp_path):
+    """Handed on an entry at a time, with complete local headers (no data descriptors)."""
+    from fieldapp.dataset.streaming_zip import ZIP_TIME, StreamingZip
+
+    files = {"train/a.jpg": drawing_photo(seed=1), "README.md": b"# card\n" * 1000}
+    streamed = StreamingZip()
+    chunks = []
+    for name, data in files.items():
+        streamed.add_bytes(name, data, compress=name.endswith(".md"))
+        chunks.append(streamed.take())
+    with (tmp_path / "rows.jsonl").open("w+b") as rows:
+        rows.write(b'{"row": 1}\n' * 5000)
+        streamed.add_file("train/metadata.jsonl", rows)
+    chunks.append(streamed.take())
+    chunks.append(streamed.close())
+    assert all(chunks) and chunks[0].startswith(b"PK\x03\x04")
+
+    with zipfile.ZipFile(tmp_path / "direct.zip", "w", allowZip64=True) as direct:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED if name.endswith(".md") else 0
+            info.external_attr = 0o644 << 16
+            direct.writestr(info, data)
+        info = zipfile.ZipInfo("train/metadata.jsonl", date_time=ZIP_TIME)
+        info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
+        with direct.open(info, "w", force_zip64=True) as target:
+            target.write(b'{"row": 1}\n' * 5000)
+    assert b"".join(chunks) == (tmp_path / "direct.zip").read_bytes()
+    assert streamed.sums[0] == ("train/a.jpg", hashlib.sha256(files["train/a.jpg"]).hexdigest())
+
+
+def test_choices_changed_during_the_download_are_the_ones_written(app):
+    """Read a batch at a time, each drawing is read again just before its bytes go out."""
+    from fieldapp.consent.services import update_choices
+    from fieldapp.dataset.services import ExportOptions, past_exports, stream_export
+    from fieldapp.encounters.services import encounter_by_uuid
+    from fieldapp.extensions import db
+    from fieldapp.media.services import media_store
+    from tests.dataset_fixtures import consent
+    from tests.factories import make_encounter, number_of
+
+    collection = make_collection(app)
+    later = {
+        name: make_encounter(
+            app, photo=drawing_photo(seed=seed), consent=consent(training=True), credit_name=name
+        )
+        for seed, name in ((7, "Cy"), (8, "Di"))
+    }
+    with app.app_context():
+        chunks = stream_export(db.session, media_store(), ExportOptions())
+        body = next(chunks)  # #1 is out; the batch holding Cy and Di was read before
+        choices = {"actor": "participant", "method": "participant_page", "gallery": True,
+                   "social": False}  # fmt: skip
+        cy, di = (encounter_by_uuid(db.session, later[name]) for name in ("Cy", "Di"))
+        update_choices(db.session, cy, training=True, credit_name=None, **choices)
+        update_choices(db.session, di, training=False, credit_name="Di", **choices)
+        body += b"".join(chunks)
+        [past] = past_exports(db.session)
+        assert past.manifest.item_count == 3  # Ana Lima, the anonymous drawer, Cy
+    cy_number, di_number = number_of(app, later["Cy"]), number_of(app, later["Di"])
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        rows = {
+            row["portrait_number"]: row
+            for row in map(json.loads, archive.read("train/metadata.jsonl").splitlines())
+        }
+        cy_image = archive.read(f"train/portrait-{cy_number:05d}.jpg")
+        names = archive.namelist()
+    assert set(rows) == {collection.credited, collection.anonymous, cy_number}
+    assert rows[cy_number]["credit"] is None and b"dc:creator" not in cy_image
+    assert not [name for name in names if f"{di_number:05d}" in name]

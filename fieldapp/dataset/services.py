@@ -1,24 +1,26 @@
 """Exports of the collection: which drawings may go out, and writing them as one zip.
 
-An export is built in one pass, one drawing at a time, into a zip on disk (never in memory):
-`train/` (images + `metadata.jsonl`, a Hugging Face ImageFolder), `consent/` (every consent
-text the drawings record), `README.md` (dataset card), `DATASHEET.md`, `croissant.json` and
-`SHA256SUMS`. Its manifest (date, kind, options, counts, consent versions, and which drawings)
-is recorded in the same database, so a later withdrawal can be traced to the exports it was in.
+An export is made in one pass, one drawing at a time, and handed on as it is made (a download
+starts with the first drawing; the command line writes a file): `train/` (images, then
+`metadata.jsonl`, a Hugging Face ImageFolder), `consent/` (every consent text the drawings
+record), `README.md` (dataset card), `DATASHEET.md`, `croissant.json` and `SHA256SUMS` — the
+files that need every drawing come after the images. Its manifest (date, kind, options, counts,
+consent versions, and which drawings) is recorded in the same database once the whole zip was
+delivered, so a later withdrawal can be traced to the exports it was in.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import statistics
 import tempfile
-import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import BinaryIO
 
@@ -36,6 +38,7 @@ from fieldapp.dataset.models import (
     DatasetExportItem,
     DatasetSettings,
 )
+from fieldapp.dataset.streaming_zip import StreamingZip
 from fieldapp.encounters.models import Encounter, EncounterStatus
 from fieldapp.media.models import Photo
 from fieldapp.media.storage import MediaStore
@@ -45,10 +48,12 @@ from fieldapp.tickets.models import Ticket
 
 MIN_SQUARE = 64
 MAX_SQUARE = 4096
-#: Attempts at an export that a withdrawal (or a change of mind) overtook while it was written.
+#: Attempts at a file export (the command line) that a withdrawal overtook while it was written;
+#: a download cannot start again once its first bytes are out (see stream_export()).
 EXPORT_ATTEMPTS = 3
 _BATCH = 200
-_COPY_CHUNK = 1024 * 1024
+
+log = logging.getLogger(__name__)
 
 
 class ExportError(ValueError):
@@ -143,16 +148,26 @@ _ROW_COLUMNS = (
 
 
 def _eligible_rows(session: Session, kind: str) -> Iterator:
-    """The drawings of an export as light rows, by portrait number, fetched a batch at a time."""
-    query = (
-        select(*_ROW_COLUMNS)
-        .join(Photo, Photo.encounter_id == Encounter.id)
-        .join(Ticket, Ticket.id == Encounter.ticket_id)
-        .where(_eligible(kind))
-        .order_by(Ticket.number)
-        .execution_options(yield_per=_BATCH)
-    )
-    yield from session.execute(query)
+    """The drawings of an export as light rows, by portrait number, read a batch at a time,
+    each batch in a short read transaction of its own (seeing the withdrawals before it)."""
+    after = None
+    while True:
+        query = (
+            select(*_ROW_COLUMNS)
+            .join(Photo, Photo.encounter_id == Encounter.id)
+            .join(Ticket, Ticket.id == Encounter.ticket_id)
+            .where(_eligible(kind))
+            .order_by(Ticket.number)
+            .limit(_BATCH)
+        )
+        if after is not None:
+            query = query.where(Ticket.number > after)
+        batch = session.execute(query).all()
+        session.commit()
+        if not batch:
+            return
+        yield from batch
+        after = batch[-1].number
 
 
 # The export ------------------------------------------------------------------------------
@@ -248,138 +263,259 @@ def metadata_row(row, file_name: str, version: ConsentVersion | None) -> dict:
     }
 
 
-@dataclass
-class _ZipWriter:
-    """Adds files to the zip one at a time, remembering each file's SHA-256 for SHA256SUMS."""
+@dataclass(frozen=True)
+class _Written:
+    """An archive written to its last byte, not yet recorded."""
 
-    archive: zipfile.ZipFile
-    sums: list[tuple[str, str]] = field(default_factory=list)
-
-    def add_bytes(self, name: str, data: bytes, *, compress: bool = True) -> str:
-        info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-        info.external_attr = 0o644 << 16
-        self.archive.writestr(info, data)
-        digest = hashlib.sha256(data).hexdigest()
-        self.sums.append((name, digest))
-        return digest
-
-    def add_file(self, name: str, path: Path) -> str:
-        digest = hashlib.sha256()
-        info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.external_attr = 0o644 << 16
-        with path.open("rb") as source, self.archive.open(info, "w", force_zip64=True) as target:
-            while chunk := source.read(_COPY_CHUNK):
-                digest.update(chunk)
-                target.write(chunk)
-        self.sums.append((name, digest.hexdigest()))
-        return digest.hexdigest()
+    options: ExportOptions
+    license: str
+    created_at: datetime
+    included: list[tuple[int, int]]  # (encounter id, portrait number)
+    consent_versions: list[int]
+    zip_bytes: int
+    zip_sha256: str
 
 
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same drawings give the same bytes
-
-
-def write_export(
+def stream_export(
     session: Session,
     store: MediaStore,
-    target: BinaryIO,
     options: ExportOptions,
     *,
-    made_by: str,
-    progress: Callable[[int], None] | None = None,
-) -> DatasetExport:
-    """Write an export of the collection as a zip into `target`, and record its manifest.
+    made_by: str = "web",
+    created_at: datetime | None = None,
+    scratch_dir: str | None = None,
+) -> Iterator[bytes]:
+    """The export as zip bytes, made while they are read; recorded once read to the end.
 
-    Images are read, re-encoded (no metadata but the drawer's rights XMP) and written one at
-    a time. Raises ExportOvertaken, recording nothing, when a drawing in it was withdrawn or
-    lost its consent while the zip was written: the caller then makes a new one.
+    The first bytes come as soon as the first drawing is encoded, whatever the collection's
+    size. The manifest ("delivered") is recorded only after the last bytes were taken, that
+    is when the WSGI server asks for more after handing them on; a download that stops before
+    (the generator closed: GeneratorExit) records nothing and leaves nothing on disk.
+
+    Withdrawals cannot restart a download whose first bytes are out, so they are met where
+    each drawing is written, and once more before the archive is finished:
+
+    - each drawing is read again after its image is encoded, just before its bytes go out:
+      one withdrawn (or no longer allowed for training) by then is left out of the zip, its
+      `metadata.jsonl`, SHA256SUMS, card and manifest; its rights XMP and metadata row are
+      those of that read (a credit erased meanwhile is not written);
+    - a drawing withdrawn after its bytes went out, while the rest was written, makes the
+      export fail before its central directory: no reader opens a zip without one, the
+      client sees a broken download (the connection ends without the end of the response),
+      nothing is recorded, and the next export leaves the drawing out;
+    - a withdrawal after that last check, while the central directory (the archive's last
+      bytes) is handed on, is one the whole archive had already met: the manifest lists the
+      drawing, and past exports show it as withdrawn since, as for any later withdrawal.
+
+    No read transaction stays open between drawings: a slow download holds no snapshot
+    (SQLite's WAL could not be checkpointed; PostgreSQL could not vacuum).
     """
+    created_at = created_at or utcnow()
+    tally = _Tally()
+    try:
+        written = yield from _archive_chunks(
+            session, store, options, created_at, tally, scratch_dir=scratch_dir
+        )
+    except GeneratorExit:
+        log.warning(
+            "Dataset export (%s) abandoned after %d bytes, %d drawings: the download stopped "
+            "before its end. Nothing recorded.",
+            options.kind, tally.bytes, tally.drawings,
+        )  # fmt: skip
+        raise
+    except BaseException as error:
+        log.warning(
+            "Dataset export (%s) failed after %d bytes, %d drawings: %s. Nothing recorded.",
+            options.kind, tally.bytes, tally.drawings, error,
+        )  # fmt: skip
+        raise
+    manifest = _record_manifest(session, written, made_by=made_by, refuse_withdrawn=False)
+    log.info(
+        "Dataset export #%d delivered (%s): %d drawings, %d bytes, SHA-256 %s.",
+        manifest.id, manifest.kind, manifest.item_count, manifest.zip_bytes, manifest.zip_sha256,
+    )  # fmt: skip
+
+
+@dataclass
+class _Tally:
+    """How far an export went: bytes handed on, their SHA-256 so far, drawings written."""
+
+    bytes: int = 0
+    drawings: int = 0
+    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
+
+    def out(self, data: bytes) -> bytes:
+        self.bytes += len(data)
+        self.digest.update(data)
+        return data
+
+
+def _archive_chunks(
+    session: Session,
+    store: MediaStore,
+    options: ExportOptions,
+    created_at: datetime,
+    tally: _Tally,
+    *,
+    scratch_dir: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Generator[bytes, None, _Written]:
+    """Write the zip, yielding each drawing's bytes as soon as they are in it; returns what
+    the manifest needs. Raises ExportOvertaken before the last bytes when a drawing already
+    handed on was withdrawn meanwhile (see stream_export)."""
     settings = dataset_settings(session)
-    created_at = utcnow()
     figures = collection_figures(session)
     versions = {v.id: v for v in session.scalars(select(ConsentVersion))}
+    _freeze(session, settings, *versions.values())
+    session.commit()  # the card describes the settings as they were when the export began
     stats = ExportStats()
-    included: list[tuple[int, int]] = []  # (encounter id, portrait number)
-    with (
-        tempfile.TemporaryDirectory(prefix="fieldapp-export-") as scratch,
-        zipfile.ZipFile(target, "w", allowZip64=True) as archive,
-    ):
-        writer = _ZipWriter(archive)
-        metadata_path = Path(scratch) / "metadata.jsonl"
-        with metadata_path.open("w", encoding="utf-8") as metadata:
-            for row in _eligible_rows(session, options.kind):
-                try:
-                    data, extension = render_export_image(
-                        store.path(row.display_name), size=options.image_size, ink=options.ink
-                    )
-                except FileNotFoundError:
-                    raise ExportOvertaken(f"The photo of #{row.number} was removed.") from None
-                data = with_rights(
-                    data, training_allowed=training_allowed(row), creator=row.credit_name
-                )
-                file_name = f"portrait-{row.number:05d}.{extension}"
-                writer.add_bytes(f"train/{file_name}", data, compress=False)
-                entry = metadata_row(row, file_name, versions.get(row.consent_version_id))
-                metadata.write(json.dumps(entry, ensure_ascii=False) + "\n")
-                stats.add(entry)
-                included.append((row.id, row.number))
-                if progress:
-                    progress(1)
-        metadata_sha256 = writer.add_file("train/metadata.jsonl", metadata_path)
-        used = [versions[v] for v in sorted(v for v in stats.versions if v is not None)]
-        for version in used:
-            writer.add_bytes(f"consent/version-{version.id}.txt", version.text.encode() + b"\n")
-        context = documents.ExportContext(
-            settings=settings,
-            options=options,
-            stats=stats,
-            figures=figures,
-            created_at=created_at,
-            consent_versions=used,
-            metadata_sha256=metadata_sha256,
-            image_extension="png" if options.ink else "jpg",
-        )
-        writer.add_bytes("README.md", documents.dataset_card(context).encode())
-        writer.add_bytes("DATASHEET.md", documents.datasheet(context).encode())
-        croissant = json.dumps(documents.croissant(context), indent=2, ensure_ascii=False)
-        writer.add_bytes("croissant.json", croissant.encode())
-        sums = "".join(f"{digest}  {name}\n" for name, digest in writer.sums)
-        archive.writestr(zipfile.ZipInfo("SHA256SUMS", date_time=_ZIP_TIME), sums)
-    return _record_manifest(
-        session, options, settings, created_at, included, [v.id for v in used], made_by
+    included: list[tuple[int, int]] = []
+    archive = StreamingZip()
+    # metadata.jsonl needs every row, and goes in after the images: an anonymous file (gone
+    # from the disk as soon as it is closed, even if the process is killed).
+    with tempfile.TemporaryFile(dir=scratch_dir, prefix="fieldapp-export-") as metadata:
+        for row in _eligible_rows(session, options.kind):
+            if progress:
+                progress(1)
+            rendered = _render(store, row.display_name, options)  # the slow part, first
+            current = _current_row(session, row.id, options.kind)
+            if current is None:
+                continue  # withdrawn (or training refused) since the batch was read
+            if rendered is None or current.display_name != row.display_name:
+                rendered = _render(store, current.display_name, options)  # photo replaced
+                if rendered is None:
+                    raise ExportError(f"The photo of #{row.number} is missing from the media.")
+            pixels, extension = rendered
+            # Rights and metadata as read just now: a drawer who chose anonymity meanwhile is
+            # not credited.
+            data = with_rights(
+                pixels, training_allowed=training_allowed(current), creator=current.credit_name
+            )
+            file_name = f"portrait-{current.number:05d}.{extension}"
+            archive.add_bytes(f"train/{file_name}", data, compress=False)
+            entry = metadata_row(current, file_name, versions.get(current.consent_version_id))
+            metadata.write(json.dumps(entry, ensure_ascii=False).encode() + b"\n")
+            stats.add(entry)
+            included.append((current.id, current.number))
+            tally.drawings += 1
+            yield tally.out(archive.take())
+        metadata_sha256 = archive.add_file("train/metadata.jsonl", metadata)
+    used = [versions[v] for v in sorted(v for v in stats.versions if v is not None)]
+    for version in used:
+        archive.add_bytes(f"consent/version-{version.id}.txt", version.text.encode() + b"\n")
+    context = documents.ExportContext(
+        settings=settings,
+        options=options,
+        stats=stats,
+        figures=figures,
+        created_at=created_at,
+        consent_versions=used,
+        metadata_sha256=metadata_sha256,
+        image_extension="png" if options.ink else "jpg",
+    )
+    archive.add_bytes("README.md", documents.dataset_card(context).encode())
+    archive.add_bytes("DATASHEET.md", documents.datasheet(context).encode())
+    croissant = json.dumps(documents.croissant(context), indent=2, ensure_ascii=False)
+    archive.add_bytes("croissant.json", croissant.encode())
+    sums = "".join(f"{digest}  {name}\n" for name, digest in archive.sums)
+    archive.add_bytes("SHA256SUMS", sums.encode(), compress=False, listed=False)
+    yield tally.out(archive.take())
+    late = _no_longer_eligible(session, included, options.kind)
+    session.commit()
+    if late:
+        numbers = ", ".join(f"#{n}" for n in late)
+        raise ExportOvertaken(f"{numbers} withdrawn while the export was written: start again.")
+    yield tally.out(archive.close())
+    return _Written(
+        options=options,
+        license=settings.license,
+        created_at=created_at,
+        included=included,
+        consent_versions=[v.id for v in used],
+        zip_bytes=tally.bytes,
+        zip_sha256=tally.digest.hexdigest(),
     )
 
 
-def _record_manifest(session, options, settings, created_at, included, versions, made_by):
+def _render(store: MediaStore, name: str, options: ExportOptions) -> tuple[bytes, str] | None:
+    """The exported image of a stored file (bytes, extension); None if the file is gone."""
+    try:
+        return render_export_image(store.path(name), size=options.image_size, ink=options.ink)
+    except FileNotFoundError:
+        return None
+
+
+def _freeze(session: Session, *objects) -> None:
+    """Keep these rows as read now: the export ends its read transactions as it goes."""
+    for obj in objects:
+        if obj in session:
+            session.expunge(obj)
+
+
+def _current_row(session: Session, encounter_id: int, kind: str):
+    """The drawing's row as it is now, or None if it may not be exported any more (a fresh
+    read, its transaction ended at once)."""
+    row = session.execute(
+        select(*_ROW_COLUMNS)
+        .join(Photo, Photo.encounter_id == Encounter.id)
+        .join(Ticket, Ticket.id == Encounter.ticket_id)
+        .where(Encounter.id == encounter_id, _eligible(kind))
+    ).first()
+    session.commit()
+    return row
+
+
+def _no_longer_eligible(session: Session, included: list[tuple[int, int]], kind: str) -> list:
+    """The numbers of drawings written into an export that may not be exported any more
+    (read in the caller's transaction)."""
+    late = []
+    for start in range(0, len(included), 500):
+        batch = dict(included[start : start + 500])
+        still = set(
+            session.scalars(select(Encounter.id).where(Encounter.id.in_(batch), _eligible(kind)))
+        )
+        late.extend(number for encounter_id, number in batch.items() if encounter_id not in still)
+    return late
+
+
+def _record_manifest(
+    session: Session, written: _Written, *, made_by: str, refuse_withdrawn: bool
+) -> DatasetExport:
+    """Record the manifest of an archive written whole.
+
+    `refuse_withdrawn`: raise ExportOvertaken, recording nothing, if a drawing in it was
+    withdrawn meanwhile (a file not yet in place can be made again); otherwise (a download
+    already delivered) record it all the same, so that the drawing shows as withdrawn since.
+    """
     with write_transaction(session):
-        for start in range(0, len(included), 500):
-            ids = [encounter_id for encounter_id, _ in included[start : start + 500]]
-            still = session.scalar(
-                select(func.count())
-                .select_from(Encounter)
-                .where(Encounter.id.in_(ids), _eligible(options.kind))
-            )
-            if still != len(ids):
+        if late := _no_longer_eligible(session, written.included, written.options.kind):
+            if refuse_withdrawn:
                 raise ExportOvertaken("A drawing was withdrawn while the export was written.")
+            log.warning(
+                "Dataset export delivered with %s, withdrawn as its last bytes went out: "
+                "its manifest lists them as withdrawn since.",
+                ", ".join(f"#{n}" for n in late),
+            )
         manifest = DatasetExport(
-            created_at=created_at,
-            kind=options.kind,
-            image_size=options.image_size,
-            ink=options.ink,
-            license=settings.license,
-            item_count=len(included),
-            consent_versions=versions,
+            created_at=written.created_at,
+            kind=written.options.kind,
+            image_size=written.options.image_size,
+            ink=written.options.ink,
+            license=written.license,
+            item_count=len(written.included),
+            consent_versions=written.consent_versions,
             made_by=made_by,
+            zip_bytes=written.zip_bytes,
+            zip_sha256=written.zip_sha256,
         )
         session.add(manifest)
         session.flush()
-        if included:
+        if written.included:
             session.execute(
                 DatasetExportItem.__table__.insert(),
                 [
                     {"export_id": manifest.id, "encounter_id": encounter_id, "number": number}
-                    for encounter_id, number in included
+                    for encounter_id, number in written.included
                 ],
             )
     return manifest
@@ -396,17 +532,23 @@ def export_to_file(
 ) -> DatasetExport:
     """Write an export to `path` (through a temporary file beside it, renamed when whole).
 
-    An export overtaken by a withdrawal is made again, up to EXPORT_ATTEMPTS times; the file
-    at `path` never holds a drawing withdrawn before its manifest was recorded.
+    Written as a download is, then made durable (fsync), recorded, and renamed into place. An
+    export overtaken by a withdrawal is made again, up to EXPORT_ATTEMPTS times: nothing was
+    delivered yet. The file at `path` never holds a drawing withdrawn before its manifest was
+    recorded.
     """
     for attempt in range(1, EXPORT_ATTEMPTS + 1):
         fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".export-", suffix=".zip")
         try:
-            with os.fdopen(fd, "w+b") as temp:
-                manifest = write_export(
-                    session, store, temp, options, made_by=made_by, progress=progress
-                )
-                _seal(session, manifest, temp)
+            with os.fdopen(fd, "wb") as temp:
+                chunks = _archive_chunks(
+                    session, store, options, utcnow(), _Tally(),
+                    scratch_dir=str(path.parent), progress=progress,
+                )  # fmt: skip
+                written = _drain(chunks, temp)
+                temp.flush()
+                os.fsync(temp.fileno())
+            manifest = _record_manifest(session, written, made_by=made_by, refuse_withdrawn=True)
             os.replace(temp_name, path)
             return manifest
         except ExportOvertaken:
@@ -418,42 +560,13 @@ def export_to_file(
     raise AssertionError("unreachable")
 
 
-def export_to_temporary(
-    session: Session, store: MediaStore, options: ExportOptions, *, directory: str | None = None
-) -> tuple[DatasetExport, BinaryIO]:
-    """An export in an anonymous temporary file (gone when closed), rewound, for streaming."""
-    for attempt in range(1, EXPORT_ATTEMPTS + 1):
-        # Not a `with`: on success the open file is handed to the response, which closes it.
-        temp = tempfile.TemporaryFile(dir=directory, suffix=".zip")  # noqa: SIM115
+def _drain(chunks: Generator[bytes, None, _Written], target: BinaryIO) -> _Written:
+    """Write every chunk into `target`; returns the generator's result."""
+    while True:
         try:
-            manifest = write_export(session, store, temp, options, made_by="web")
-            _seal(session, manifest, temp)
-        except ExportOvertaken:
-            temp.close()
-            session.rollback()
-            if attempt == EXPORT_ATTEMPTS:
-                raise
-            continue
-        except BaseException:
-            temp.close()
-            raise
-        temp.seek(0)
-        return manifest, temp
-    raise AssertionError("unreachable")
-
-
-def _seal(session: Session, manifest: DatasetExport, zip_file: BinaryIO) -> None:
-    """Record the finished zip's size and SHA-256 on its manifest."""
-    zip_file.seek(0)
-    digest = hashlib.sha256()
-    size = 0
-    while chunk := zip_file.read(_COPY_CHUNK):
-        digest.update(chunk)
-        size += len(chunk)
-    with write_transaction(session):
-        manifest = session.get(DatasetExport, manifest.id)
-        manifest.zip_bytes = size
-        manifest.zip_sha256 = digest.hexdigest()
+            target.write(next(chunks))
+        except StopIteration as end:
+            return end.value
 
 
 # Past exports ----------------------------------------------------------------------------
@@ -480,10 +593,9 @@ def past_exports(session: Session) -> list[PastExport]:
     return [PastExport(m, withdrawn.get(m.id, [])) for m in manifests]
 
 
-def export_file_name(manifest: DatasetExport) -> str:
+def export_file_name(kind: str, created_at: datetime) -> str:
     """The download's name: kind and time, e.g. drawings-training-20260603-221500.zip."""
-    stamp = manifest.created_at.strftime("%Y%m%d-%H%M%S")
-    return f"drawings-{manifest.kind}-{stamp}.zip"
+    return f"drawings-{kind}-{created_at:%Y%m%d-%H%M%S}.zip"
 
 
 def parse_size(raw: str | None) -> int | None:

@@ -1,4 +1,5 @@
-"""The collector's dataset pages: settings, the export (a streamed download), past exports."""
+"""The collector's dataset pages: settings, the export (a download made as it is sent), past
+exports."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
+    stream_with_context,
     url_for,
 )
-from flask_login import login_required
-from werkzeug.wsgi import wrap_file
 
+from fieldapp.auth.access import collector_required
+from fieldapp.database import utcnow
 from fieldapp.dataset.documents import DATASHEET_QUESTIONS
 from fieldapp.dataset.forms import DatasetSettingsForm, ExportForm
 from fieldapp.dataset.services import (
@@ -25,19 +26,18 @@ from fieldapp.dataset.services import (
     count_eligible,
     dataset_settings,
     export_file_name,
-    export_to_temporary,
     past_exports,
     save_dataset_settings,
+    stream_export,
 )
 from fieldapp.extensions import db
 from fieldapp.media.services import media_store
 
 bp = Blueprint("dataset", __name__)
-_STREAM_CHUNK = 256 * 1024
 
 
 @bp.before_request
-@login_required
+@collector_required
 def _collectors_only():
     """Every page here is the collector's."""
 
@@ -87,13 +87,10 @@ def export():
             options = ExportOptions(
                 kind=form.kind.data, image_size=form.image_size(), ink=form.ink.data
             )
-            manifest, zip_file = export_to_temporary(
-                db.session, media_store(), options, directory=_scratch_dir()
-            )
         except ExportError as refused:
             form.form_errors.append(str(refused))
         else:
-            return _stream(zip_file, export_file_name(manifest), manifest.zip_bytes)
+            return _download(options)
     counts = {kind: count_eligible(db.session, kind) for kind in ("training", "archive")}
     status = 422 if form.errors else 200
     return render_template(
@@ -106,22 +103,28 @@ def exports():
     return render_template("dataset/exports.html", exports=past_exports(db.session))
 
 
-def _stream(zip_file, name: str, size: int) -> Response:
-    """Send the finished zip from its temporary file, a chunk at a time; closing the response
-    closes (and so deletes) the file: no export is ever kept on the server."""
-    response = Response(
-        wrap_file(request.environ, zip_file, _STREAM_CHUNK),
-        mimetype="application/zip",
-        direct_passthrough=True,
+def _download(options: ExportOptions) -> Response:
+    """The export, sent while it is made (no length known beforehand: chunked). It is recorded
+    only if the download reaches its end; nothing of it stays on the server."""
+    created_at = utcnow()
+    chunks = stream_export(
+        db.session,
+        media_store(),
+        options,
+        made_by="web",
+        created_at=created_at,
+        scratch_dir=_scratch_dir(),
     )
-    response.content_length = size
+    response = Response(stream_with_context(chunks), mimetype="application/zip")
+    name = export_file_name(options.kind, created_at)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["X-Accel-Buffering"] = "no"  # a proxy passes each drawing on at once
     response.cache_control.no_store = True
     return response
 
 
 def _scratch_dir() -> str:
-    """Temporary exports live on the instance's disk (not a RAM-backed /tmp)."""
+    """An export's scratch file lives on the instance's disk (not a RAM-backed /tmp)."""
     path = Path(current_app.instance_path) / "tmp"
     path.mkdir(parents=True, exist_ok=True)
     return str(path)
