@@ -29,6 +29,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from fieldapp import cli, errors, headers, templating
+    from fieldapp.arguments import DatabaseIntegerConverter
     from fieldapp.database import configure_engine
     from fieldapp.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -44,6 +45,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
 
+    # Before any route is added: every `<int:...>` is bounded by the database's integers.
+    app.url_map.converters["int"] = DatabaseIntegerConverter
     _register_blueprints(app)
     errors.register(app)
     headers.register(app)
@@ -55,6 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from fieldapp import health
     from fieldapp.api.views import bp as api
+    from fieldapp.auth.people_views import bp as people
     from fieldapp.auth.views import bp as auth
     from fieldapp.consent.views import bp as consent
     from fieldapp.dataset.views import bp as dataset
@@ -72,7 +76,7 @@ def _register_blueprints(app: Flask) -> None:
 
     blueprints = (
         health.bp, auth, encounters, consent, participants, gallery, pamphlet, pwa, api, signals,
-        tickets, review, dataset, ledger, diary, live,
+        tickets, review, dataset, ledger, diary, live, people,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

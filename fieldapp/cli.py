@@ -1,4 +1,4 @@
-"""`flask --app fieldapp user create`, `token create`, `tickets sheet` and `media sweep`."""
+"""`flask --app fieldapp user create`, `token create`, `tickets sheet`, `media sweep` and `media scrub`."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from fieldapp.auth.models import Collector
-from fieldapp.auth.services import AccountError, create_api_token, create_collector
+from fieldapp.auth.models import Collector, Role
+from fieldapp.auth.people import create_account
+from fieldapp.auth.services import AccountError, create_api_token
 from fieldapp.backup.cli import backup, restore
 from fieldapp.dataset.cli import export
 from fieldapp.extensions import db
 from fieldapp.tickets.sheet import MAX_PAGES, PAPERS, render_sheet, reserve_sheet
 
-user = AppGroup("user", help="Collector accounts.")
+user = AppGroup("user", help="Accounts: the collector and helpers.")
 token = AppGroup("token", help="API tokens for the collector's devices.")
 tickets = AppGroup("tickets", help="Portrait numbers reserved in advance.")
 media = AppGroup("media", help="The photo files.")
@@ -25,30 +26,93 @@ media = AppGroup("media", help="The photo files.")
 
 @user.command("create")
 @click.argument("username")
-def user_create(username: str) -> None:
-    """Create a collector account. The password comes from FIELDAPP_PASSWORD, else a prompt."""
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.COLLECTOR.value,
+    show_default=True,
+    help="helper: records encounters and sees its own QR codes, nothing else.",
+)
+def user_create(username: str, role: str) -> None:
+    """Create an account. The password comes from FIELDAPP_PASSWORD, else a prompt."""
     password = os.environ.get("FIELDAPP_PASSWORD")
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        create_collector(db.session, username, password)
+        create_account(db.session, username, password, role)
         db.session.commit()
     except AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
-    click.echo(f"Created collector {username!r}.", err=True)
+    click.echo(f"Created {role} {username!r}.", err=True)
 
 
 @token.command("create")
 @click.argument("username")
-def token_create(username: str) -> None:
+@click.option("--label", default="", help='What the token is for, e.g. "Laptop import script".')
+def token_create(username: str, label: str) -> None:
     """Print a new API token for USERNAME, alone on stdout. Only its hash is stored."""
-    collector = db.session.scalar(select(Collector).where(Collector.username == username))
-    if collector is None:
-        raise click.ClickException(f"No collector named {username!r}.")
-    secret = create_api_token(db.session, collector)
+    collector = _account_named(username)
+    try:
+        secret = create_api_token(db.session, collector, label=label)
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(secret)
+
+
+@token.command("list")
+@click.argument("username")
+def token_list(username: str) -> None:
+    """List USERNAME's API tokens: id, label, created, last used (UTC)."""
+    from fieldapp.auth.services import api_tokens_of
+
+    tokens = api_tokens_of(db.session, _account_named(username).id)
+    if not tokens:
+        click.echo(f"{username!r} has no API tokens.", err=True)
+        return
+    click.echo(f"{'ID':>6}  {'CREATED':16}  {'LAST USED':16}  LABEL")
+    for api_token in tokens:
+        used = _when(api_token.last_used_at) if api_token.last_used_at else "never"
+        label = api_token.label or "(no label)"
+        click.echo(f"{api_token.id:>6}  {_when(api_token.created_at):16}  {used:16}  {label}")
+
+
+@token.command("revoke")
+@click.argument("target")
+@click.option("--all", "every", is_flag=True, help="Revoke every token of the user TARGET.")
+def token_revoke(target: str, every: bool) -> None:
+    """Revoke the API token TARGET (its id, from `token list`), or with --all every token of
+    the user TARGET. A revoked token is refused from its next request."""
+    from fieldapp.auth.services import revoke_api_token, revoke_api_tokens
+
+    if every:
+        collector = _account_named(target)
+        count = revoke_api_tokens(db.session, collector.id)
+        db.session.commit()
+        click.echo(f"Revoked {count} API token(s) of {target!r}.", err=True)
+        return
+    if not target.isdigit():
+        raise click.ClickException(
+            f"{target!r} is not a token id: give the number from `token list USERNAME`, "
+            "or --all USERNAME."
+        )
+    if not revoke_api_token(db.session, int(target)):
+        raise click.ClickException(f"No API token with id {target}.")
+    db.session.commit()
+    click.echo(f"Revoked API token {target}.", err=True)
+
+
+def _account_named(username: str) -> Collector:
+    collector = db.session.scalar(select(Collector).where(Collector.username == username))
+    if collector is None:
+        raise click.ClickException(f"No collector or helper named {username!r}.")
+    return collector
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 @tickets.command("sheet")
@@ -76,6 +140,36 @@ def media_sweep() -> None:
 
     removed = sweep_orphans(db.session, media_store())
     click.echo(f"Removed {len(removed)} unused photo file(s).", err=True)
+
+
+#: Left in the media folder by a scrub that finished: files written since are clean already.
+SCRUBBED_MARK = ".scrubbed-v1"
+
+
+@media.command("scrub")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Do nothing if a scrub has finished before (the container runs it at every start).",
+)
+def media_scrub(once: bool) -> None:
+    """Rewrite photo files stored by older versions without their metadata (a camera's
+    comment, text chunks...): pixels untouched, old files deleted after the commit."""
+    from fieldapp.media.scrub import scrub_media
+    from fieldapp.media.services import media_store
+
+    store = media_store()
+    mark = store.root / SCRUBBED_MARK
+    if once and mark.exists():
+        click.echo("Photo files were scrubbed before: nothing to do.", err=True)
+        return
+    report = scrub_media(db.session, store)
+    click.echo(report.summary(), err=True)
+    if report.problems:
+        raise click.ClickException("Not scrubbed: " + ", ".join(report.problems))
+    if not mark.exists():
+        store.root.mkdir(parents=True, exist_ok=True)
+        mark.write_text("Every photo file was checked and written without metadata.\n")
 
 
 def register(app: Flask) -> None:

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import click
+
 #: Largest photo upload accepted, in bytes. A 12 MP phone JPEG is 3-8 MB, a 48 MP one
 #: 15-25 MB; anything above this is refused with 413 before it is decoded.
 DEFAULT_MAX_PHOTO_BYTES = 30 * 1024 * 1024
@@ -15,8 +17,12 @@ DEFAULT_MAX_PHOTO_BYTES = 30 * 1024 * 1024
 DEFAULT_MAX_PHOTO_PIXELS = 52_000_000
 
 
-class ConfigError(RuntimeError):
-    """A setting the app cannot run without is missing or wrong."""
+class ConfigError(click.ClickException, RuntimeError):
+    """A setting the app cannot run without is missing or wrong.
+
+    A ClickException too: a `flask --app fieldapp ...` command stops with `Error: <the
+    message>` on one line and exit status 1, not a traceback.
+    """
 
 
 def settings_from_environment(instance_path: str, environ: Mapping[str, str] | None = None) -> dict:
@@ -37,7 +43,7 @@ def settings_from_environment(instance_path: str, environ: Mapping[str, str] | N
         # cannot go away like that: no ping, one round trip less per request).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not url.startswith("sqlite")},
         "MEDIA_DIR": env.get("FIELDAPP_MEDIA_DIR") or str(instance / "media"),
-        "SECRET_KEY": env.get("FIELDAPP_SECRET_KEY") or None,
+        "SECRET_KEY": env.get("FIELDAPP_SECRET_KEY") or _command_line_secret_key(instance, env),
         "PUBLIC_URL": (env.get("FIELDAPP_PUBLIC_URL") or "").rstrip("/") or None,
         "MAX_PHOTO_BYTES": max_photo_bytes,
         "MAX_PHOTO_PIXELS": _positive_int(
@@ -72,6 +78,11 @@ def _security_settings(env: Mapping[str, str]) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Where failed logins are counted (fieldapp/auth/login_limit.py). Unset: in the
+        # database, so the limit holds across every worker, restart and app server sharing it,
+        # with no other service. Set (`redis://host:6379`): in that storage of the `limits`
+        # library instead. Flask-Limiter itself limits nothing (extensions.py).
+        "LOGIN_LIMIT_STORAGE_URI": env.get("FIELDAPP_RATELIMIT_STORAGE_URI") or None,
         "RATELIMIT_STORAGE_URI": env.get("FIELDAPP_RATELIMIT_STORAGE_URI") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": login_limit,
@@ -89,13 +100,37 @@ def database_url(url: str | None) -> str | None:
     return url
 
 
+#: The key `make run` generates (Makefile's SECRET_FILE), in the instance folder.
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a key
+
+
+def _command_line_secret_key(instance: Path, env: Mapping[str, str]) -> str | None:
+    """For a `flask --app fieldapp ...` command without FIELDAPP_SECRET_KEY: the key `make run`
+    keeps in the instance folder, when there is one.
+
+    Only there: Flask marks its own command line with FLASK_RUN_FROM_CLI. A server started
+    otherwise (gunicorn, the container) takes its key from FIELDAPP_SECRET_KEY alone, so that
+    a production server never starts on a key file it happened to find.
+    """
+    if env.get("FLASK_RUN_FROM_CLI") != "true":
+        return None
+    path = instance / SECRET_KEY_FILE
+    try:
+        return path.read_text().strip() or None
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise ConfigError(f"Cannot read the secret key in {path}: {error.strerror}.") from None
+
+
 def check_production_settings(config: Mapping, *, debug: bool, testing: bool) -> None:
     """Refuse to start outside debug/testing without a secret key."""
     if not config.get("SECRET_KEY") and not (debug or testing):
         raise ConfigError(
             "FIELDAPP_SECRET_KEY is not set. Set it to a long random string "
             "(python -c 'import secrets; print(secrets.token_hex(32))'); "
-            "`make run` generates one in instance/secret_key for you."
+            "`make run` generates one in instance/secret_key, which `flask --app fieldapp` "
+            "commands also read."
         )
 
 

@@ -28,6 +28,7 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
-# No default limits: only the routes that guess secrets (the login form) are limited, so a crowd
-# of phones behind one venue's wifi address never hits a limit. Storage: RATELIMIT_STORAGE_URI.
+# No limits at all: the only limit, failed logins per client address, is counted by
+# fieldapp/auth/login_limit.py (in the database, or in FIELDAPP_RATELIMIT_STORAGE_URI), so a
+# crowd of phones behind one venue's wifi address never hits a limit anywhere else.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -12,15 +12,19 @@ import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from fieldapp import create_app
+from fieldapp.auth.models import Role
+from fieldapp.auth.people import create_account
 from fieldapp.config import database_url
 from fieldapp.consent.models import ConsentVersion
 from fieldapp.database import plain_connection
 from fieldapp.extensions import db
-from tests.conftest import app_config
+from fieldapp.ledger.tallies import check_tallies
+from tests.conftest import PASSWORD, app_config
 from tests.factories import make_encounter, number_of, small_jpeg, token_of
+from tests.test_ledger_tallies import person_tallies, record_by, recounted_by_person
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -59,6 +63,41 @@ def test_migrations_go_down_to_nothing_and_up_again(empty_app):
         flask_migrate.downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         flask_migrate.upgrade()
+        db.session.remove()
+    assert schema_differences(empty_app) == []
+
+
+def test_the_person_tallies_are_backfilled_from_the_encounters(empty_app):
+    """Up from b8a000000001 (tallies without a person dimension, triggers that do not watch
+    who recorded an encounter), the migration tallies every encounter under its person."""
+    with empty_app.app_context():
+        flask_migrate.upgrade()
+        helper = create_account(db.session, "friend", PASSWORD, Role.HELPER).id
+        db.session.commit()
+    made = [record_by(empty_app, helper), record_by(empty_app, helper, declined=True)]
+    made += [make_encounter(empty_app), make_encounter(empty_app, withdrawn=True)]
+    with empty_app.app_context():
+        db.session.remove()
+        flask_migrate.downgrade(revision="b8a000000001")
+        assert person_tallies(db.session) == {}
+        # Written under the old triggers, which did not watch recorded_by_id.
+        db.session.execute(
+            text("UPDATE encounters SET recorded_by_id = :helper WHERE uuid = :uuid"),
+            {"helper": helper, "uuid": made[3]},
+        )
+        db.session.commit()
+        db.session.remove()
+        flask_migrate.upgrade()
+        assert person_tallies(db.session) == recounted_by_person(db.session) == {
+            (str(helper), "drawing"): 1, (str(helper), "declined"): 1,
+            (str(helper), "withdrawn"): 1, ("", "drawing"): 1,
+        }  # fmt: skip
+        assert check_tallies(db.session) == []
+        db.session.remove()
+    record_by(empty_app, helper)  # and the new triggers count it
+    with empty_app.app_context():
+        assert person_tallies(db.session)[(str(helper), "drawing")] == 2
+        assert check_tallies(db.session) == []
         db.session.remove()
     assert schema_differences(empty_app) == []
 

@@ -47,6 +47,7 @@ def test_ledger_figures(empty, check):
     "check",
     [
         tally_tests.test_tallies_follow_every_kind_of_write,
+        tally_tests.test_person_tallies_follow_recording_withdrawal_reassignment_and_deletion,
         tally_tests.test_rebuild_writes_the_same_tallies,
     ],
     ids=lambda check: check.__name__,

@@ -4,15 +4,23 @@ of writes: recording, withdrawal, corrections, deletion, raw SQL."""
 from __future__ import annotations
 
 import random
+import uuid as uuidlib
+from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import delete, select, text, update
 
+from fieldapp.auth.models import Role
+from fieldapp.auth.people import create_account
+from fieldapp.consent.services import withdraw
 from fieldapp.encounters.models import VENUE_TYPES, Encounter
-from fieldapp.encounters.services import encounter_by_uuid
+from fieldapp.encounters.services import encounter_by_uuid, record_encounter
+from fieldapp.encounters.validation import parse_encounter_data
 from fieldapp.extensions import db
 from fieldapp.ledger.tallies import LedgerTally, check_tallies, rebuild_tallies
-from tests.factories import make_encounter
+from fieldapp.media.services import media_store
+from tests.conftest import PASSWORD
+from tests.factories import encounter_data, make_encounter
 
 
 def test_triggers_are_in_place(app):
@@ -67,6 +75,90 @@ def test_tallies_follow_every_kind_of_write(app):
             delete(Encounter).where(Encounter.status == "declined", Encounter.id % 2 == 0)
         )
         session.commit()
+        assert check_tallies(session) == []
+
+
+KIND_OF = {  # (status, withdrawn) -> the ledger's kind
+    ("completed", False): "drawing",
+    ("completed", True): "withdrawn",
+    ("declined", False): "declined",
+}
+
+
+def person_tallies(session) -> dict[tuple[str, str], int]:
+    """The stored person tallies: (bucket, kind) -> encounters."""
+    rows = session.execute(
+        select(LedgerTally.bucket, LedgerTally.kind, LedgerTally.encounters).where(
+            LedgerTally.dimension == "person", LedgerTally.encounters != 0
+        )
+    )
+    return {(bucket, kind): n for bucket, kind, n in rows}
+
+
+def recounted_by_person(session) -> dict[tuple[str, str], int]:
+    """The same, counted one encounter at a time in Python."""
+    counts: Counter = Counter()
+    for encounter in session.scalars(select(Encounter)):
+        person = "" if encounter.recorded_by_id is None else str(encounter.recorded_by_id)
+        counts[(person, KIND_OF[(encounter.status, encounter.withdrawn_at is not None)])] += 1
+    return dict(counts)
+
+
+def record_by(app, account_id: int | None, **fields) -> str:
+    """An encounter recorded by `account_id` through the real service; returns its UUID."""
+    client_uuid = str(uuidlib.uuid4())
+    with app.app_context():
+        data = parse_encounter_data(encounter_data(**fields))
+        record_encounter(
+            db.session, media_store(), uuid=client_uuid, data=data, photo=None,
+            collector_id=account_id,
+        )  # fmt: skip
+    return client_uuid
+
+
+def test_person_tallies_follow_recording_withdrawal_reassignment_and_deletion(app):
+    with app.app_context():
+        ids = [
+            create_account(db.session, name, PASSWORD, role).id
+            for name, role in (("tally-max", Role.COLLECTOR), ("tally-friend", Role.HELPER))
+        ]
+        db.session.commit()
+    collector, helper = ids
+    mine = [record_by(app, helper) for _ in range(3)] + [record_by(app, helper, declined=True)]
+    theirs = [record_by(app, collector) for _ in range(2)]
+    anonymous = [make_encounter(app), make_encounter(app, declined=True)]
+    with app.app_context():
+        session = db.session
+        assert person_tallies(session) == recounted_by_person(session) == {
+            (str(helper), "drawing"): 3, (str(helper), "declined"): 1,
+            (str(collector), "drawing"): 2, ("", "drawing"): 1, ("", "declined"): 1,
+        }  # fmt: skip
+        assert check_tallies(session) == []
+
+        withdraw(session, media_store(), encounter_by_uuid(session, mine[0]).ticket)
+        assert person_tallies(session)[(str(helper), "withdrawn")] == 1
+        assert person_tallies(session) == recounted_by_person(session)
+
+        # Who recorded it, corrected through the ORM and by raw SQL.
+        encounter_by_uuid(session, mine[1]).recorded_by_id = collector
+        session.commit()
+        session.execute(
+            update(Encounter).where(Encounter.uuid == anonymous[0]).values(recorded_by_id=helper)
+        )
+        session.execute(
+            update(Encounter).where(Encounter.uuid == theirs[0]).values(recorded_by_id=None)
+        )
+        session.commit()
+        assert person_tallies(session) == recounted_by_person(session)
+        assert check_tallies(session) == []
+
+        # Declined approaches have no consent history (append-only) to keep them.
+        session.execute(delete(Encounter).where(Encounter.uuid.in_((mine[3], anonymous[1]))))
+        session.commit()
+        assert person_tallies(session) == recounted_by_person(session) == {
+            (str(helper), "withdrawn"): 1, (str(helper), "drawing"): 2,
+            (str(collector), "drawing"): 2, ("", "drawing"): 1,
+        }  # fmt: skip
         assert check_tallies(session) == []
 
 

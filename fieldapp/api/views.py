@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from fieldapp.api.openapi import openapi_document
+from fieldapp.auth.access import forbidden_page, helper_allowed, refused_to_helper
 from fieldapp.auth.services import collector_for_api_token
 from fieldapp.consent.services import current_version
 from fieldapp.database import utcnow, write_transaction
@@ -21,9 +22,9 @@ from fieldapp.encounters.services import (
     gone_message,
     record_encounter,
 )
-from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data
+from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data, whole_number
 from fieldapp.extensions import csrf, db
-from fieldapp.ledger.services import headline
+from fieldapp.ledger.services import headline, own_headline
 from fieldapp.media.images import UnacceptablePhoto
 from fieldapp.media.services import media_store, photo_unless_held, read_upload
 from fieldapp.participants.services import link_for
@@ -37,7 +38,8 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 @bp.before_request
 def _authenticate():
-    """A bearer token, or the logged-in session plus a CSRF header; else 401."""
+    """A bearer token, or the logged-in session plus a CSRF header; else 401. A helper gets 403
+    outside the calls its phone's outbox makes (marked @helper_allowed)."""
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     header = request.headers.get("Authorization", "")
@@ -45,9 +47,13 @@ def _authenticate():
         collector = collector_for_api_token(db.session, header.removeprefix("Bearer ").strip())
         if collector is None:
             return _error(401, "This API token is not valid.")
-        g.collector_id = collector.id
+        if refused_to_helper(collector):
+            return forbidden_page()
+        g.collector_id, g.helper = collector.id, collector.is_helper
         return None
     if current_user.is_authenticated:
+        if refused_to_helper(current_user):
+            return forbidden_page()
         if request.method not in SAFE_METHODS:
             try:
                 csrf.protect()
@@ -55,7 +61,7 @@ def _authenticate():
                 return _error(
                     401, "Send the X-CSRFToken header with the session, or use a bearer token."
                 )
-        g.collector_id = current_user.id
+        g.collector_id, g.helper = current_user.id, current_user.is_helper
         return None
     return _error(401, "Log in, or send Authorization: Bearer <token>.")
 
@@ -66,6 +72,7 @@ def openapi():
 
 
 @bp.get("/session")
+@helper_allowed
 def session():
     """Who is calling, and for a logged-in session the CSRF token its writes must send."""
     body = {"collector_id": g.collector_id}
@@ -75,9 +82,11 @@ def session():
 
 
 @bp.get("/progress")
+@helper_allowed
 def progress():
-    """The count the home screen shows, so it can follow the uploads without a reload."""
-    count = headline(db.session)
+    """The count the home screen shows, so it can follow the uploads without a reload. A
+    helper's is its own: the collection's figures are the collector's."""
+    count = own_headline(db.session, g.collector_id) if g.helper else headline(db.session)
     return {
         "drawings": count.drawings,
         "approaches": count.approaches,
@@ -88,23 +97,21 @@ def progress():
 
 
 @bp.get("/consent/current")
+@helper_allowed
 def consent_current():
     version = current_version(db.session)
     return {"version": version.id, "text": version.text, "sha256": version.sha256}
 
 
 @bp.post("/tickets")
+@helper_allowed
 def tickets():
     try:
         body = request.get_json(silent=True)
     except RecursionError:  # JSON nested thousands of levels deep
         body = None
-    count = body.get("count") if isinstance(body, dict) else None
-    if (
-        isinstance(count, bool)
-        or not isinstance(count, int)
-        or not 1 <= count <= MAX_TICKETS_PER_REQUEST
-    ):
+    count = whole_number(body.get("count")) if isinstance(body, dict) else None
+    if count is None or not 1 <= count <= MAX_TICKETS_PER_REQUEST:
         return _error(
             422,
             "Invalid request.",
@@ -135,6 +142,7 @@ def get_encounter(uuid: str):
 
 
 @bp.put("/encounters/<uuid>")
+@helper_allowed
 def put_encounter(uuid: str):
     """Record an encounter idempotently: 201 created, 200 already there, 409 conflicting."""
     client_uuid = _normal_uuid(uuid)
@@ -161,6 +169,8 @@ def put_encounter(uuid: str):
     except InvalidEncounter as invalid:
         return _error(422, "Invalid encounter.", invalid.errors)
     except UnacceptablePhoto as refused:
+        if refused.status == 422:  # every 422 names its fields (ValidationError)
+            return _error(422, refused.message, [{"field": "photo", "message": refused.message}])
         return _error(refused.status, refused.message)
     except EncounterConflict as conflict:
         return _error(409, str(conflict))

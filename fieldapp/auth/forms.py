@@ -33,3 +33,23 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Only the CSRF token: logging out is a POST, so no other site can do it for us."""
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(
+        "Current password", validators=[InputRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
+    password = PasswordField(
+        "New password",
+        validators=[InputRequired(), _acceptable_password],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. Every other device and every "
+        "API token is signed out.",
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[InputRequired(), EqualTo("password", "The passwords differ.")],
+    )
+
+
+class RevokeForm(FlaskForm):
+    """Only the CSRF token: signing a device out or revoking a token is a POST."""

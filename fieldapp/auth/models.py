@@ -47,8 +47,13 @@ class Collector(UserMixin, db.Model):
     def is_helper(self) -> bool:
         return self.role == Role.HELPER
 
+    #: The signed-in device (`Device.id`) of the current request: set at login and by the user
+    #: loader, not stored on the account. Part of the session id, so that revoking the device
+    #: ends that login.
+    device_id = None
+
     def get_id(self) -> str:
-        return f"{self.id}.{self.login_generation}"
+        return f"{self.id}.{self.login_generation}.{self.device_id}"
 
 
 class ApiToken(db.Model):

@@ -4,9 +4,9 @@ consent (always with a reason, kept in the history)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import login_required
 from sqlalchemy import select
 
+from fieldapp.auth.access import collector_required
 from fieldapp.consent.forms import ConsentTextForm, CorrectionForm
 from fieldapp.consent.models import ConsentVersion
 from fieldapp.consent.services import (
@@ -24,7 +24,7 @@ bp = Blueprint("consent", __name__)
 
 
 @bp.before_request
-@login_required
+@collector_required
 def _collectors_only():
     """Every page here is the collector's."""
 

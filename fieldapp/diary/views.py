@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import login_required
 
+from fieldapp.auth.access import collector_required
 from fieldapp.database import utcnow
 from fieldapp.diary.forms import DeleteForm, EntryForm
 from fieldapp.diary.models import DiaryEntry
@@ -28,20 +28,20 @@ def index():
 
 
 @bp.get("/manage")
-@login_required
+@collector_required
 def manage():
     return render_template("diary/manage.html", entries=all_entries(db.session))
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@login_required
+@collector_required
 def new():
     form = EntryForm(data={"entry_date": utcnow().date()} if request.method == "GET" else None)
     return _edit(form, None)
 
 
 @bp.route("/<int:entry_id>/edit", methods=["GET", "POST"])
-@login_required
+@collector_required
 def edit(entry_id: int):
     entry = _entry_or_404(entry_id)
     form = EntryForm(obj=entry)
@@ -49,7 +49,7 @@ def edit(entry_id: int):
 
 
 @bp.route("/<int:entry_id>/delete", methods=["GET", "POST"])
-@login_required
+@collector_required
 def delete(entry_id: int):
     """GET asks first (a thumb slips on a phone); POST deletes."""
     entry = _entry_or_404(entry_id)

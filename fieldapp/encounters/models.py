@@ -49,6 +49,8 @@ class Encounter(db.Model):
         Index("ix_encounters_gallery_started_at_id", "gallery", "started_at", "id"),
         Index("ix_encounters_training_started_at_id", "training", "started_at", "id"),
         Index("ix_encounters_social_started_at_id", "social", "started_at", "id"),
+        # A helper's own encounters, newest first (its list, its last venue).
+        Index("ix_encounters_recorded_by_id_started_at_id", "recorded_by_id", "started_at", "id"),
         # Tombstones only: a partial index, so the planner never takes it for "not withdrawn"
         # (nearly every row), which the gallery and the log ask on every page.
         Index(

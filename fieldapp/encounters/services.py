@@ -177,17 +177,36 @@ def encounter_by_uuid(session: Session, uuid: str) -> Encounter | None:
     return session.scalar(select(Encounter).where(Encounter.uuid == uuid))
 
 
+def encounters_recorded_by(session: Session, account_id: int, *, limit: int) -> list[Encounter]:
+    """The completed encounters an account recorded, newest first (at most `limit`)."""
+    return list(
+        session.scalars(
+            select(Encounter)
+            .where(
+                Encounter.recorded_by_id == account_id,
+                Encounter.status == EncounterStatus.COMPLETED,
+            )
+            .order_by(Encounter.started_at.desc(), Encounter.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def last_venue(session: Session) -> dict[str, str]:
     """Venue type, occasion and city of the newest encounter, to prefill the next one."""
     return last_venue_and_time(session)[0]
 
 
-def last_venue_and_time(session: Session) -> tuple[dict[str, str], datetime | None]:
+def last_venue_and_time(
+    session: Session, *, recorded_by: int | None = None
+) -> tuple[dict[str, str], datetime | None]:
     """`last_venue()`, and when that encounter began (None: no encounter yet): the phone offers
-    an old venue instead of assuming it."""
-    latest = session.scalar(
-        select(Encounter).order_by(Encounter.started_at.desc(), Encounter.id.desc()).limit(1)
-    )
+    an old venue instead of assuming it. `recorded_by`: only that account's encounters (a
+    helper is never shown where the collector was)."""
+    query = select(Encounter).order_by(Encounter.started_at.desc(), Encounter.id.desc())
+    if recorded_by is not None:
+        query = query.where(Encounter.recorded_by_id == recorded_by)
+    latest = session.scalar(query.limit(1))
     if latest is None:
         return {"venue_type": "bar", "venue": "", "city": ""}, None
     venue = {"venue_type": latest.venue_type, "venue": latest.venue, "city": latest.city}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid as uuidlib
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from fieldapp.auth.access import collector_required, helper_allowed
 from fieldapp.consent.services import current_version
 from fieldapp.database import utcnow
 from fieldapp.encounters.forms import DeclinedForm, EncounterForm
@@ -15,12 +16,13 @@ from fieldapp.encounters.services import (
     EncounterConflict,
     EncounterGone,
     encounter_by_uuid,
+    encounters_recorded_by,
     last_venue_and_time,
     record_encounter,
 )
 from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data
 from fieldapp.extensions import db
-from fieldapp.ledger.services import headline
+from fieldapp.ledger.services import headline, own_headline
 from fieldapp.media.images import UnacceptablePhoto
 from fieldapp.media.services import VARIANTS, media_store, prepare_photo, read_upload
 from fieldapp.review.log import SORTS, LogFilters, log_page
@@ -28,6 +30,7 @@ from fieldapp.review.views import detail_page
 from fieldapp.signals.services import send_signed_photo
 
 bp = Blueprint("encounters", __name__)
+MINE_SHOWN = 50  # a helper's own encounters listed, newest first
 
 
 @bp.app_template_global()
@@ -42,16 +45,18 @@ def duration(seconds: int | None) -> str:
 
 
 @bp.before_request
-@login_required
+@collector_required
 def _collectors_only():
-    """Every page here is the collector's."""
+    """Every page here is the collector's, except those marked @helper_allowed."""
 
 
 @bp.get("/")
+@helper_allowed
 def home():
-    """The count towards the goal, new encounter, declined, and the phone's last QR codes."""
-    count = headline(db.session)
-    venue, venue_at = last_venue_and_time(db.session)
+    """The count towards the goal, new encounter, declined, and the phone's last QR codes.
+    A helper sees its own count only."""
+    count = own_headline(db.session, current_user.id) if _helper() else headline(db.session)
+    venue, venue_at = _last_venue()
     return render_template(
         "encounters/home.html",
         count=count,
@@ -62,10 +67,11 @@ def home():
 
 
 @bp.route("/encounters/new", methods=["GET", "POST"])
+@helper_allowed
 def new():
     """The capture flow. The form carries its own UUID, so a double submit records once."""
     version = current_version(db.session)
-    venue, venue_at = last_venue_and_time(db.session)
+    venue, venue_at = _last_venue()
     form = EncounterForm(data=_fresh_start(venue) | {"consent_version": str(version.id)})
     page = {"form": form, "consent": version, "venue_at": venue_at}
     if request.method == "POST" and form.validate_on_submit():
@@ -79,6 +85,7 @@ def new():
 
 
 @bp.post("/encounters/declined")
+@helper_allowed
 def declined():
     """Log an approach that was declined: one tap from home, venue only."""
     form = DeclinedForm()
@@ -94,11 +101,25 @@ def declined():
 
 
 @bp.get("/encounters/<uuid>/handoff")
+@helper_allowed
 def handoff(uuid: str):
+    """The QR code to hand over; a helper's only for the encounters it recorded."""
     encounter = _encounter_or_404(uuid)
+    if _helper() and encounter.recorded_by_id != current_user.id:
+        abort(404)
     if not encounter.is_completed or encounter.is_withdrawn:
+        if _helper():
+            return redirect(url_for("encounters.mine"))
         return redirect(url_for("encounters.detail", uuid=uuid))
     return render_template("encounters/handoff.html", encounter=encounter)
+
+
+@bp.get("/encounters/mine")
+@helper_allowed
+def mine():
+    """The encounters this account recorded, newest first: numbers, dates and QR links only."""
+    encounters = encounters_recorded_by(db.session, current_user.id, limit=MINE_SHOWN)
+    return render_template("encounters/mine.html", encounters=encounters, shown=MINE_SHOWN)
 
 
 @bp.get("/encounters")
@@ -122,6 +143,15 @@ def photo(uuid: str, variant: str):
     if variant not in VARIANTS or encounter.photo is None:
         abort(404)
     return send_signed_photo(encounter, variant, request.args.get("v"))
+
+
+def _helper() -> bool:
+    return current_user.is_helper
+
+
+def _last_venue():
+    """The last venue of this account's encounters for a helper, of anyone's for the collector."""
+    return last_venue_and_time(db.session, recorded_by=current_user.id if _helper() else None)
 
 
 def _fresh_start(venue: dict[str, str]) -> dict:

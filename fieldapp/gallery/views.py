@@ -7,6 +7,7 @@ from collections import OrderedDict
 
 from flask import Blueprint, abort, render_template, request, session
 
+from fieldapp.arguments import database_int
 from fieldapp.auth.views import collector_signed_in
 from fieldapp.database import plain_connection
 from fieldapp.extensions import db
@@ -32,7 +33,7 @@ def index():
     reused for the same input, which halves the cost of the page (bench/load.py).
     """
     with plain_connection() as connection:
-        rows = gallery_rows(connection, before=request.args.get("before", type=int))
+        rows = gallery_rows(connection, before=request.args.get("before", type=database_int))
     if collector_signed_in() or session.get("_flashes"):
         return render_template("gallery/index.html", page=page_of(rows))
     key = (request.script_root, request.args.get("before"), rows)

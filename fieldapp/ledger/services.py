@@ -15,6 +15,9 @@ What counts where (the page says it too):
   declined approaches, so the figure is a lower bound; encounters without a recorded end of
   drawing are left out of it (and counted as untimed).
 - The **drawers' time** is the sum of the measured drawing times.
+- **Each person's labor** (`labor_by_person`, the collector's page only) counts the encounters
+  each account recorded (`recorded_by_id`), from the tallies' person dimension; a helper's own
+  count (`own_headline`) reads its rows there too.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fieldapp.auth.models import Collector
 from fieldapp.database import utcnow, write_transaction
 from fieldapp.encounters.models import VENUE_TYPES
 from fieldapp.ledger.models import LedgerSettings
@@ -50,6 +54,32 @@ class Headline:
 
 
 @dataclass(frozen=True)
+class PersonLabor:
+    """What one account recorded: its drawings (withdrawn apart), declined approaches, and
+    the drawing time it measured. `username` None: recorded without an account (a script)."""
+
+    username: str | None
+    role: str | None
+    drawings: int = 0
+    withdrawn: int = 0
+    declined: int = 0
+    drawer_seconds: float = 0.0
+    drawer_timed: int = 0
+
+    @property
+    def completed(self) -> int:
+        return self.drawings + self.withdrawn
+
+    @property
+    def approaches(self) -> int:
+        return self.completed + self.declined
+
+    @property
+    def drawer_hours(self) -> float:
+        return self.drawer_seconds / 3600
+
+
+@dataclass(frozen=True)
 class Ledger:
     """Every figure of the ledger page. `by_hour` and `by_weekday` are empty in the public one."""
 
@@ -68,6 +98,7 @@ class Ledger:
     by_time_limit: list[tuple[int | None, int]]  # seconds (None: no limit), drawings
     by_hour: list[tuple[int, int]] = field(default_factory=list)  # 0-23 in the room, drawings
     by_weekday: list[tuple[str, int]] = field(default_factory=list)  # Monday first, drawings
+    by_person: list[PersonLabor] = field(default_factory=list)  # never in the public one
     public: bool = False
 
     @property
@@ -179,8 +210,64 @@ def ledger(session: Session, *, now: datetime | None = None, public: bool = Fals
         weeks=_weeks(session, now),
         by_hour=by_hour,
         by_weekday=by_weekday,
+        by_person=[] if public else labor_by_person(session),
         public=public,
         **totals,
+    )
+
+
+def _person_rows(session: Session, account_id: int | None = None):
+    """The person tallies (one row per account and kind), or only one account's."""
+    query = select(
+        LedgerTally.bucket,
+        LedgerTally.kind,
+        LedgerTally.encounters,
+        LedgerTally.drawer_seconds,
+        LedgerTally.drawer_timed,
+    ).where(LedgerTally.dimension == "person", LedgerTally.encounters != 0)
+    if account_id is not None:
+        query = query.where(LedgerTally.bucket == str(account_id))
+    return session.execute(query).all()
+
+
+def labor_by_person(session: Session) -> list[PersonLabor]:
+    """Each account's labor, the most drawings first; accounts that recorded nothing left out."""
+    sums: dict[int | None, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for bucket, kind, encounters, seconds, timed in _person_rows(session):
+        account_id = int(bucket) if bucket else None  # "": recorded without an account
+        sums[account_id][kind] += encounters
+        sums[account_id]["drawer_seconds"] += seconds
+        sums[account_id]["drawer_timed"] += timed
+    accounts = {
+        account.id: account
+        for account in session.scalars(
+            select(Collector).where(Collector.id.in_([i for i in sums if i is not None]))
+        )
+    }
+    people = [
+        PersonLabor(
+            username=accounts[account_id].username if account_id in accounts else None,
+            role=accounts[account_id].role if account_id in accounts else None,
+            drawings=int(figures[DRAWING]),
+            withdrawn=int(figures[WITHDRAWN]),
+            declined=int(figures[DECLINED]),
+            drawer_seconds=figures["drawer_seconds"],
+            drawer_timed=int(figures["drawer_timed"]),
+        )
+        for account_id, figures in sums.items()
+    ]
+    return sorted(people, key=lambda p: (-p.completed, -p.approaches, p.username or "~"))
+
+
+def own_headline(session: Session, account_id: int) -> Headline:
+    """A helper's own count: its drawings, approaches and withdrawn, and the public goal; nothing
+    of anyone else's work."""
+    counts: dict[str, int] = defaultdict(int)
+    for _, kind, encounters, _, _ in _person_rows(session, account_id):
+        counts[kind] += encounters
+    drawings, withdrawn = counts[DRAWING], counts[WITHDRAWN]
+    return Headline(
+        drawings, drawings + withdrawn + counts[DECLINED], withdrawn, current_goal(session)
     )
 
 

@@ -1,10 +1,10 @@
 """The ledger's running tallies, and their check against the encounters themselves.
 
-The database keeps `ledger_tallies` up to date by itself: triggers (migration b5b000000001)
-add every inserted encounter to its buckets, move it when a relevant column changes (a
-withdrawal, a correction of its venue, time or time limit) and take it out when it is deleted,
-whichever code or tool writes the row. So the ledger reads a few hundred small rows however
-many encounters there are.
+The database keeps `ledger_tallies` up to date by itself: triggers (migration b5b000000001;
+the person dimension since b8b000000001) add every inserted encounter to its buckets, move
+it when a relevant column changes (a withdrawal, a correction of its venue, time, time limit or
+of who recorded it) and take it out when it is deleted, whichever code or tool writes the row.
+So the ledger reads a few hundred small rows however many encounters there are.
 
 This module computes the same tallies a second, independent way (SQLAlchemy aggregates over
 `encounters`, through `ledger.sql`): `check_tallies()` compares the two, `rebuild_tallies()`
@@ -24,7 +24,7 @@ from fieldapp.encounters.models import Encounter
 from fieldapp.extensions import db
 from fieldapp.ledger.sql import local_day, local_hour, local_week, local_weekday, seconds_between
 
-DIMENSIONS = ("total", "venue", "limit", "hour", "weekday", "week", "day")
+DIMENSIONS = ("total", "venue", "limit", "hour", "weekday", "week", "day", "person")
 KINDS = ("drawing", "withdrawn", "declined")
 
 
@@ -33,7 +33,8 @@ class LedgerTally(db.Model):
 
     dimension / bucket: total / "" · venue / venue type · limit / seconds or "none" ·
     hour / "0".."23" · weekday / "0" (Sunday).."6" · week / Monday "YYYY-MM-DD" ·
-    day / "YYYY-MM-DD" (the room's clock for hour, weekday, week and day).
+    day / "YYYY-MM-DD" (the room's clock for hour, weekday, week and day) ·
+    person / the recording account's id, "" for none (`recorded_by_id`).
     kind: drawing (in the collection) · withdrawn · declined.
     """
 
@@ -49,7 +50,8 @@ class LedgerTally(db.Model):
     collector_timed: Mapped[int] = mapped_column(default=0)
 
 
-def _kind():
+def kind_of_encounter():
+    """SQL: the ledger's kind of an encounter: declined, withdrawn or drawing."""
     return case(
         (Encounter.status == "declined", literal("declined")),
         (Encounter.withdrawn_at.is_not(None), literal("withdrawn")),
@@ -67,10 +69,13 @@ def _bucket_expression(dimension: str):
         "weekday": local_weekday(at, offset),
         "week": local_week(at, offset),
         "day": local_day(at, offset),
+        "person": Encounter.recorded_by_id,
     }[dimension]
 
 
 def _as_bucket(dimension: str, value: Any) -> str:
+    if dimension == "person":
+        return "" if value is None else str(int(value))
     if dimension == "limit":
         return "none" if value is None else str(int(value))
     if dimension in ("week", "day"):
@@ -84,7 +89,7 @@ def expected_tallies(session: Session) -> dict[tuple[str, str, str], tuple]:
     """The tallies recomputed from `encounters` (one GROUP BY per dimension)."""
     drawer = seconds_between(Encounter.drawing_started_at, Encounter.drawing_finished_at)
     collector = seconds_between(Encounter.started_at, Encounter.drawing_finished_at)
-    kind = _kind()
+    kind = kind_of_encounter()
     result = {}
     for dimension in DIMENSIONS:
         bucket = _bucket_expression(dimension)

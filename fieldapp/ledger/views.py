@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import login_required
 
+from fieldapp.auth.access import collector_required
 from fieldapp.extensions import db
 from fieldapp.ledger.charts import charts_for
 from fieldapp.ledger.forms import GoalForm
@@ -16,7 +16,7 @@ bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
 
 @bp.get("")
-@login_required
+@collector_required
 def collector():
     figures = ledger(db.session)
     form = GoalForm(formdata=None, data={"goal": figures.goal})
@@ -24,7 +24,7 @@ def collector():
 
 
 @bp.post("/goal")
-@login_required
+@collector_required
 def goal():
     form = GoalForm()
     if form.validate_on_submit():

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
-from flask_login import login_required
 
+from fieldapp.auth.access import collector_required, helper_allowed
 from fieldapp.encounters.forms import TIME_LIMIT_CHOICES, VENUE_CHOICES
 from fieldapp.pwa.icons import ICONS, icon_png
 from fieldapp.pwa.services import manifest, precache
@@ -49,7 +49,8 @@ def offline():
 
 
 @bp.get("/outbox")
-@login_required
+@helper_allowed  # the phone's own records, whoever holds it
+@collector_required
 def outbox():
     """The encounters waiting on this phone. The list lives in the phone, so the script draws it."""
     return render_template(

@@ -22,11 +22,13 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import func, select
 from wtforms import ValidationError
 
+from fieldapp.auth.access import collector_required
+from fieldapp.auth.models import Collector
 from fieldapp.consent.forms import CorrectionForm
 from fieldapp.consent.models import ConsentVersion
 from fieldapp.consent.services import ConsentChoices, consent_history
@@ -56,7 +58,7 @@ Upload = tuple[str, BinaryIO]  # an uploaded file's safe name, and its stream
 
 
 @bp.before_request
-@login_required
+@collector_required
 def _collectors_only():
     """Every page here is the collector's."""
 
@@ -96,8 +98,18 @@ def detail_page(encounter: Encounter, status: int = 200, **forms):
         encounter=encounter,
         history=consent_history(db.session, encounter),
         correction=correction,
+        recorded_by=_recorded_by(encounter),
         **fix_context(encounter, **forms),
     ), status
+
+
+def _recorded_by(encounter: Encounter) -> str | None:
+    """The username of the account that recorded the encounter (None: no account)."""
+    if encounter.recorded_by_id is None:
+        return None
+    return db.session.scalar(
+        select(Collector.username).where(Collector.id == encounter.recorded_by_id)
+    )
 
 
 def _encounter_or_404(uuid: str) -> Encounter:

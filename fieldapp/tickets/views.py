@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from fieldapp.auth.access import collector_required
 from fieldapp.extensions import db
 from fieldapp.participants.services import public_base_url
 from fieldapp.tickets.forms import TicketSheetForm
@@ -20,7 +21,7 @@ bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
 
 @bp.before_request
-@login_required
+@collector_required
 def _collectors_only():
     """Every page here is the collector's."""
 
