@@ -331,3 +331,25 @@ def test_an_rgb_png_with_a_transparent_colour_is_stored_on_white_without_it():
     chunks, _end = png_chunks(archive.data)
     assert b"tRNS" not in [kind for kind, _body in chunks]
     assert Image.open(io.BytesIO(archive.data)).mode == "RGB"
+
+
+def test_signing_drops_a_comment_between_progressive_scans_and_bytes_after_the_picture():
+    """The way out walks every scan to the end of the picture, not only the segments before
+    the first: a comment hidden between two scans of a progressive JPEG, or bytes after it,
+    never leave the server."""
+    image = corpus.drawing((300, 400))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85, progressive=True)
+    progressive = buffer.getvalue()
+    com = b"\xff\xfe" + struct.pack(">H", len(corpus.SECRET) + 2) + corpus.SECRET.encode()
+    second_scan = progressive.index(b"\xff\xda", progressive.index(b"\xff\xda") + 2)
+    hidden = progressive[:second_scan] + com + progressive[second_scan:] + corpus.SECRET.encode()
+    assert corpus.SECRET.encode() in hidden
+    rights = rights_xmp(training_allowed=False, creator=None)
+    signed = jpeg_with_xmp(hidden, rights)
+    assert corpus.SECRET_MARK not in signed and b"13.4050E" not in signed
+    assert signed.endswith(b"\xff\xd9")
+    assert Image.open(io.BytesIO(signed)).tobytes() == Image.open(io.BytesIO(progressive)).tobytes()
+    png = corpus.png_with_exif_and_xmp((300, 400)) + corpus.SECRET.encode()
+    signed_png = png_with_xmp(png, rights)
+    assert corpus.SECRET_MARK not in signed_png and signed_png.endswith(b"IEND\xaeB`\x82")

@@ -16,8 +16,6 @@ at any moment leaves the row naming a file that is there; what is left over is a
 from __future__ import annotations
 
 import io
-import re
-import struct
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -38,100 +36,14 @@ from fieldapp.media.services import VARIANTS, file_name, remove_unreferenced, si
 from fieldapp.media.storage import MediaStore, StorageUnavailable, content_name
 
 # What a picture needs is decided once, for files leaving the server and for files kept on it.
-from fieldapp.media.xmp import _PNG_KEPT, PNG_SIGNATURE, _decodes_the_picture, _is_plain_jfif
+from fieldapp.media.xmp import without_metadata
 
-_SOI = b"\xff\xd8"
-_EOI = b"\xff\xd9"
-_SOS = 0xDA
-#: The marker that ends entropy-coded data: 0xFF followed by neither a stuffed 0x00, nor a
-#: restart marker (D0-D7), nor another 0xFF (fill: the marker starts at the last of them).
-#: A regular expression scans a 12 MP photo's data ten times faster than a loop over 0xFFs.
-_MARKER_AFTER_SCAN = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
 #: Quality of a JPEG that has to be re-encoded because its segments cannot be walked.
 _JPEG_QUALITY = {
     "archive": ARCHIVE_JPEG_QUALITY,
     "display": DISPLAY_JPEG_QUALITY,
     "thumb": THUMB_JPEG_QUALITY,
 }
-
-
-def without_metadata(data: bytes) -> bytes:
-    """The same JPEG or PNG with only what draws the picture and its ICC profile.
-
-    Segments (JPEG) or chunks (PNG) holding anything else are dropped and the rest copied byte
-    for byte, so the pixels are exactly the same; so is whatever follows the end of the picture.
-    A clean file comes back unchanged (equal bytes). Raises ValueError when the bytes cannot be
-    walked (not a JPEG or PNG, or damaged).
-    """
-    if data.startswith(PNG_SIGNATURE):
-        return _png_without_metadata(data)
-    if data.startswith(_SOI):
-        return _jpeg_without_metadata(data)
-    raise ValueError("neither a JPEG nor a PNG")
-
-
-def _jpeg_without_metadata(data: bytes) -> bytes:
-    """Dropped: COM, every APPn but a plain JFIF APP0 first, ICC pieces (APP2) and Adobe
-    (APP14), also between the scans of a progressive JPEG; fill bytes; anything after EOI."""
-    kept = [_SOI]
-    position = 2
-    while True:
-        if position + 2 > len(data) or data[position] != 0xFF:
-            raise ValueError("damaged JPEG: no marker where a segment should start")
-        marker = data[position + 1]
-        if marker == 0xFF:  # a fill byte before a marker
-            position += 1
-            continue
-        if marker == 0xD9:
-            kept.append(_EOI)
-            return b"".join(kept)
-        if position + 4 > len(data) or 0xD0 <= marker <= 0xD8 or marker in (0x00, 0x01):
-            raise ValueError("damaged JPEG: a marker without length outside the image data")
-        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
-        end = position + 2 + length
-        if length < 2 or end > len(data):
-            raise ValueError("damaged JPEG: a segment runs past the end of the file")
-        segment = data[position:end]
-        if marker == _SOS:
-            scan_end = _end_of_scan(data, end)
-            kept.append(data[position:scan_end])
-            position = scan_end
-            continue
-        if marker == 0xE0:
-            if len(kept) == 1 and _is_plain_jfif(segment):
-                kept.append(segment)
-        elif _decodes_the_picture(marker, segment[4:]):
-            kept.append(segment)
-        position = end
-
-
-def _end_of_scan(data: bytes, position: int) -> int:
-    """Where the entropy-coded data starting at `position` ends: at the next real marker."""
-    found = _MARKER_AFTER_SCAN.search(data, position)
-    if found is None:
-        raise ValueError("damaged JPEG: the image data has no end")
-    return found.start()
-
-
-def _png_without_metadata(data: bytes) -> bytes:
-    """Dropped: text (tEXt, zTXt, iTXt), eXIf, tIME, pHYs, private chunks, anything after IEND."""
-    kept = [PNG_SIGNATURE]
-    position = len(PNG_SIGNATURE)
-    while True:
-        if position + 12 > len(data):
-            raise ValueError("damaged PNG: it ends before IEND")
-        (length,) = struct.unpack(">I", data[position : position + 4])
-        kind = data[position + 4 : position + 8]
-        end = position + 12 + length
-        if end > len(data):
-            raise ValueError("damaged PNG: a chunk runs past the end of the file")
-        if kind in _PNG_KEPT:
-            kept.append(data[position:end])
-        if kind == b"IEND":
-            if kept[1][4:8] != b"IHDR":
-                raise ValueError("damaged PNG: IHDR is not the first chunk")
-            return b"".join(kept)
-        position = end
 
 
 def reencoded(data: bytes, variant: str) -> bytes:

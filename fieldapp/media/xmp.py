@@ -80,44 +80,119 @@ def rights_xmp(*, training_allowed: bool, creator: str | None) -> bytes:
     return packet.encode("utf-8")
 
 
-def jpeg_with_xmp(jpeg: bytes, xmp: bytes) -> bytes:
-    """The JPEG with `xmp` as its only APP1 segment, placed after SOI and any JFIF APP0.
+# Walking a file's segments or chunks: what the way out and `flask media scrub` keep.
 
-    Only the segments that decode the picture and the ICC profile are kept: every APP1
-    already there (Exif, XMP, extended XMP), comments and other application segments are
-    dropped, so the result never carries camera metadata even if the input did. Raises
-    XmpTooLarge when the packet does not fit in one segment, ValueError when the bytes are
-    not a JPEG.
+_SOI = b"\xff\xd8"
+_EOI = b"\xff\xd9"
+_SOS = 0xDA
+#: The marker that ends entropy-coded data: 0xFF followed by neither a stuffed 0x00, nor a
+#: restart marker (D0-D7), nor another 0xFF (fill: the marker starts at the last of them).
+#: A regular expression scans a 12 MP photo's data ten times faster than a loop over 0xFFs.
+_MARKER_AFTER_SCAN = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
+
+
+def without_metadata(data: bytes) -> bytes:
+    """The same JPEG or PNG with only what draws the picture and its ICC profile.
+
+    Segments (JPEG) or chunks (PNG) holding anything else, and whatever follows the end of the
+    picture, are dropped and the rest copied byte for byte, so the pixels are exactly the same.
+    Used on the way out (`with_rights`) and by `flask media scrub` on stored files. A clean
+    file comes back unchanged (equal bytes). Raises ValueError when the bytes cannot be
+    walked (not a JPEG or PNG, or damaged).
+    """
+    if data.startswith(PNG_SIGNATURE):
+        return _png_without_metadata(data)
+    if data.startswith(_SOI):
+        return _jpeg_without_metadata(data)
+    raise ValueError("neither a JPEG nor a PNG")
+
+
+def _jpeg_without_metadata(data: bytes) -> bytes:
+    """Dropped: COM, every APPn but a plain JFIF APP0 first, ICC pieces (APP2) and Adobe
+    (APP14), also between the scans of a progressive JPEG; fill bytes; anything after EOI."""
+    kept = [_SOI]
+    position = 2
+    while True:
+        if position + 2 > len(data) or data[position] != 0xFF:
+            raise ValueError("damaged JPEG: no marker where a segment should start")
+        marker = data[position + 1]
+        if marker == 0xFF:  # a fill byte before a marker
+            position += 1
+            continue
+        if marker == 0xD9:
+            if not any(segment[1] == _SOS for segment in kept[1:]):
+                raise ValueError("damaged JPEG: it ends before any image data")
+            kept.append(_EOI)
+            return b"".join(kept)
+        if position + 4 > len(data) or 0xD0 <= marker <= 0xD8 or marker in (0x00, 0x01):
+            raise ValueError("damaged JPEG: a marker without length outside the image data")
+        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
+        end = position + 2 + length
+        if length < 2 or end > len(data):
+            raise ValueError("damaged JPEG: a segment runs past the end of the file")
+        segment = data[position:end]
+        if marker == _SOS:
+            scan_end = _end_of_scan(data, end)
+            kept.append(data[position:scan_end])
+            position = scan_end
+            continue
+        if marker == 0xE0:
+            if len(kept) == 1 and _is_plain_jfif(segment):
+                kept.append(segment)
+        elif _decodes_the_picture(marker, segment[4:]):
+            kept.append(segment)
+        position = end
+
+
+def _end_of_scan(data: bytes, position: int) -> int:
+    """Where the entropy-coded data starting at `position` ends: at the next real marker."""
+    found = _MARKER_AFTER_SCAN.search(data, position)
+    if found is None:
+        raise ValueError("damaged JPEG: the image data has no end")
+    return found.start()
+
+
+def _png_without_metadata(data: bytes) -> bytes:
+    """Dropped: text (tEXt, zTXt, iTXt), eXIf, tIME, pHYs, private chunks, anything after IEND."""
+    kept = [PNG_SIGNATURE]
+    position = len(PNG_SIGNATURE)
+    while True:
+        if position + 12 > len(data):
+            raise ValueError("damaged PNG: it ends before IEND")
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        end = position + 12 + length
+        if end > len(data):
+            raise ValueError("damaged PNG: a chunk runs past the end of the file")
+        if kind in _PNG_KEPT:
+            kept.append(data[position:end])
+        if kind == b"IEND":
+            if kept[1][4:8] != b"IHDR":
+                raise ValueError("damaged PNG: IHDR is not the first chunk")
+            return b"".join(kept)
+        position = end
+
+
+def jpeg_with_xmp(jpeg: bytes, xmp: bytes) -> bytes:
+    """The JPEG with `xmp` as its only APP1 segment, placed after SOI and any plain JFIF APP0.
+
+    Only what draws the picture and its ICC profile is kept (`without_metadata`, which walks
+    every scan to the end of the picture): Exif, XMP, comments and other application
+    segments, also between the scans of a progressive JPEG, and whatever follows the end of the
+    picture are dropped, so the result never carries camera metadata even if the input did.
+    Raises XmpTooLarge when the packet does not fit in one segment, ValueError when the bytes
+    are not a whole JPEG.
     """
     payload = JPEG_XMP_HEADER + xmp
     if len(payload) > JPEG_SEGMENT_MAX_PAYLOAD:
         raise XmpTooLarge(f"XMP packet of {len(xmp)} bytes does not fit in a JPEG APP1 segment")
-    if jpeg[:2] != b"\xff\xd8":
+    if not jpeg.startswith(_SOI):
         raise ValueError("not a JPEG: no SOI marker")
-    app0: list[bytes] = []
-    kept: list[bytes] = []
-    position = 2
-    while True:
-        if position + 4 > len(jpeg) or jpeg[position] != 0xFF:
-            raise ValueError("damaged JPEG: no marker where a segment should start")
-        marker = jpeg[position + 1]
-        if marker == 0xFF:  # a fill byte before the marker
-            position += 1
-            continue
-        if marker == 0xDA:  # start of scan: entropy-coded data follows, copied untouched
-            break
-        if marker == 0xD9 or 0xD0 <= marker <= 0xD8 or marker == 0x01:
-            raise ValueError("damaged JPEG: a marker without length before the image data")
-        (length,) = struct.unpack(">H", jpeg[position + 2 : position + 4])
-        segment = jpeg[position : position + 2 + length]
-        if marker == 0xE0:
-            if not kept and not app0 and _is_plain_jfif(segment):
-                app0.append(segment)
-        elif _decodes_the_picture(marker, segment[4:]):
-            kept.append(segment)
-        position += 2 + length
+    clean = _jpeg_without_metadata(jpeg)
+    # A plain JFIF APP0 stays first (it is kept only there); the XMP follows it.
+    head = 2 + 2 + _JFIF_PLAIN_LENGTH if clean[2:4] == b"\xff\xe0" else 2
     app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
-    return b"".join([b"\xff\xd8", *app0, app1, *kept, jpeg[position:]])
+    return b"".join([clean[:head], app1, clean[head:]])
 
 
 def _is_plain_jfif(segment: bytes) -> bool:
@@ -138,24 +213,15 @@ def _decodes_the_picture(marker: int, payload: bytes) -> bool:
 def png_with_xmp(png: bytes, xmp: bytes) -> bytes:
     """The PNG with `xmp` in an uncompressed iTXt chunk right after IHDR.
 
-    Only the chunks that draw and colour the picture are kept: every text chunk (tEXt,
-    zTXt, iTXt, camera XMP included), eXIf, tIME and private chunks are dropped.
+    Only the chunks that draw and colour the picture are kept (`without_metadata`): every
+    text chunk (tEXt, zTXt, iTXt, camera XMP included), eXIf, tIME, private chunks and
+    whatever follows IEND are dropped.
     """
-    if png[:8] != PNG_SIGNATURE:
+    if not png.startswith(PNG_SIGNATURE):
         raise ValueError("not a PNG: wrong signature")
-    chunks: list[bytes] = []
-    position = 8
-    while position < len(png):
-        (length,) = struct.unpack(">I", png[position : position + 4])
-        kind = png[position + 4 : position + 8]
-        chunk = png[position : position + 12 + length]
-        if kind in _PNG_KEPT:
-            chunks.append(chunk)
-        position += 12 + length
-        if kind == b"IEND":
-            break
-    if not chunks or chunks[0][4:8] != b"IHDR":
-        raise ValueError("damaged PNG: IHDR is not the first chunk")
+    clean = _png_without_metadata(png)
+    (ihdr_length,) = struct.unpack(">I", clean[8:12])
+    head = 8 + 12 + ihdr_length
     # keyword, NUL, compression flag 0, method 0, empty language tag, empty translated keyword
     itxt = PNG_XMP_KEYWORD + b"\x00\x00\x00\x00\x00" + xmp
     chunk = (
@@ -164,7 +230,7 @@ def png_with_xmp(png: bytes, xmp: bytes) -> bytes:
         + itxt
         + struct.pack(">I", zlib.crc32(b"iTXt" + itxt) & 0xFFFFFFFF)
     )
-    return b"".join([PNG_SIGNATURE, chunks[0], chunk, *chunks[1:]])
+    return b"".join([clean[:head], chunk, clean[head:]])
 
 
 def with_rights(data: bytes, *, training_allowed: bool, creator: str | None) -> bytes:
