@@ -81,10 +81,8 @@ def _security_settings(env: Mapping[str, str]) -> dict:
         # Where failed logins are counted (fieldapp/auth/login_limit.py). Unset: in the
         # database, so the limit holds across every worker, restart and app server sharing it,
         # with no other service. Set (`redis://host:6379`): in that storage of the `limits`
-        # library instead. Flask-Limiter itself limits nothing (extensions.py).
+        # library instead.
         "LOGIN_LIMIT_STORAGE_URI": env.get("FIELDAPP_RATELIMIT_STORAGE_URI") or None,
-        "RATELIMIT_STORAGE_URI": env.get("FIELDAPP_RATELIMIT_STORAGE_URI") or "memory://",
-        "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": login_limit,
         "PROXY_HOPS": _non_negative_int(env, "FIELDAPP_PROXY_HOPS", 0),
     }

@@ -1,7 +1,5 @@
 """The Flask extensions, created once and bound to an app in create_app()."""
 
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,8 +25,3 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-
-# No limits at all: the only limit, failed logins per client address, is counted by
-# fieldapp/auth/login_limit.py (in the database, or in FIELDAPP_RATELIMIT_STORAGE_URI), so a
-# crowd of phones behind one venue's wifi address never hits a limit anywhere else.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])

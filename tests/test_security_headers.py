@@ -11,7 +11,6 @@ from playwright.sync_api import expect
 
 from fieldapp import create_app
 from fieldapp.config import ConfigError, settings_from_environment
-from fieldapp.extensions import limiter
 from tests.conftest import PASSWORD, app_config, csrf_token_from, watch_csp
 from tests.factories import encounter_data, make_encounter, small_jpeg, token_of
 
@@ -125,7 +124,7 @@ def test_proxy_hops_must_be_a_whole_number(tmp_path):
     with pytest.raises(ConfigError, match="FIELDAPP_LOGIN_RATE_LIMIT"):
         settings_from_environment(str(tmp_path), {"FIELDAPP_LOGIN_RATE_LIMIT": "often"})
     settings = settings_from_environment(str(tmp_path), {})
-    assert settings["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert settings["LOGIN_LIMIT_STORAGE_URI"] is None  # counted in the database
     assert settings["PROXY_HOPS"] == 0
 
 
@@ -134,13 +133,11 @@ def test_proxy_hops_must_be_a_whole_number(tmp_path):
 
 @pytest.fixture
 def strict_login_limit(app):
-    """Three failed logins per 15 minutes for this test, on a fresh counter."""
+    """Three failed logins per 15 minutes for this test (counted in its own database)."""
     previous = app.config["LOGIN_RATE_LIMIT"]
     app.config["LOGIN_RATE_LIMIT"] = "3 per 15 minutes"
-    limiter.reset()
     yield
     app.config["LOGIN_RATE_LIMIT"] = previous
-    limiter.reset()
 
 
 def attempt(client, password: str, address: str = "198.51.100.7"):
@@ -220,21 +217,17 @@ def test_the_login_limit_page_on_a_phone(page, live_app, live_server):
     from tests.conftest import AuthActions
 
     AuthActions(live_app, live_app.test_client()).create_collector()
-    live_app.config["LOGIN_RATE_LIMIT"] = "2 per 15 minutes"
-    limiter.reset()
-    try:
-        for _ in range(3):
-            page.goto(f"{live_server}/login")
-            page.get_by_label("Username").fill("max")
-            page.get_by_label("Password").fill("not the password")
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_load_state("load")
-        expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
-        expect(page.get_by_text("Too many attempts; try again in 15 minutes.")).to_be_visible()
-        SCREENS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENS / "security-01-login-limit.png"), full_page=True)
-    finally:
-        limiter.reset()
+    live_app.config["LOGIN_RATE_LIMIT"] = "2 per 15 minutes"  # this test's own app
+    for _ in range(3):
+        page.goto(f"{live_server}/login")
+        page.get_by_label("Username").fill("max")
+        page.get_by_label("Password").fill("not the password")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state("load")
+    expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
+    expect(page.get_by_text("Too many attempts; try again in 15 minutes.")).to_be_visible()
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / "security-01-login-limit.png"), full_page=True)
 
 
 def test_behind_the_proxy_the_login_limit_counts_each_client_address(proxied):
@@ -246,7 +239,6 @@ def test_behind_the_proxy_the_login_limit_counts_each_client_address(proxied):
         create_collector(db.session, "max", PASSWORD)
         db.session.commit()
     proxied.config["LOGIN_RATE_LIMIT"] = "2 per 15 minutes"
-    limiter.reset()
     client = proxied.test_client()
 
     def attempt_from(address: str):
@@ -257,11 +249,8 @@ def test_behind_the_proxy_the_login_limit_counts_each_client_address(proxied):
             "/login", headers=headers, data={**form, "csrf_token": csrf_token_from(page.text)}
         )
 
-    try:
-        assert [attempt_from("203.0.113.1").status_code for _ in range(3)] == [400, 400, 429]
-        assert attempt_from("203.0.113.2").status_code == 400  # another phone, same proxy
-    finally:
-        limiter.reset()
+    assert [attempt_from("203.0.113.1").status_code for _ in range(3)] == [400, 400, 429]
+    assert attempt_from("203.0.113.2").status_code == 400  # another phone, same proxy
 
 
 def test_links_follow_the_prefix_a_proxy_mounts_the_app_under(proxied):
