@@ -50,8 +50,9 @@ run: $(VENV)/.installed $(SECRET_FILE)
 
 ## Install the Debian packages the tests use (as root; else name the missing ones).
 ## Chromium (browser tests), WebKitGTK's WebKitWebDriver and Xvfb (the real-WebKit tests, see
-## tests/webkit.py), zbar (QR decoding), poppler (PDF rasterising), PostgreSQL (the database
-## tests start their own server). `make bench` needs none of them; `bench/load.py` wants `wrk`.
+## tests/webkit.py), zbar (QR decoding), poppler (PDF rasterising), ExifTool (judges that no
+## image keeps metadata), PostgreSQL and Redis (the tests start their own servers). `make bench`
+## needs none of them; `bench/load.py` wants `wrk`.
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
@@ -60,6 +61,8 @@ system-packages:
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	ldconfig -p 2>/dev/null | grep -q libzbar.so.0 || missing="$$missing libzbar0"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v exiftool >/dev/null 2>&1 || missing="$$missing libimage-exiftool-perl"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian packages:$$missing"; \

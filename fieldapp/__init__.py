@@ -42,6 +42,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
 
+    from fieldapp.auth.login_limit import check_storage
+    from fieldapp.config import ConfigError
+
+    if problem := check_storage(app.config.get("LOGIN_LIMIT_STORAGE_URI")):
+        raise ConfigError(problem + " (for Redis: pip install 'fieldapp[redis]')")
     # Before any route is added: every `<int:...>` is bounded by the database's integers.
     app.url_map.converters["int"] = DatabaseIntegerConverter
     _register_blueprints(app)

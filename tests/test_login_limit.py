@@ -307,3 +307,76 @@ def test_two_app_servers_sharing_postgresql_share_the_limit(tmp_path, postgres_s
     finally:
         for server in servers:
             server.stop()
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A real Redis server of this test's own on 127.0.0.1 (Debian's redis-server), no disk."""
+    import shutil
+    import socket
+    import time
+
+    from tests.test_faults import free_port
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (Debian: redis-server)")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_two_app_servers_with_their_own_databases_share_the_limit_in_redis(tmp_path, redis_url):
+    """FIELDAPP_RATELIMIT_STORAGE_URI: app servers that share no database share the count, and
+    restarting them forgets nothing; no failure is written to either database."""
+    pytest.importorskip("redis", reason="the redis client (pip install 'fieldapp[redis]')")
+    servers = []
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        server = LoginServer(tmp_path / name, workers=2)
+        server.env["FIELDAPP_RATELIMIT_STORAGE_URI"] = redis_url
+        servers.append(server)
+    try:
+        for server in servers:
+            server.start()
+        limit = LoginServer.LIMIT
+        calls = []
+        for index in range(limit + 5):
+            server = servers[index % 2]
+            form = server.login_form()
+            calls.append(lambda server=server, form=form: server.post_login("wrong pass!", form))
+        assert sorted(at_once(calls)) == [400] * limit + [429] * 5
+        assert [server.count("login_failures") for server in servers] == [0, 0]
+        for server in servers:
+            server.stop()
+            server.start()
+            assert server.post_login(LoginServer.PASSWORD, server.login_form()) == 429
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def test_a_storage_it_cannot_use_stops_the_app_at_start_not_each_login(tmp_path, migrated_db):
+    """A wrong FIELDAPP_RATELIMIT_STORAGE_URI is said once, when the server starts, instead of
+    a 500 for every login."""
+    import shutil
+
+    from fieldapp.config import ConfigError
+
+    shutil.copy(migrated_db, tmp_path / "fieldapp.sqlite3")
+    with pytest.raises(ConfigError, match="FIELDAPP_RATELIMIT_STORAGE_URI='nosuch://host'"):
+        create_app(app_config(tmp_path, LOGIN_LIMIT_STORAGE_URI="nosuch://host"))

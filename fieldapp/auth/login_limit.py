@@ -18,11 +18,13 @@ Where the count lives:
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from limits import RateLimitItem, parse_many
+from limits.errors import ConfigurationError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import delete, select
@@ -115,13 +117,30 @@ def _begin_in_database(
 
 
 _storages: dict[str, Storage] = {}
+_storages_lock = threading.Lock()
 
 
 def _storage(uri: str) -> Storage:
-    """One storage (one connection pool) per URI and process."""
-    if uri not in _storages:
-        _storages[uri] = storage_from_string(uri)
-    return _storages[uri]
+    """One storage (one connection pool) per URI and process. Made under a lock: two threads
+    making it at once would import the client twice over, and `limits` then reads the version
+    of a half-imported module ("0.0.0") and refuses it."""
+    with _storages_lock:
+        if uri not in _storages:
+            _storages[uri] = storage_from_string(uri)
+        return _storages[uri]
+
+
+def check_storage(uri: str | None) -> str | None:
+    """Why failed logins cannot be counted in `uri` (an unknown scheme, a client library not
+    installed), or None. Asked once at start, so a wrong setting stops the server there rather
+    than answering 500 to every login. Connects to nothing."""
+    if uri is None:
+        return None
+    try:
+        _storage(uri)
+    except (ConfigurationError, ValueError) as error:
+        return f"FIELDAPP_RATELIMIT_STORAGE_URI={uri!r} cannot be used: {error}"
+    return None
 
 
 def _begin_in_storage(storage: Storage, key: str, items: list[RateLimitItem]) -> LoginAttempt:
