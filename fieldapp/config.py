@@ -41,7 +41,12 @@ def settings_from_environment(instance_path: str, environ: Mapping[str, str] | N
         "SQLALCHEMY_DATABASE_URI": url,
         # A restarted database server must not cost the next request a 500 (a SQLite file
         # cannot go away like that: no ping, one round trip less per request).
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not url.startswith("sqlite")},
+        # hide_parameters: a database error's message never quotes the values of its statement
+        # (a drawer's name, a participant token) into the error log.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": not url.startswith("sqlite"),
+            "hide_parameters": True,
+        },
         "MEDIA_DIR": env.get("FIELDAPP_MEDIA_DIR") or str(instance / "media"),
         "SECRET_KEY": env.get("FIELDAPP_SECRET_KEY") or _command_line_secret_key(instance, env),
         "PUBLIC_URL": (env.get("FIELDAPP_PUBLIC_URL") or "").rstrip("/") or None,

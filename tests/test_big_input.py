@@ -306,3 +306,21 @@ def test_an_unhandled_error_on_a_participant_page_logs_no_token(app, client, cap
     assert "Unhandled error on GET /p/…" in caplog.text
     assert "RuntimeError: database is locked [parameters: ('…',)]" in caplog.text
     assert token not in caplog.text
+
+
+def test_a_database_error_never_quotes_the_values_of_its_statement(app):
+    """A name or a token given to a failing statement does not reach the error's message, so
+    it never reaches the error log (SQLAlchemy's hide_parameters)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from fieldapp.extensions import db
+
+    with app.app_context():
+        with pytest.raises(OperationalError) as failure:
+            db.session.execute(
+                text("INSERT INTO no_such_table (name) VALUES (:name)"), {"name": "Julia R."}
+            )
+        db.session.rollback()
+    assert "no_such_table" in str(failure.value)
+    assert "Julia R." not in str(failure.value)
