@@ -24,7 +24,7 @@ from fieldapp.encounters.services import (
 )
 from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data, whole_number
 from fieldapp.extensions import csrf, db
-from fieldapp.ledger.services import headline, own_headline
+from fieldapp.ledger.services import headline_for
 from fieldapp.media.images import UnacceptablePhoto
 from fieldapp.media.services import media_store, photo_unless_held, read_upload
 from fieldapp.participants.services import link_for
@@ -86,7 +86,7 @@ def session():
 def progress():
     """The count the home screen shows, so it can follow the uploads without a reload. A
     helper's is its own: the collection's figures are the collector's."""
-    count = own_headline(db.session, g.collector_id) if g.helper else headline(db.session)
+    count = headline_for(db.session, g.collector_id, helper=g.helper)
     return {
         "drawings": count.drawings,
         "approaches": count.approaches,

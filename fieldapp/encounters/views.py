@@ -22,7 +22,7 @@ from fieldapp.encounters.services import (
 )
 from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data
 from fieldapp.extensions import db
-from fieldapp.ledger.services import headline, own_headline
+from fieldapp.ledger.services import headline_for
 from fieldapp.media.images import UnacceptablePhoto
 from fieldapp.media.services import VARIANTS, media_store, prepare_photo, read_upload
 from fieldapp.review.log import SORTS, LogFilters, log_page
@@ -55,7 +55,7 @@ def _collectors_only():
 def home():
     """The count towards the goal, new encounter, declined, and the phone's last QR codes.
     A helper sees its own count only."""
-    count = own_headline(db.session, current_user.id) if _helper() else headline(db.session)
+    count = headline_for(db.session, current_user.id, helper=_helper())
     venue, venue_at = _last_venue()
     return render_template(
         "encounters/home.html",

@@ -53,21 +53,18 @@ class Headline:
     goal: int
 
 
-@dataclass(frozen=True)
-class PersonLabor:
-    """What one account recorded: its drawings (withdrawn apart), declined approaches, and
-    the drawing time it measured. `username` None: recorded without an account (a script)."""
+class _Labor:
+    """What the whole ledger and one person's labor count alike: drawings in the collection,
+    withdrawn ones, declined approaches, and the measured drawing time."""
 
-    username: str | None
-    role: str | None
-    drawings: int = 0
-    withdrawn: int = 0
-    declined: int = 0
-    drawer_seconds: float = 0.0
-    drawer_timed: int = 0
+    drawings: int
+    withdrawn: int
+    declined: int
+    drawer_seconds: float
 
     @property
     def completed(self) -> int:
+        """Drawings made, withdrawn ones included: the drawers' yes."""
         return self.drawings + self.withdrawn
 
     @property
@@ -80,7 +77,21 @@ class PersonLabor:
 
 
 @dataclass(frozen=True)
-class Ledger:
+class PersonLabor(_Labor):
+    """What one account recorded: its drawings (withdrawn apart), declined approaches, and
+    the drawing time it measured. `username` None: recorded without an account (a script)."""
+
+    username: str | None
+    role: str | None
+    drawings: int = 0
+    withdrawn: int = 0
+    declined: int = 0
+    drawer_seconds: float = 0.0
+    drawer_timed: int = 0
+
+
+@dataclass(frozen=True)
+class Ledger(_Labor):
     """Every figure of the ledger page. `by_hour` and `by_weekday` are empty in the public one."""
 
     now: datetime
@@ -100,15 +111,6 @@ class Ledger:
     by_weekday: list[tuple[str, int]] = field(default_factory=list)  # Monday first, drawings
     by_person: list[PersonLabor] = field(default_factory=list)  # never in the public one
     public: bool = False
-
-    @property
-    def completed(self) -> int:
-        """Drawings made, withdrawn ones included: the drawers' yes."""
-        return self.drawings + self.withdrawn
-
-    @property
-    def approaches(self) -> int:
-        return self.completed + self.declined
 
     @property
     def acceptance_rate(self) -> float | None:
@@ -142,10 +144,6 @@ class Ledger:
     @property
     def collector_hours(self) -> float:
         return self.collector_seconds / 3600
-
-    @property
-    def drawer_hours(self) -> float:
-        return self.drawer_seconds / 3600
 
     @property
     def untimed(self) -> int:
@@ -189,6 +187,16 @@ def _tally_rows(session: Session, *dimensions: str):
 def headline(session: Session) -> Headline:
     """Drawings in the collection (withdrawn ones not counted), approaches, withdrawn, goal."""
     counts = {row.kind: row.encounters for row in _tally_rows(session, "total")}
+    return _headline(session, counts)
+
+
+def headline_for(session: Session, account_id: int, *, helper: bool) -> Headline:
+    """The count an account is shown: the collection's, or a helper's own (nothing of anyone
+    else's work: the collection's figures are the collector's)."""
+    return own_headline(session, account_id) if helper else headline(session)
+
+
+def _headline(session: Session, counts: dict[str, int]) -> Headline:
     drawings, withdrawn = counts.get(DRAWING, 0), counts.get(WITHDRAWN, 0)
     approaches = drawings + withdrawn + counts.get(DECLINED, 0)
     return Headline(drawings, approaches, withdrawn, current_goal(session))
@@ -265,10 +273,7 @@ def own_headline(session: Session, account_id: int) -> Headline:
     counts: dict[str, int] = defaultdict(int)
     for _, kind, encounters, _, _ in _person_rows(session, account_id):
         counts[kind] += encounters
-    drawings, withdrawn = counts[DRAWING], counts[WITHDRAWN]
-    return Headline(
-        drawings, drawings + withdrawn + counts[DECLINED], withdrawn, current_goal(session)
-    )
+    return _headline(session, counts)
 
 
 def labor_totals(session: Session) -> dict:
