@@ -29,6 +29,7 @@ from fieldapp.media.images import process_photo
 from tests.conftest import app_config
 from tests.factories import encounter_data, small_jpeg
 from tests.photo_corpus import camera_jpeg
+from tests.small_disk import small_disk
 
 ROOT = Path(__file__).resolve().parent.parent
 BOUNDARY = "fieldapp-test-boundary"
@@ -347,24 +348,8 @@ def test_ten_identical_puts_across_two_workers_store_one_encounter(tmp_path, ser
 @pytest.fixture
 def tiny_disk(tmp_path):
     """A real 1 MB filesystem (tmpfs) as the media folder; needs root with CAP_SYS_ADMIN."""
-    mount_point = tmp_path / "media"
-    mount_point.mkdir()
-    result = subprocess.run(
-        ["/bin/mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here (needs root): {result.stderr.strip()}")
-    yield mount_point
-    subprocess.run(["/bin/umount", str(mount_point)], check=True)
-
-
-def fill(disk: Path, leave: int) -> Path:
-    """Fill the filesystem with one file until only about `leave` bytes are free."""
-    filler = disk / "filler"
-    stats = os.statvfs(disk)
-    filler.write_bytes(b"\0" * max(0, stats.f_bavail * stats.f_frsize - leave))
-    return filler
+    with small_disk(tmp_path / "media", "1m") as disk:
+        yield disk
 
 
 def test_a_full_disk_gives_a_clear_507_no_row_and_no_file(live_app, tiny_disk):
@@ -376,11 +361,11 @@ def test_a_full_disk_gives_a_clear_507_no_row_and_no_file(live_app, tiny_disk):
     with live_app.app_context():
         token = create_api_token(db.session, create_collector(db.session, "max", "a long password"))
         db.session.commit()
-    live_app.config["MEDIA_DIR"] = str(tiny_disk)
+    live_app.config["MEDIA_DIR"] = str(tiny_disk.root)
     photo = camera_jpeg(orientation=1, gps=False, size=(1600, 1200))
     processed = process_photo(photo, max_pixels=52_000_000)
     # Room for the archive but not the display copy: the first file is written, then removed.
-    filler = fill(tiny_disk, leave=len(processed.archive.data) + 8192)
+    filler = tiny_disk.fill(leave=len(processed.archive.data) + 8192)
     client_uuid = str(uuidlib.uuid4())
     response = put_encounter(live_app.test_client(), token, client_uuid, encounter_data(), photo)
     assert response.status_code == 507
@@ -388,7 +373,7 @@ def test_a_full_disk_gives_a_clear_507_no_row_and_no_file(live_app, tiny_disk):
     assert "photo storage is full" in response.get_json()["error"]
     assert "Nothing was lost from your phone" in response.get_json()["error"]
     assert (count_rows(live_app, Encounter), count_rows(live_app, Photo)) == (0, 0)
-    assert sorted(p.name for p in tiny_disk.rglob("*") if p.is_file()) == ["filler"]
+    assert sorted(p.name for p in tiny_disk.root.rglob("*") if p.is_file()) == ["filler"]
 
     filler.unlink()  # the administrator makes room; the phone's retry goes through
     response = put_encounter(live_app.test_client(), token, client_uuid, encounter_data(), photo)

@@ -3,17 +3,14 @@ version of the app. Real Chromium (Pixel 7) and, where the engine allows, real W
 
 from __future__ import annotations
 
-import errno
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests import photo_corpus as corpus
 from tests.field_phone import ChromiumPhone, FieldFlow, webkit_phone
+from tests.small_disk import small_disk as mount_small_disk
 
 pytestmark = pytest.mark.browser
 pytest.importorskip("pyzbar.pyzbar", reason="libzbar0 is needed to decode QR codes")
@@ -27,50 +24,11 @@ def photo(tmp_path):
     return path
 
 
-class FullDisk:
-    """A phone whose storage runs out: the browser's profile on a small filesystem of its own
-    (tmpfs), filled to the brim on demand. The engine then refuses writes for real."""
-
-    def __init__(self, root: Path):
-        self.root = root
-
-    def fill(self, leave: int = 20_000) -> None:
-        """Fill to the last byte, then give back `leave` bytes (the browser writes meanwhile,
-        so the free space measured before writing is not the space there is to write)."""
-        path = self.root / "filler"
-        with open(path, "ab", buffering=0) as filler:
-            chunk = b"\0" * 65_536
-            while True:
-                try:
-                    filler.write(chunk)
-                except OSError as error:
-                    if error.errno != errno.ENOSPC:
-                        raise
-                    if len(chunk) == 1:
-                        break
-                    chunk = chunk[: len(chunk) // 2]
-        os.truncate(path, max(0, path.stat().st_size - leave))
-
-    def free(self) -> None:
-        (self.root / "filler").unlink(missing_ok=True)
-
-
 @pytest.fixture
 def small_disk(tmp_path):
     """A 64 MB tmpfs for a browser profile (root only: `mount`)."""
-    root = tmp_path / "small-disk"
-    root.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small filesystem for the browser's profile needs root")
-    mounted = subprocess.run(
-        ["/bin/mount", "-t", "tmpfs", "-o", "size=64m,mode=0700", "tmpfs", str(root)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    yield FullDisk(root)
-    subprocess.run(["/bin/umount", "-l", str(root)], check=False)
+    with mount_small_disk(tmp_path / "small-disk", "64m", mode="0700") as disk:
+        yield disk
 
 
 @pytest.fixture
@@ -117,7 +75,7 @@ def test_a_full_phone_with_network_sends_the_encounter_straight_to_the_server(
     )
     phone.until("async () => (await FieldStore.listRecords())[0].state === 'flagged'")
     to_the_photo_step(field, photo)
-    field.disk.fill()
+    field.disk.fill(leave=20_000)
     field.tap_text("Show the QR code")
     phone.wait_visible("#handoff")
     expect(phone.page.get_by_text("Sent straight to the server")).to_be_visible()
@@ -141,7 +99,7 @@ def test_a_full_phone_with_no_network_says_so_and_keeps_everything(
     field = field_on_small_disk
     phone = field.phone
     to_the_photo_step(field, photo)
-    field.disk.fill()
+    field.disk.fill(leave=20_000)
     net_proxy.set_mode("drop")
     field.tap_text("Show the QR code")
     problem = phone.page.locator("#save-problem")
