@@ -88,12 +88,15 @@ class Gunicorn:
         self.process: subprocess.Popen | None = None
         self.token = self._prepare()
 
-    def _prepare(self) -> str:
-        """Migrate the database and make a collector's API token, as an administrator would."""
+    def _migrate(self) -> None:
         subprocess.run(
             [sys.executable, "-m", "flask", "--app", "fieldapp", "db", "upgrade"],
             env=self.env, cwd=ROOT, check=True, capture_output=True,
         )  # fmt: skip
+
+    def _prepare(self) -> str:
+        """Migrate the database and make a collector's API token, as an administrator would."""
+        self._migrate()
         app = create_app(app_config(self.root, SQLALCHEMY_DATABASE_URI=self.database_url))
         from fieldapp.auth.services import create_api_token, create_collector
 

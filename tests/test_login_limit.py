@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import re
 import subprocess
-import sys
 import threading
 import urllib.parse
 from datetime import timedelta
@@ -22,7 +21,8 @@ from fieldapp.auth.models import LoginFailure
 from fieldapp.database import utcnow
 from fieldapp.extensions import db
 from tests.conftest import PASSWORD, app_config, csrf_token_from
-from tests.test_faults import ROOT, Gunicorn
+from tests.test_faults import Gunicorn
+from tests.test_security_headers import attempt
 
 SMALL_LIMIT = "3 per 15 minutes"
 
@@ -47,15 +47,6 @@ def password_checks(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(services, "check_password_hash", counting)
     return checked
-
-
-def attempt(client, password: str, address: str = "198.51.100.7"):
-    page = client.get("/login", environ_base={"REMOTE_ADDR": address})
-    return client.post(
-        "/login",
-        environ_base={"REMOTE_ADDR": address},
-        data={"username": "max", "password": password, "csrf_token": csrf_token_from(page.text)},
-    )
 
 
 def failures(app) -> list[str]:
@@ -205,10 +196,7 @@ class LoginServer(Gunicorn):
         self.env["FIELDAPP_LOGIN_RATE_LIMIT"] = f"{self.LIMIT} per 15 minutes"
 
     def _prepare(self) -> str:
-        subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "fieldapp", "db", "upgrade"],
-            env=self.env, cwd=ROOT, check=True, capture_output=True,
-        )  # fmt: skip
+        self._migrate()
         app = create_app(app_config(self.root, SQLALCHEMY_DATABASE_URI=self.database_url))
         with app.app_context():
             if not services.has_collector(db.session):
@@ -242,6 +230,16 @@ class LoginServer(Gunicorn):
         return status
 
 
+def wrong_passwords_at_once(servers: list[LoginServer], count: int) -> list[int]:
+    """`count` wrong passwords sent together, to the servers in turn; their statuses, sorted."""
+    calls = []
+    for index in range(count):
+        server = servers[index % len(servers)]
+        form = server.login_form()
+        calls.append(lambda server=server, form=form: server.post_login("wrong pass!", form))
+    return sorted(at_once(calls))
+
+
 def at_once(calls) -> list[int]:
     """Run the calls in threads released together; their answers in order of the calls."""
     answers: list[int | None] = [None] * len(calls)
@@ -269,11 +267,8 @@ def login_server(tmp_path):
 def test_several_workers_check_exactly_the_limit_and_a_restart_forgets_nothing(login_server):
     login_server.start()
     limit = LoginServer.LIMIT
-    forms = [login_server.login_form() for _ in range(limit + 5)]
-    statuses = at_once(
-        [lambda form=form: login_server.post_login("wrong pass!", form) for form in forms]
-    )
-    assert sorted(statuses) == [400] * limit + [429] * 5  # 400: a password checked and wrong
+    # 400: a password checked and wrong
+    assert wrong_passwords_at_once([login_server], limit + 5) == [400] * limit + [429] * 5
     assert login_server.count("login_failures") == limit
 
     login_server.stop()
@@ -295,12 +290,7 @@ def test_two_app_servers_sharing_postgresql_share_the_limit(tmp_path, postgres_s
         for server in servers:
             server.start()
         limit = LoginServer.LIMIT
-        calls = []
-        for index in range(limit + 5):
-            server = servers[index % 2]
-            form = server.login_form()
-            calls.append(lambda server=server, form=form: server.post_login("wrong pass!", form))
-        assert sorted(at_once(calls)) == [400] * limit + [429] * 5
+        assert wrong_passwords_at_once(servers, limit + 5) == [400] * limit + [429] * 5
         assert servers[0].count("login_failures") == limit
         for server in servers:
             assert server.post_login(LoginServer.PASSWORD, server.login_form()) == 429
@@ -354,12 +344,7 @@ def test_two_app_servers_with_their_own_databases_share_the_limit_in_redis(tmp_p
         for server in servers:
             server.start()
         limit = LoginServer.LIMIT
-        calls = []
-        for index in range(limit + 5):
-            server = servers[index % 2]
-            form = server.login_form()
-            calls.append(lambda server=server, form=form: server.post_login("wrong pass!", form))
-        assert sorted(at_once(calls)) == [400] * limit + [429] * 5
+        assert wrong_passwords_at_once(servers, limit + 5) == [400] * limit + [429] * 5
         assert [server.count("login_failures") for server in servers] == [0, 0]
         for server in servers:
             server.stop()

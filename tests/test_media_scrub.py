@@ -13,10 +13,7 @@ from __future__ import annotations
 import errno
 import functools
 import io
-import json
-import shutil
 import struct
-import subprocess
 import zlib
 from pathlib import Path
 
@@ -37,8 +34,8 @@ from tests import photo_corpus as corpus
 from tests.factories import make_encounter, number_of, token_of
 from tests.factories import stored_files as all_stored_files
 from tests.postgres import on_both_databases
+from tests.test_image_metadata import EXIFTOOL, exiftool
 
-EXIFTOOL = shutil.which("exiftool")
 SECRET = corpus.SECRET.encode()
 
 #: What ExifTool may report of a clean stored file (with -G1): the file's own facts, the JFIF
@@ -166,21 +163,12 @@ def pixels(data: bytes) -> tuple[str, tuple[int, int], bytes]:
     return image.mode, image.size, image.tobytes()
 
 
-def exiftool_tags(paths: list[Path]) -> dict[str, dict]:
-    result = subprocess.run(
-        [EXIFTOOL, "-j", "-a", "-G1", *map(str, paths)], capture_output=True, text=True, timeout=60
-    )
-    found = {entry["SourceFile"]: entry for entry in json.loads(result.stdout or "[]")}
-    assert sorted(found) == sorted(map(str, paths)), result.stderr
-    return found
-
-
 def assert_no_metadata(paths: list[Path]) -> None:
     for path in paths:
         assert SECRET not in path.read_bytes() and corpus.SECRET_MARK not in path.read_bytes()
     if EXIFTOOL is None:  # the bytes above are the judge then; ExifTool is the stricter one
         return
-    for path, tags in exiftool_tags(paths).items():
+    for path, tags in exiftool(paths).items():
         extra = {
             k: v
             for k, v in tags.items()
