@@ -7,16 +7,9 @@ line, the path and the referrer; everything else is gunicorn's usual combined lo
 
 from __future__ import annotations
 
-import re
-
 from gunicorn.glogging import Logger
 
-_PARTICIPANT_TOKEN = re.compile(r"(/p/)[^/?#\s]+")
-
-
-def redact(value: str) -> str:
-    """`value` with any participant token replaced by `…`."""
-    return _PARTICIPANT_TOKEN.sub(r"\1…", value)
+from fieldapp.redaction import redact
 
 
 class RedactingLogger(Logger):

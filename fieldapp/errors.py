@@ -6,9 +6,9 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from fieldapp.access_log import redact
 from fieldapp.extensions import db
 from fieldapp.media.storage import StorageUnavailable
+from fieldapp.redaction import redact
 
 
 def wants_json() -> bool:
@@ -30,8 +30,8 @@ def own_headers(error: HTTPException) -> list[tuple[str, str]]:
 
 
 def redacted(text: str) -> str:
-    """`text` fit for the error log: no participant token, neither in a path (the access log's
-    own redaction) nor anywhere else (an exception's message may quote a query's parameters)."""
+    """`text` fit for the error log: no participant token, neither in a path (the
+    access log's redaction) nor anywhere else (an exception's message may quote a query's parameters)."""
     text = redact(text)
     token = (request.view_args or {}).get("token")
     return text.replace(token, "…") if isinstance(token, str) and token else text

@@ -24,7 +24,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from fieldapp.access_log import redact
+from fieldapp.redaction import redact
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
