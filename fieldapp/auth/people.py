@@ -14,9 +14,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fieldapp.auth.models import ApiToken, Collector, Device, Role
-from fieldapp.auth.services import AccountError, create_collector
-from fieldapp.database import utcnow, write_transaction
+from fieldapp.auth.devices import revoke_other_devices
+from fieldapp.auth.models import Collector, Role
+from fieldapp.auth.services import AccountError, create_collector, revoke_api_tokens
+from fieldapp.database import write_transaction
 from fieldapp.encounters.models import Encounter
 
 # Not a werkzeug hash (no "$"): check_password_hash() is False for every password.
@@ -80,11 +81,6 @@ def remove_helper(session: Session, helper_id: int) -> Collector:
             raise AccountError("Only a helper's account can be removed.")
         helper.password_hash = DISABLED_PASSWORD_HASH
         helper.login_generation += 1  # every session and remember cookie of it is void now
-        now = utcnow()
-        for device in session.scalars(
-            select(Device).where(Device.collector_id == helper.id, Device.revoked_at.is_(None))
-        ):
-            device.revoked_at = now
-        for token in session.scalars(select(ApiToken).where(ApiToken.collector_id == helper.id)):
-            session.delete(token)
+        revoke_other_devices(session, helper.id, keep=None)
+        revoke_api_tokens(session, helper.id)
     return helper
