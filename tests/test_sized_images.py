@@ -175,6 +175,7 @@ def cache_directives(response) -> set[str]:
     return {d.strip() for d in response.headers["Cache-Control"].split(",")}
 
 
+@pytest.mark.parametrize("page", ["participant", "gallery"])
 def test_a_full_disk_serves_the_display_image_in_place_of_a_reduced_copy(
     app, client, media_on_a_small_disk, page
 ):
