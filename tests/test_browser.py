@@ -102,9 +102,9 @@ def test_collector_runs_the_capture_flow_and_the_participant_sees_the_drawing(
     response = page.goto(participant_url)
     assert response.status == 200
     assert response.headers["referrer-policy"] == "no-referrer"
-    assert page.get_by_role("heading", name="Drawing #1").is_visible()
-    assert page.get_by_text("Julia R.").is_visible()
-    assert page.get_by_role("link", name="Read the pamphlet").is_visible()
+    expect(page.get_by_role("heading", name="Drawing #1")).to_be_visible()
+    expect(page.get_by_text("Julia R.")).to_be_visible()
+    expect(page.get_by_role("link", name="Read the pamphlet")).to_be_visible()
     drawing = page.locator("img.drawing")
     page.wait_for_function("() => document.querySelector('img.drawing').naturalWidth > 0")
     # The phone picked the reduced copy from srcset (Pixel 7: 380 CSS px at 2.625x -> 1080 px).
@@ -120,12 +120,12 @@ def test_collector_runs_the_capture_flow_and_the_participant_sees_the_drawing(
 def test_unknown_token_page_in_the_browser(page, live_server):
     response = page.goto(live_server + "/p/no-such-token")
     assert response.status == 404
-    assert page.get_by_role("heading", name="Nothing here").is_visible()
+    expect(page.get_by_role("heading", name="Nothing here")).to_be_visible()
 
 
 def test_pamphlet_reads_on_a_phone(page, live_server):
     page.goto(live_server + "/pamphlet")
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     # No sideways scrolling on a 412 px wide screen.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shoot(page, "09-pamphlet")

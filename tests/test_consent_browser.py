@@ -66,7 +66,7 @@ def test_participant_changes_a_choice_and_withdraws(page, live_app, live_server)
     # The drawer opens their link: drawing, facts, choices, and the way out.
     response = page.goto(f"{live_server}/p/{token}")
     assert response.headers["referrer-policy"] == "no-referrer"
-    assert page.get_by_role("heading", name=f"Drawing #{number}").is_visible()
+    expect(page.get_by_role("heading", name=f"Drawing #{number}")).to_be_visible()
     choices = page.locator(".choice-summary li")
     expect(choices.filter(has_text="Show it in the public gallery")).to_contain_text("Yes")
     expect(choices.filter(has_text="Allow posting it on social media")).to_contain_text("No")
@@ -81,19 +81,19 @@ def test_participant_changes_a_choice_and_withdraws(page, live_app, live_server)
     page.get_by_label("Allow posting it on social media").check()
     page.get_by_label("Stay anonymous (your name is erased)").check()
     page.get_by_role("button", name="Save my choices").click()
-    assert page.get_by_text("Saved. Your new choices apply from now on.").is_visible()
-    assert page.url == f"{live_server}/p/{token}"
+    expect(page.get_by_text("Saved. Your new choices apply from now on.")).to_be_visible()
+    expect(page).to_have_url(f"{live_server}/p/{token}")
     expect(choices.filter(has_text="Allow posting it on social media")).to_contain_text("Yes")
     assert "Julia R." not in page.content()
 
     # Withdrawal asks first, then deletes.
     page.get_by_role("link", name="Withdraw my drawing…").click()
-    assert page.get_by_role("heading", name=f"Withdraw drawing #{number}?").is_visible()
+    expect(page.get_by_role("heading", name=f"Withdraw drawing #{number}?")).to_be_visible()
     assert no_sideways_scroll(page)
     shoot(page, "consent-02-withdraw-confirm")
     page.get_by_role("button", name="Yes, withdraw and delete it").click()
-    assert page.url == f"{live_server}/p/{token}"
-    assert page.get_by_role("heading", name="Withdrawn").is_visible()
+    expect(page).to_have_url(f"{live_server}/p/{token}")
+    expect(page.get_by_role("heading", name="Withdrawn")).to_be_visible()
     assert page.locator("img").count() == 0
     shoot(page, "consent-03-tombstone")
     assert len(stored_files(live_app)) == 9  # its three files are gone, the others stay
@@ -108,7 +108,7 @@ def test_participant_changes_a_choice_and_withdraws(page, live_app, live_server)
     assert no_sideways_scroll(page)
     shoot(page, "consent-04-gallery")
     page.get_by_role("link", name="Drawing #1, by Ana Lima").click()
-    assert page.get_by_role("heading", name="Drawing #1").is_visible()
+    expect(page.get_by_role("heading", name="Drawing #1")).to_be_visible()
     page.wait_for_function("() => document.querySelector('img.drawing').complete")
     shoot(page, "consent-05-gallery-item")
 
@@ -118,13 +118,13 @@ def test_participant_changes_a_choice_and_withdraws(page, live_app, live_server)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.goto(f"{live_server}/settings/consent")
-    assert page.get_by_role("heading", name="Consent text").is_visible()
+    expect(page.get_by_role("heading", name="Consent text")).to_be_visible()
     assert no_sideways_scroll(page)
     shoot(page, "consent-06-settings")
 
     # The collector's log shows the tombstone; its page, the whole history.
     page.goto(f"{live_server}/encounters")
     page.get_by_role("link", name=f"#{number}").click()
-    assert page.get_by_role("heading", name="Consent history").is_visible()
+    expect(page.get_by_role("heading", name="Consent history")).to_be_visible()
     assert page.locator(".history li").count() == 3  # grant, change, withdraw
     shoot(page, "consent-07-history")

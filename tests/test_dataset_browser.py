@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from fieldapp.auth.services import create_collector
 from fieldapp.dataset.images import INK_RED, extract_ink
@@ -50,7 +51,7 @@ def test_collector_sets_up_exports_and_reviews_the_dataset(page, live_app, live_
     shoot(page, "export-01-settings")
     page.get_by_role("button", name="Save dataset settings").click()
     page.wait_for_url(f"{live_server}/settings/dataset")
-    assert page.get_by_text("Dataset settings saved").is_visible()
+    expect(page.get_by_text("Dataset settings saved")).to_be_visible()
 
     page.get_by_role("link", name="Export", exact=True).click()
     page.wait_for_url(f"{live_server}/dataset/export")
@@ -68,7 +69,7 @@ def test_collector_sets_up_exports_and_reviews_the_dataset(page, live_app, live_
     assert f"train/portrait-{collection.not_for_training:05d}.jpg" not in names
 
     page.goto(f"{live_server}/dataset/exports")
-    assert page.get_by_text("None withdrawn since.").is_visible()
+    expect(page.get_by_text("None withdrawn since.")).to_be_visible()
     assert no_sideways_scroll(page)
     shoot(page, "export-03-exports")
 
