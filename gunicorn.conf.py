@@ -23,8 +23,8 @@ bind = os.environ.get("FIELDAPP_BIND") or "127.0.0.1:8000"
 workers = _int("FIELDAPP_WORKERS", 2 * multiprocessing.cpu_count() + 1)
 # gthread: each worker answers several requests at once; the heartbeat runs on its own, so a
 # 30 MB upload over a slow phone connection does not make the arbiter kill the worker. Ours
-# takes turns with the other workers at accepting connections (fieldapp/workers.py).
-worker_class = "fieldapp.workers.TakingTurnsWorker"
+# takes turns with the other workers at accepting connections (fieldapp/web/workers.py).
+worker_class = "fieldapp.web.workers.TakingTurnsWorker"
 threads = _int("FIELDAPP_THREADS", 4)
 timeout = _int("FIELDAPP_TIMEOUT", 60)
 graceful_timeout = 30

@@ -278,7 +278,7 @@ def main() -> int:
             # slow a run down, never speed it up. p99: the median round, since a round's p99
             # depends on how wrk's connections, all opened at once, landed on the workers
             # (gunicorn's own worker left 43 of 50 on one, seen with `ss`; ours take turns,
-            # fieldapp/workers.py, and still vary); the worst round is printed beside it.
+            # fieldapp/web/workers.py, and still vary); the worst round is printed beside it.
             floor = max(run.requests_per_second for run in runs["floor"])
             floor_cpu = statistics.median(run.cpu_us for run in runs["floor"])
             for name, page_runs in runs.items():

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from fieldapp.application import FieldApp
 from fieldapp.config import check_production_settings, settings_from_environment
+from fieldapp.web.application import FieldApp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,15 +28,19 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from fieldapp import cli, errors, headers, templating
+    import fieldapp.models  # noqa: F401 - every table, whichever blueprints are registered
+    from fieldapp import cli, errors, headers
     from fieldapp.arguments import DatabaseIntegerConverter
     from fieldapp.database import configure_engine
     from fieldapp.extensions import csrf, db, login_manager, migrate
+    from fieldapp.web import templating
+    from fieldapp.web.sessions import SignedCookieSessions
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    login_manager.init_app(app, add_context_processor=False)  # see auth.collector_signed_in
+    app.session_interface = SignedCookieSessions()
+    login_manager.init_app(app, add_context_processor=False)  # see auth.access.collector_signed_in
     # No rate limit but the login's (fieldapp/auth/login_limit.py): a crowd of phones behind
     # one venue's wifi address is never turned away anywhere else.
     with app.app_context():
@@ -62,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     from fieldapp.api.views import bp as api
     from fieldapp.auth.people_views import bp as people
     from fieldapp.auth.views import bp as auth
+    from fieldapp.backlog.views import bp as backlog
     from fieldapp.consent.views import bp as consent
     from fieldapp.dataset.views import bp as dataset
     from fieldapp.diary.views import bp as diary
@@ -75,10 +80,11 @@ def _register_blueprints(app: Flask) -> None:
     from fieldapp.review.views import bp as review
     from fieldapp.signals.views import bp as signals
     from fieldapp.tickets.views import bp as tickets
+    from fieldapp.withdrawal.views import bp as withdrawal
 
     blueprints = (
         health.bp, auth, encounters, consent, participants, gallery, pamphlet, pwa, api, signals,
-        tickets, review, dataset, ledger, diary, live, people,
+        tickets, review, backlog, withdrawal, dataset, ledger, diary, live, people,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

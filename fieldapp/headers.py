@@ -4,13 +4,11 @@
   `static/js/*.js` and `static/css/*.css` only), no framing, no plugins.
 - `Strict-Transport-Security` and `Secure` cookies whenever the request came over HTTPS, directly
   or through a trusted reverse proxy (`FIELDAPP_PROXY_HOPS` proxies, werkzeug's ProxyFix).
-- Flask's signed session cookie, its signer made once rather than for every request.
 """
 
 from __future__ import annotations
 
 from flask import Flask, request
-from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 #: The policy of every response. `img-src blob: data:` are the photo previews and the QR codes
@@ -52,7 +50,6 @@ HSTS = "max-age=63072000"
 
 
 def register(app: Flask) -> None:
-    app.session_interface = SignedCookieSessions()
     hops = app.config.get("PROXY_HOPS", 0)
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
     if hops:
@@ -109,18 +106,3 @@ class SecureCookiesOverHttps:
 def _secure(cookie: str) -> str:
     attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
     return cookie if "secure" in attributes else f"{cookie}; Secure"
-
-
-class SignedCookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, unchanged, except that the signing serializer is made once
-    per secret key: Flask makes it anew for every request, and every request opens the session,
-    a drawer's page without any cookie included (bench/load.py)."""
-
-    _made: tuple[tuple, object] | None = None
-
-    def get_signing_serializer(self, app: Flask):
-        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        made = self._made
-        if made is None or made[0] != keys:
-            made = self._made = (keys, super().get_signing_serializer(app))
-        return made[1]

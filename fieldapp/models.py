@@ -4,11 +4,10 @@ from fieldapp.auth.models import ApiToken, Collector, Device, LoginFailure
 from fieldapp.consent.models import ConsentEvent, ConsentVersion
 from fieldapp.dataset.models import DatasetExport, DatasetExportItem, DatasetSettings
 from fieldapp.diary.models import DiaryEntry
-from fieldapp.encounters.models import Encounter
+from fieldapp.encounters.models import Encounter, EncounterRevision, FieldChange
 from fieldapp.ledger.models import LedgerSettings
 from fieldapp.ledger.tallies import LedgerTally
 from fieldapp.media.models import Photo
-from fieldapp.review.models import EncounterRevision, FieldChange
 from fieldapp.tickets.models import Ticket
 
 __all__ = [

@@ -85,7 +85,7 @@ def make_encounter(
             collector_id=None,
         )
         if withdrawn:
-            from fieldapp.consent.services import withdraw
+            from fieldapp.withdrawal.services import withdraw
 
             withdraw(db.session, media_store(), encounter_by_uuid(db.session, client_uuid).ticket)
     return client_uuid

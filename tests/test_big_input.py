@@ -17,9 +17,9 @@ import pytest
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import NotFound, TooManyRequests, Unauthorized
 
+from fieldapp.encounters.models import EncounterRevision
 from fieldapp.media.storage import StorageUnavailable
 from fieldapp.review.log import SORTS
-from fieldapp.review.models import EncounterRevision
 from tests.conftest import csrf_token_from
 from tests.factories import count_rows, make_encounter, number_of, small_jpeg, token_of
 from tests.postgres import on_both_databases
@@ -284,7 +284,7 @@ def test_a_storage_error_on_a_participant_page_logs_no_token(app, client, caplog
         raise StorageUnavailable(OSError(errno.ENOSPC, "No space left on device"))
 
     # The first request for a reduced copy writes it: the disk is full.
-    monkeypatch.setattr("fieldapp.signals.services.sized_display", full_disk)
+    monkeypatch.setattr("fieldapp.signals.responses.sized_display", full_disk)
     with caplog.at_level(logging.INFO):
         response = client.get(f"/p/{token}/drawing.jpg?w=720")
     assert response.status_code == 507

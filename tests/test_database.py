@@ -19,9 +19,9 @@ from fieldapp.auth.models import Role
 from fieldapp.auth.people import create_account
 from fieldapp.config import database_url
 from fieldapp.consent.models import ConsentVersion
-from fieldapp.database import plain_connection
 from fieldapp.extensions import db
 from fieldapp.ledger.tallies import check_tallies
+from fieldapp.web.direct_select import plain_connection
 from tests.conftest import PASSWORD, app_config
 from tests.factories import make_encounter, number_of, small_jpeg, token_of
 from tests.test_ledger_tallies import person_tallies, record_by, recounted_by_person

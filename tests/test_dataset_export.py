@@ -206,12 +206,12 @@ def test_square_and_ink_options(app, tmp_path):
 
 
 def test_each_export_records_its_manifest_and_later_withdrawals(app, tmp_path):
-    from fieldapp.consent.services import withdraw
     from fieldapp.dataset.services import past_exports
     from fieldapp.encounters.models import Encounter
     from fieldapp.extensions import db
     from fieldapp.media.services import media_store
     from fieldapp.tickets.models import Ticket
+    from fieldapp.withdrawal.services import withdraw
 
     collection = make_collection(app)
     run_export(app, tmp_path / "out.zip")
@@ -254,10 +254,10 @@ def ticket_numbered(number: int):
 
 
 def test_a_drawing_withdrawn_before_its_turn_is_left_out_of_the_download(app):
-    from fieldapp.consent.services import withdraw
     from fieldapp.dataset.services import ExportOptions, past_exports, stream_export
     from fieldapp.extensions import db
     from fieldapp.media.services import media_store
+    from fieldapp.withdrawal.services import withdraw
 
     collection = make_collection(app)
     with app.app_context():
@@ -281,11 +281,11 @@ def test_a_drawing_withdrawn_before_its_turn_is_left_out_of_the_download(app):
 def test_a_drawing_withdrawn_after_its_bytes_went_out_breaks_the_download_and_records_nothing(
     app,
 ):
-    from fieldapp.consent.services import withdraw
     from fieldapp.dataset.models import DatasetExport
     from fieldapp.dataset.services import ExportOptions, ExportOvertaken, stream_export
     from fieldapp.extensions import db
     from fieldapp.media.services import media_store
+    from fieldapp.withdrawal.services import withdraw
 
     collection = make_collection(app)
     with app.app_context():
@@ -303,10 +303,10 @@ def test_a_drawing_withdrawn_after_its_bytes_went_out_breaks_the_download_and_re
 
 
 def test_the_command_line_starts_again_when_a_written_drawing_is_withdrawn(app, tmp_path):
-    from fieldapp.consent.services import withdraw
     from fieldapp.dataset.services import ExportOptions, export_to_file, past_exports
     from fieldapp.extensions import db
     from fieldapp.media.services import media_store
+    from fieldapp.withdrawal.services import withdraw
 
     collection = make_collection(app)
     started = []

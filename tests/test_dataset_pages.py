@@ -98,9 +98,9 @@ def test_bad_settings_and_options_get_a_message_and_change_nothing(app, client, 
 
 
 def test_past_exports_list_the_numbers_withdrawn_since(app, client, logged_in, tmp_path):
-    from fieldapp.consent.services import withdraw
     from fieldapp.media.services import media_store
     from fieldapp.tickets.models import Ticket
+    from fieldapp.withdrawal.services import withdraw
 
     collection = make_collection(app)
     result = app.test_cli_runner().invoke(args=["export", "dataset", str(tmp_path / "o.zip")])

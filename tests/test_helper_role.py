@@ -71,7 +71,7 @@ HELPER_WRITES = {
     "auth.revoke_token_view",
     "auth.sign_out_elsewhere",
 }
-PUBLIC_WRITES = {"auth.login", "auth.setup", "participants.choices", "participants.withdrawal"}
+PUBLIC_WRITES = {"auth.login", "auth.setup", "participants.choices", "withdrawal.participant"}
 
 
 def record_as(app, account_id: int | None, *, photo: bytes | None = None, **fields) -> str:

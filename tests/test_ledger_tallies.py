@@ -12,13 +12,13 @@ from sqlalchemy import delete, select, text, update
 
 from fieldapp.auth.models import Role
 from fieldapp.auth.people import create_account
-from fieldapp.consent.services import withdraw
 from fieldapp.encounters.models import VENUE_TYPES, Encounter
 from fieldapp.encounters.services import encounter_by_uuid, record_encounter
 from fieldapp.encounters.validation import parse_encounter_data
 from fieldapp.extensions import db
 from fieldapp.ledger.tallies import LedgerTally, check_tallies, rebuild_tallies
 from fieldapp.media.services import media_store
+from fieldapp.withdrawal.services import withdraw
 from tests.conftest import PASSWORD
 from tests.factories import encounter_data, make_encounter
 

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from fieldapp.consent.models import ConsentEvent
-from fieldapp.consent.services import withdraw
 from fieldapp.encounters.models import Encounter
 from fieldapp.encounters.services import encounter_by_uuid
 from fieldapp.extensions import db
 from fieldapp.media.models import Photo
 from fieldapp.media.services import media_store, photo_file_names
 from fieldapp.tickets.models import Ticket
+from fieldapp.withdrawal.services import withdraw
 from tests.conftest import csrf_token_from
 from tests.factories import (
     count_rows,

@@ -18,13 +18,12 @@ from PIL import Image
 from sqlalchemy import select
 
 from fieldapp.auth.models import Collector
-from fieldapp.encounters.models import Encounter
+from fieldapp.backlog import rescue
+from fieldapp.backlog.services import ZIP_MAX_FILES
+from fieldapp.encounters.models import Encounter, EncounterRevision
 from fieldapp.encounters.services import encounter_by_uuid, gone_message
 from fieldapp.extensions import db
 from fieldapp.media.models import Photo
-from fieldapp.review import rescue
-from fieldapp.review.backlog import ZIP_MAX_FILES
-from fieldapp.review.models import EncounterRevision
 from fieldapp.tickets.models import Ticket
 from tests.factories import (
     batch_fields,
@@ -194,8 +193,8 @@ def test_conflicts_are_refused_with_the_reason_and_the_others_go_through(
 
 
 def test_a_withdrawn_drawing_is_refused_with_the_gone_message(app, client, logged_in, api_token):
-    from fieldapp.consent.services import withdraw
     from fieldapp.media.services import media_store
+    from fieldapp.withdrawal.services import withdraw
 
     withdrawn_uuid = make_encounter(app, photo=small_jpeg(), withdrawn=True)
     arrived = outbox_record(photo=small_jpeg((0, 90, 0)))

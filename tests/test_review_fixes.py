@@ -9,10 +9,9 @@ import uuid as uuidlib
 from PIL import Image
 from sqlalchemy import select
 
-from fieldapp.encounters.models import Encounter
+from fieldapp.encounters.models import Encounter, EncounterRevision, FieldChange
 from fieldapp.encounters.services import encounter_by_uuid
 from fieldapp.extensions import db
-from fieldapp.review.models import EncounterRevision, FieldChange
 from fieldapp.tickets.models import Ticket
 from fieldapp.tickets.services import reserve_tickets
 from fieldapp.tickets.sheet import reserve_sheet
@@ -151,8 +150,9 @@ def test_anonymity_and_withdrawal_erase_personal_values_from_the_history(app, cl
     form_post(client, uuid, "edit", edit_fields(**{
         "edit-credit_name": "Ana Lima", "edit-venue": "Ana's wedding", "edit-reason": "Ana's spelling",
     }))  # fmt: skip
-    from fieldapp.consent.services import update_choices, withdraw
+    from fieldapp.consent.services import update_choices
     from fieldapp.media.services import media_store
+    from fieldapp.withdrawal.services import withdraw
 
     with app.app_context():
         e = encounter_by_uuid(db.session, uuid)

@@ -157,9 +157,9 @@ def test_a_damaged_zip_is_refused_whole(app, client, logged_in):
 
 
 def test_a_withdrawn_drawing_does_not_come_back_by_importing_it_again(app, client, logged_in):
-    from fieldapp.consent.services import withdraw
+    from fieldapp.encounters.models import FieldChange
     from fieldapp.media.services import media_store
-    from fieldapp.review.models import FieldChange
+    from fieldapp.withdrawal.services import withdraw
 
     photo = taken_jpeg("2024:05:17 14:00:00", (200, 0, 0))
 

@@ -254,7 +254,7 @@ def test_behind_the_proxy_the_login_limit_counts_each_client_address(proxied):
 
 
 def test_links_follow_the_prefix_a_proxy_mounts_the_app_under(proxied):
-    """Templates' links, and the head links and public menu rendered once (fieldapp/templating.py),
+    """Templates' links, and the head links and public menu rendered once (fieldapp/web/templating.py),
     are kept per prefix: a page served under /art by the proxy links /art/..., the same page
     served at the root links /..."""
     client = proxied.test_client()
@@ -271,7 +271,7 @@ def test_links_follow_the_prefix_a_proxy_mounts_the_app_under(proxied):
 def test_the_menu_rendered_once_is_the_public_one_and_the_collector_keeps_their_own(
     app, client, logged_in
 ):
-    """The public menu and the head's links are rendered once (fieldapp/templating.py): a
+    """The public menu and the head's links are rendered once (fieldapp/web/templating.py): a
     visitor's page and the collector's, in either order, each show their own menu, and only the
     collector's holds a CSRF token and the way out."""
     visitor = app.test_client()

@@ -27,7 +27,7 @@ from fieldapp.extensions import csrf, db
 from fieldapp.ledger.services import headline_for
 from fieldapp.media.images import UnacceptablePhoto
 from fieldapp.media.services import media_store, photo_unless_held, read_upload
-from fieldapp.participants.services import link_for
+from fieldapp.tickets.links import link_for
 from fieldapp.tickets.services import MAX_TICKETS_PER_REQUEST, reserve_tickets
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

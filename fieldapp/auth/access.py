@@ -62,6 +62,14 @@ def collector_required(view: View) -> View:
     return login_required(guarded)
 
 
+def collector_signed_in() -> bool:
+    """For base.html's menus: is the collector logged in? A request that carries no cookie at all
+    (a drawer opening their link, a visitor of the gallery) is not, and Flask-Login, which
+    hashes the client's address and browser whenever it is asked, is not asked (bench/load.py).
+    """
+    return bool(request.cookies) and current_user.is_authenticated
+
+
 def is_helper() -> bool:
     """For templates and views: is a helper signed in?"""
     return bool(request.cookies) and current_user.is_authenticated and current_user.is_helper

@@ -18,7 +18,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from fieldapp.auth.access import helper_allowed
+from fieldapp.auth.access import collector_signed_in, helper_allowed
 from fieldapp.auth.devices import (
     active_devices,
     ago,
@@ -107,15 +107,7 @@ def _mark_device_seen(response):
     return response
 
 
-@bp.app_template_global()
-def collector_signed_in() -> bool:
-    """For base.html's menus: is the collector logged in? A request that carries no cookie at all
-    (a drawer opening their link, a visitor of the gallery) is not, and Flask-Login, which
-    hashes the client's address and browser whenever it is asked, is not asked (bench/load.py).
-    """
-    return bool(request.cookies) and current_user.is_authenticated
-
-
+bp.add_app_template_global(collector_signed_in)
 bp.add_app_template_filter(ago, "ago")
 
 

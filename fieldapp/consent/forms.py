@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from fieldapp.consent.services import MAX_CONSENT_TEXT, NAME_LIMIT
+from fieldapp.encounters.history import REASON_LIMIT
 
 
 class SharingFields(FlaskForm):
@@ -65,7 +66,7 @@ class CorrectionForm(ChoicesForm):
 
     reason = StringField(
         "Reason for the correction",
-        [DataRequired("Say why: the history keeps it."), Length(max=500)],
+        [DataRequired("Say why: the history keeps it."), Length(max=REASON_LIMIT)],
         description='e.g. "ticked social by mistake", "drawer asked by email on 3 June"',
     )
 

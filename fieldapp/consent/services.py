@@ -1,7 +1,7 @@
 """The consent text in force, what each participant chose, and how they change their mind.
 
-Every change of an encounter's consent goes through `change_consent()` (or `withdraw()`, which
-uses it): it appends a ConsentEvent and updates the encounter's denormalised columns in the
+Every change of an encounter's consent goes through `change_consent()` (a withdrawal too:
+fieldapp/withdrawal): it appends a ConsentEvent and updates the encounter's denormalised columns in the
 same transaction, so the history and the columns can never disagree.
 """
 
@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from fieldapp.consent.models import ConsentEvent, ConsentVersion
 from fieldapp.database import utcnow, write_transaction
+from fieldapp.encounters.history import erase_personal_history
 from fieldapp.encounters.models import FINGERPRINT_ERASED, Encounter
-from fieldapp.media.models import Photo
-from fieldapp.media.services import photo_file_names, remove_unreferenced
-from fieldapp.media.storage import MediaStore
-from fieldapp.review.audit import erase_personal_history
-from fieldapp.tickets.models import Ticket
 
 ACTORS = ("collector", "participant")
-METHODS = ("field_capture", "participant_page", "collector_correction")
+#: How a consent event came about: in the field, on the drawer's own page, a correction by the
+#: collector, or the collector acting on the drawer's request (a withdrawal asked in person).
+METHODS = ("field_capture", "participant_page", "collector_correction", "drawer_request")
 CHOICE_NAMES = ("keep", "gallery", "training", "social")
 NAME_LIMIT = 100
 MAX_CONSENT_TEXT = 20_000
@@ -175,8 +172,8 @@ def change_consent(
     if method not in METHODS:
         raise ConsentError(f"Unknown method {method!r}.")
     reason = (reason or "").strip()
-    if method == "collector_correction" and not reason:
-        raise ConsentError("A correction by the collector needs a reason.")
+    if method in ("collector_correction", "drawer_request") and not reason:
+        raise ConsentError("A change made by the collector needs a reason.")
     if encounter.is_withdrawn:
         raise ConsentError("This drawing was withdrawn: its consent can no longer change.")
     if not encounter.is_completed:
@@ -294,75 +291,3 @@ def derive_state(events: list[ConsentEvent]) -> ConsentState | None:
         credited=last.credited,
         withdrawn=any(e.kind == "withdraw" for e in events),
     )
-
-
-# Withdrawal ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Withdrawal:
-    number: int
-    withdrawn_at: datetime
-    files_removed: int
-
-
-def withdraw(
-    session: Session,
-    store: MediaStore,
-    ticket: Ticket,
-    *,
-    actor: str = "participant",
-    method: str = "participant_page",
-    reason: str = "",
-) -> Withdrawal:
-    """Withdraw the drawing behind a ticket, for good; keep only a tombstone.
-
-    In one write transaction: the ticket is marked withdrawn (so a late upload is refused),
-    and its encounter, if it has arrived, loses its photo row, credit name, notes, occasion
-    and city, gets a 'withdraw' event and every choice set to no. The photo files are deleted only after the
-    commit: a failed commit leaves everything as it was. Withdrawing twice changes nothing.
-    """
-    with write_transaction(session):
-        ticket = session.get(Ticket, ticket.id)
-        if ticket.withdrawn_at is not None:
-            return Withdrawal(ticket.number, ticket.withdrawn_at, 0)
-        now = utcnow()
-        ticket.withdrawn_at = now
-        doomed: list[str] = []
-        encounter = session.scalar(select(Encounter).where(Encounter.ticket_id == ticket.id))
-        if encounter is not None:
-            doomed = _withdraw_encounter(session, encounter, now, actor, method, reason)
-    removed = remove_unreferenced(session, store, doomed)
-    return Withdrawal(ticket.number, now, removed)
-
-
-def _withdraw_encounter(session, encounter, now, actor, method, reason) -> list[str]:
-    change_consent(
-        session,
-        encounter,
-        kind="withdraw",
-        actor=actor,
-        method=method,
-        reason=reason,
-        keep=False,
-        gallery=False,
-        training=False,
-        social=False,
-        credit_name=None,
-    )
-    encounter.withdrawn_at = now
-    # Free text could point at the person ("Julia's birthday"): only the venue type, the
-    # times (the artist's labor) and the number stay.
-    encounter.notes = ""
-    encounter.venue = ""
-    encounter.city = ""
-    # The upload fingerprint hashes the original data, name included: a tombstone needs none.
-    encounter.data_sha256 = FINGERPRINT_ERASED
-    erase_personal_history(session, encounter.id)  # the edit history forgets them too
-    doomed: list[str] = []
-    photo = session.scalar(select(Photo).where(Photo.encounter_id == encounter.id))
-    if photo is not None:
-        doomed = photo_file_names(photo)
-        session.delete(photo)
-    session.flush()
-    return doomed

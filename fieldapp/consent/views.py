@@ -1,23 +1,20 @@
-"""The collector's consent pages: the consent text versions, and corrections of a drawer's
-consent (always with a reason, kept in the history)."""
+"""The collector's consent page: the consent text and its versions. (A correction of one
+drawer's consent is made on the encounter page: review.)"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from sqlalchemy import select
 
 from fieldapp.auth.access import collector_required
-from fieldapp.consent.forms import ConsentTextForm, CorrectionForm
+from fieldapp.consent.forms import ConsentTextForm
 from fieldapp.consent.models import ConsentVersion
 from fieldapp.consent.services import (
     ConsentError,
-    consent_history,
     current_version,
     publish_version,
-    update_choices,
     version_usage,
 )
-from fieldapp.encounters.services import encounter_by_uuid
 from fieldapp.extensions import db
 
 bp = Blueprint("consent", __name__)
@@ -49,31 +46,3 @@ def consent_text():
     return render_template(
         "consent/settings.html", form=form, versions=versions, usage=version_usage(db.session)
     ), status
-
-
-@bp.post("/encounters/<uuid>/consent")
-def correct(uuid: str):
-    """The collector corrects an encounter's consent; the reason goes into its history."""
-    encounter = encounter_by_uuid(db.session, uuid)
-    if encounter is None:
-        abort(404)
-    form = CorrectionForm()
-    if form.validate_on_submit():
-        try:
-            changed = update_choices(
-                db.session,
-                encounter,
-                actor="collector",
-                method="collector_correction",
-                reason=form.reason.data,
-                **form.choices(),
-            )
-        except ConsentError as refused:
-            form.form_errors.append(str(refused))
-        else:
-            flash("Consent corrected." if changed else "Nothing changed.")
-            return redirect(url_for("encounters.detail", uuid=uuid))
-    history = consent_history(db.session, encounter)
-    return render_template(
-        "encounters/detail.html", encounter=encounter, history=history, correction=form
-    ), 422

@@ -1,4 +1,5 @@
-"""The collector's pages: home, the capture flow, the handoff screen, the log."""
+"""The capture side: home, the capture flow, the declined button, the handoff screen, a
+helper's own encounters. The log and the encounter page are review's."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fieldapp.auth.access import collector_required, helper_allowed
 from fieldapp.consent.services import current_version
 from fieldapp.database import utcnow
 from fieldapp.encounters.forms import DeclinedForm, EncounterForm
-from fieldapp.encounters.models import VENUE_TYPES, Encounter
+from fieldapp.encounters.models import Encounter
 from fieldapp.encounters.services import (
     EncounterConflict,
     EncounterGone,
@@ -24,10 +25,7 @@ from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_dat
 from fieldapp.extensions import db
 from fieldapp.ledger.services import headline_for
 from fieldapp.media.images import UnacceptablePhoto
-from fieldapp.media.services import VARIANTS, media_store, prepare_photo, read_upload
-from fieldapp.review.log import SORTS, LogFilters, log_page
-from fieldapp.review.views import detail_page
-from fieldapp.signals.services import send_signed_photo
+from fieldapp.media.services import media_store, prepare_photo, read_upload
 
 bp = Blueprint("encounters", __name__)
 MINE_SHOWN = 50  # a helper's own encounters listed, newest first
@@ -104,13 +102,13 @@ def declined():
 @helper_allowed
 def handoff(uuid: str):
     """The QR code to hand over; a helper's only for the encounters it recorded."""
-    encounter = _encounter_or_404(uuid)
-    if _helper() and encounter.recorded_by_id != current_user.id:
+    encounter = encounter_by_uuid(db.session, uuid)
+    if encounter is None or (_helper() and encounter.recorded_by_id != current_user.id):
         abort(404)
     if not encounter.is_completed or encounter.is_withdrawn:
         if _helper():
             return redirect(url_for("encounters.mine"))
-        return redirect(url_for("encounters.detail", uuid=uuid))
+        return redirect(url_for("review.detail", uuid=uuid))
     return render_template("encounters/handoff.html", encounter=encounter)
 
 
@@ -120,29 +118,6 @@ def mine():
     """The encounters this account recorded, newest first: numbers, dates and QR links only."""
     encounters = encounters_recorded_by(db.session, current_user.id, limit=MINE_SHOWN)
     return render_template("encounters/mine.html", encounters=encounters, shown=MINE_SHOWN)
-
-
-@bp.get("/encounters")
-def index():
-    """The log: filters and sorts in the URL, a keyset page at a time (see review.log)."""
-    filters = LogFilters.from_args(request.args)
-    page = log_page(db.session, filters, after=request.args.get("after"))
-    return render_template(
-        "review/log.html", page=page, filters=filters, venue_types=VENUE_TYPES, sorts=SORTS
-    )
-
-
-@bp.get("/encounters/<uuid>")
-def detail(uuid: str):
-    return detail_page(_encounter_or_404(uuid))
-
-
-@bp.get("/encounters/<uuid>/photo/<variant>")
-def photo(uuid: str, variant: str):
-    encounter = _encounter_or_404(uuid)
-    if variant not in VARIANTS or encounter.photo is None:
-        abort(404)
-    return send_signed_photo(encounter, variant, request.args.get("v"))
 
 
 def _helper() -> bool:
@@ -199,10 +174,3 @@ def _form_problems(form) -> list[str]:
         if name in form
         for message in messages
     ] or ["This form has expired or was not sent from this site."]
-
-
-def _encounter_or_404(uuid: str) -> Encounter:
-    encounter = encounter_by_uuid(db.session, uuid)
-    if encounter is None:
-        abort(404)
-    return encounter

@@ -9,12 +9,12 @@ from functools import cache
 from sqlalchemy import Connection, Select, bindparam, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
-from fieldapp.database import DirectSelect
 from fieldapp.encounters.models import Encounter, EncounterStatus
 from fieldapp.media.images import THUMB_LONG_EDGE
 from fieldapp.media.models import Photo
 from fieldapp.signals.services import image_version, photo_version
 from fieldapp.tickets.models import Ticket
+from fieldapp.web.direct_select import DirectSelect
 
 PER_PAGE = 24
 

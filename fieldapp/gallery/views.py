@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 from flask import Blueprint, abort, render_template, request, session
 
 from fieldapp.arguments import database_int
-from fieldapp.auth.views import collector_signed_in
-from fieldapp.database import plain_connection
+from fieldapp.auth.access import collector_signed_in
 from fieldapp.extensions import db
 from fieldapp.gallery.services import gallery_photo, gallery_rows, page_of
-from fieldapp.signals.services import declare_training, send_signed_photo, training_allowed
+from fieldapp.signals.responses import declare_training, send_signed_photo
+from fieldapp.signals.services import training_allowed
+from fieldapp.web.direct_select import plain_connection
+from fieldapp.web.rendered import RenderedPages
 
 bp = Blueprint("gallery", __name__, url_prefix="/gallery")
 
-
 #: Rendered gallery pages of this process, by everything they are made of (see index()).
-_rendered: OrderedDict[tuple, str] = OrderedDict()
-_rendered_lock = threading.Lock()
-RENDERED_PAGES = 64
+_rendered = RenderedPages(kept=64)
 
 
 @bp.get("")
@@ -37,17 +33,9 @@ def index():
     if collector_signed_in() or session.get("_flashes"):
         return render_template("gallery/index.html", page=page_of(rows))
     key = (request.script_root, request.args.get("before"), rows)
-    with _rendered_lock:
-        html = _rendered.get(key)
-        if html is not None:
-            _rendered.move_to_end(key)
-            return html
-    html = render_template("gallery/index.html", page=page_of(rows))
-    with _rendered_lock:
-        _rendered[key] = html
-        while len(_rendered) > RENDERED_PAGES:
-            _rendered.popitem(last=False)
-    return html
+    return _rendered.get_or_render(
+        key, lambda: render_template("gallery/index.html", page=page_of(rows))
+    )
 
 
 @bp.get("/<int:number>")

@@ -1,18 +1,13 @@
-"""The forms a participant uses: change choices, withdraw. CSRF-protected."""
+"""The participant's choices form (CSRF-protected), and the words the participant page sums
+them up in."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_wtf import FlaskForm
-
 from fieldapp.consent.forms import ChoicesForm
 
-__all__ = ["CHOICE_WORDS", "ChoicesForm", "WithdrawForm"]
-
-
-class WithdrawForm(FlaskForm):
-    """The confirmation step of a withdrawal: the button is the only field."""
+__all__ = ["CHOICE_WORDS", "ChoicesForm"]
 
 
 @dataclass(frozen=True)

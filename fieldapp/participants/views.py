@@ -1,22 +1,22 @@
-"""The pages a participant's QR code opens. The token in the path is the only key."""
+"""The pages a participant's QR code opens. The token in the path is the only key.
+
+The withdrawal, one tap away, is fieldapp/withdrawal's."""
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
-from fieldapp.consent.services import ConsentError, update_choices, withdraw
-from fieldapp.database import plain_connection
+from fieldapp.consent.services import ConsentError, update_choices
 from fieldapp.extensions import db
-from fieldapp.media.services import media_store
-from fieldapp.participants.forms import CHOICE_WORDS, ChoicesForm, WithdrawForm
+from fieldapp.participants.forms import CHOICE_WORDS, ChoicesForm
 from fieldapp.participants.services import (
     ParticipantView,
     consent_shown,
-    link_for,
     participant_page,
     participant_view,
-    qr_png,
-    qr_svg,
 )
-from fieldapp.signals.services import declare_training, send_signed_photo, training_allowed
+from fieldapp.signals.responses import declare_training, send_signed_photo
+from fieldapp.signals.services import training_allowed
+from fieldapp.tickets.links import link_for, qr_png, qr_svg
+from fieldapp.web.direct_select import plain_connection
 
 bp = Blueprint("participants", __name__, url_prefix="/p")
 
@@ -69,20 +69,6 @@ def choices(token: str):
         return _render_choices(view, form), 422
     flash("Saved. Your new choices apply from now on." if changed else "Nothing changed.")
     return redirect(url_for("participants.page", token=token))
-
-
-@bp.route("/<token>/withdraw", methods=["GET", "POST"])
-def withdrawal(token: str):
-    """Withdraw the drawing: a confirmation page, then the POST that deletes it."""
-    view = _view_or_404(token)
-    if view.is_withdrawn:
-        return redirect(url_for("participants.page", token=token))
-    form = WithdrawForm()
-    if form.validate_on_submit():
-        withdraw(db.session, media_store(), view.ticket)
-        flash("Your drawing is withdrawn. Its photos are deleted from this site.")
-        return redirect(url_for("participants.page", token=token))
-    return render_template("participants/withdraw.html", view=view, form=form)
 
 
 @bp.get("/<token>/qr.svg")

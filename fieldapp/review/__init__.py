@@ -1,2 +1,2 @@
-"""The collector's review of the log after hours: filters, edits with an audit history,
-renumbering, photo replacement, the backlog import and the CSV export."""
+"""The collector's review after hours: the log, the encounter page and its fixes (details,
+number, printed ticket, photo, consent correction, each kept in the edit history), the CSV."""

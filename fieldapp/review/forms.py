@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, MultipleFileField
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    DateField,
     DateTimeLocalField,
-    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -19,9 +17,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from fieldapp.consent.forms import SharingFields
 from fieldapp.encounters.forms import TIME_LIMIT_CHOICES, VENUE_CHOICES
-from fieldapp.review.services import REASON_LIMIT
+from fieldapp.encounters.history import REASON_LIMIT
 
 MINUTE_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
 
@@ -157,25 +154,3 @@ class AttachTicketForm(FlaskForm):
 class PhotoForm(FlaskForm):
     photo = FileField("New photo of the drawing")
     reason = reason_field()
-
-
-class ImportForm(SharingFields):
-    """A batch of older drawings: the files, and what all of them share."""
-
-    files = MultipleFileField("Photos, or a zip of photos")
-    start_number = IntegerField(
-        "First number", [InputRequired("Give the first number."), NumberRange(min=1, max=10**9)]
-    )
-    on = DateField("Date drawn", [InputRequired("Give the date.")])
-    utc_offset = HiddenField(default="0")
-    venue_type = SelectField("Venue type", choices=VENUE_CHOICES)
-    venue = StringField("Occasion", [Length(max=200)])
-    city = StringField("City", [Length(max=100)])
-    consent_version = SelectField("Consent text they agreed to", coerce=int)
-
-    def utc_offset_minutes(self) -> int:
-        try:
-            minutes = int(self.utc_offset.data or 0)
-        except ValueError:
-            return 0
-        return minutes if -14 * 60 <= minutes <= 14 * 60 else 0

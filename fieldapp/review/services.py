@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapp.database import utcnow, write_transaction
-from fieldapp.encounters.models import FINGERPRINT_ERASED, VENUE_TYPES, Encounter
+from fieldapp.encounters.history import REASON_LIMIT, record_revision
+from fieldapp.encounters.models import FINGERPRINT_ERASED, PERSONAL_FIELDS, VENUE_TYPES, Encounter
 from fieldapp.encounters.validation import MAX_TIME_LIMIT_SECONDS, NAME_LIMIT, TEXT_LIMITS
 from fieldapp.media.images import ProcessedPhoto
 from fieldapp.media.models import Photo
@@ -23,11 +24,8 @@ from fieldapp.media.services import (
     remove_unreferenced,
 )
 from fieldapp.media.storage import MediaStore
-from fieldapp.review.audit import record_revision
-from fieldapp.review.models import PERSONAL_FIELDS
 from fieldapp.tickets.models import Ticket
 
-REASON_LIMIT = 500
 # What the collector may edit, in the order the history lists it.
 EDITABLE = (
     "venue_type", "venue", "city", "started_at", "time_limit_seconds", "drawing_started_at",

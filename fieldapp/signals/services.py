@@ -6,7 +6,8 @@ shows or leads to many people's work. Nothing is cached between requests: the ch
 when the response is made, so a change of mind applies to the very next request.
 
 Four places say the same thing:
-- HTTP headers (`signal_headers`): `tdm-reservation` (W3C TDMRep) and `X-Robots-Tag`;
+- HTTP headers (`signal_headers`, put on each response by responses.py): `tdm-reservation`
+  (W3C TDMRep) and `X-Robots-Tag`;
 - HTML `<meta>` tags (in templates/base.html);
 - XMP inside the image bytes served (fieldapp/media/xmp.py);
 - the site-wide `/.well-known/tdmrep.json` and `/ai.txt` (views.py), which reserve everything;
@@ -17,14 +18,9 @@ Four places say the same thing:
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
-
-from flask import Response, abort, g, request
 
 from fieldapp.encounters.models import Encounter
-from fieldapp.extensions import db
-from fieldapp.media.services import file_name, media_store, sized_display
-from fieldapp.media.xmp import rights_xmp, with_rights
+from fieldapp.media.xmp import rights_xmp
 
 #: X-Robots-Tag directives asking crawlers not to use the page or its images for AI.
 NOAI = ("noai", "noimageai")
@@ -46,34 +42,6 @@ def signal_headers(allowed: bool) -> dict[str, str]:
     return {"tdm-reservation": "1", "X-Robots-Tag": ", ".join(NOAI)}
 
 
-def declare_training(allowed: bool) -> None:
-    """Let this response state `allowed` instead of the default reservation.
-
-    A view that shows one drawing calls this before rendering; the headers (after_request)
-    and the meta tags (base.html) both read it back through `declared_training()`.
-    """
-    g.training_allowed = allowed
-
-
-def declared_training() -> bool:
-    """What this response states: the view's declaration, else reserved (False)."""
-    return g.get("training_allowed", False)
-
-
-def apply_signal_headers(response: Response) -> Response:
-    """Add the declared choice's headers, keeping directives already in X-Robots-Tag."""
-    for name, value in signal_headers(declared_training()).items():
-        if name == "X-Robots-Tag" and response.headers.get(name):
-            present = [d.strip() for d in response.headers[name].split(",") if d.strip()]
-            value = ", ".join(present + [d for d in NOAI if d not in present])
-        response.headers[name] = value
-    return response
-
-
-#: How long a browser may keep an image at a versioned URL without asking again.
-IMMUTABLE_MAX_AGE = 365 * 24 * 3600
-
-
 def image_version(encounter: Encounter) -> str:
     """A short hash of the stored photo and of its drawer's current rights XMP.
 
@@ -89,57 +57,3 @@ def photo_version(original_sha256: str, allowed: bool, creator: str | None) -> s
     """image_version() from its parts, for a query that selects columns, not encounters."""
     rights = rights_xmp(training_allowed=allowed, creator=creator)
     return hashlib.sha256(original_sha256.encode() + rights).hexdigest()[:16]
-
-
-def send_signed_photo(
-    encounter: Encounter, variant: str, version: str | None = None, width: int | None = None
-) -> Response:
-    """One of the encounter's stored files, with its drawer's current choices in XMP and headers.
-
-    With a `width` (display only: one of media.images.SIZED_WIDTHS narrower than the display
-    image), the display image reduced to that width, made on its first request; any other
-    width is a 404. When the disk has no room for the copy, the display image itself.
-
-    The stored file has no metadata; the XMP (training choice, and the credit name only if
-    the drawer chose one) is injected into the bytes on the way out. The ETag names both the
-    stored file and the XMP.
-
-    Caching: with the current `version` (the URL's `?v=`), `private, max-age=<a year>,
-    immutable`; without it or with a stale one, `private, no-cache` (revalidate every time). Never
-    `public`: a shared cache could keep serving a drawing after its drawer withdrew it, while
-    the origin answers 404 at once (see docs/DEPLOY.md).
-    """
-    if encounter.photo is None:
-        abort(404)
-    if width is None:
-        name = file_name(encounter.photo, variant)
-    elif variant == "display":
-        name = sized_display(db.session, media_store(), encounter.photo, width)
-        if name is None or encounter.photo is None:  # (the photo may be gone since)
-            abort(404)
-        if name == encounter.photo.display_name:
-            # No room for the reduced copy: the display image itself, as at its own URL (its
-            # ETag) and revalidated (no-cache), so the copy replaces it once it can be made.
-            width = version = None
-    else:
-        abort(404)
-    try:
-        stored = media_store().path(name).read_bytes()
-    except FileNotFoundError:
-        abort(404)
-    allowed = training_allowed(encounter)
-    declare_training(allowed)
-    creator = encounter.credit_name
-    signed = with_rights(stored, training_allowed=allowed, creator=creator)
-    mimetype = "image/png" if name.endswith(".png") else "image/jpeg"
-    response = Response(signed, mimetype=mimetype)
-    rights = rights_xmp(training_allowed=allowed, creator=creator)
-    sized = f"-{width}w" if width else ""
-    response.set_etag(f"{Path(name).stem[:32]}{sized}-{hashlib.sha256(rights).hexdigest()[:16]}")
-    response.cache_control.private = True
-    if version is not None and version == image_version(encounter):
-        response.cache_control.max_age = IMMUTABLE_MAX_AGE
-        response.cache_control.immutable = True
-    else:
-        response.cache_control.no_cache = True
-    return response.make_conditional(request)

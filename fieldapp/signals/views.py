@@ -7,7 +7,8 @@ import json
 from flask import Blueprint, Response
 
 from fieldapp.media.services import sized_widths
-from fieldapp.signals.services import apply_signal_headers, declared_training, image_version
+from fieldapp.signals.responses import apply_signal_headers, declared_training
+from fieldapp.signals.services import image_version
 
 bp = Blueprint("signals", __name__)
 # Templates put it in image URLs: url_for(..., v=image_version(encounter)).

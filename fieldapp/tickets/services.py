@@ -43,8 +43,3 @@ def ticket_by_token(session: Session, token: str) -> Ticket | None:
     if not token or len(token) > 64:
         return None
     return session.scalar(select(Ticket).where(Ticket.token == token))
-
-
-def participant_url(public_base: str, token: str) -> str:
-    """The link printed in a participant's QR code."""
-    return f"{public_base.rstrip('/')}/p/{token}"

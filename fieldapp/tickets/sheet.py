@@ -17,13 +17,14 @@ from qrcode.constants import ERROR_CORRECT_M
 from sqlalchemy.orm import Session
 
 from fieldapp.database import write_transaction
+from fieldapp.tickets.links import participant_url
 from fieldapp.tickets.pdf import (
     COURIER_ADVANCE,
     HELVETICA_BOLD_DIGIT_ADVANCE,
     Page,
     write_pdf,
 )
-from fieldapp.tickets.services import participant_url, reserve_tickets
+from fieldapp.tickets.services import reserve_tickets
 
 MM = 72 / 25.4
 COLUMNS, ROWS = 3, 7

@@ -7,8 +7,8 @@ from flask_login import current_user
 
 from fieldapp.auth.access import collector_required
 from fieldapp.extensions import db
-from fieldapp.participants.services import public_base_url
 from fieldapp.tickets.forms import TicketSheetForm
+from fieldapp.tickets.links import public_base_url
 from fieldapp.tickets.sheet import (
     LABELS_PER_PAGE,
     PAPERS,

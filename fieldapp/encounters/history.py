@@ -1,4 +1,4 @@
-"""Writing and erasing the audit history of the collector's edits."""
+"""An encounter's edit history: the collector's saves appended, what a drawer takes back erased."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fieldapp.database import utcnow
-from fieldapp.review.models import ERASED, TOMBSTONE_FIELDS, EncounterRevision, FieldChange
+from fieldapp.encounters.models import ERASED, TOMBSTONE_FIELDS, EncounterRevision, FieldChange
+
+#: The longest reason a change may give (the collector's edits, corrections and withdrawals).
+REASON_LIMIT = 500
 
 
 def record_revision(

@@ -11,14 +11,14 @@ from typing import Any
 
 from flask import Flask
 
-from fieldapp.templating import Environment
+from fieldapp.web.templating import Environment
 
 #: Hooks, views and error handlers whose answer ensure_sync() keeps: every one the app has.
 SYNC_KEPT = 1024
 
 
 class FieldApp(Flask):
-    jinja_environment = Environment  # globals read without a copy per render (templating.py)
+    jinja_environment = Environment  # globals read without a copy per render (web/templating.py)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -19,7 +19,9 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
+from fieldapp.backlog.services import ZIP_ERRORS, ZIP_MAX_FILES, ZIP_MAX_TOTAL_BYTES, Outcome
 from fieldapp.database import write_transaction
+from fieldapp.encounters.history import record_revision
 from fieldapp.encounters.models import Encounter
 from fieldapp.encounters.services import (
     EncounterConflict,
@@ -33,8 +35,6 @@ from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_dat
 from fieldapp.media.images import ProcessedPhoto, UnacceptablePhoto
 from fieldapp.media.services import photo_unless_held, read_upload
 from fieldapp.media.storage import MediaStore
-from fieldapp.review.audit import record_revision
-from fieldapp.review.backlog import ZIP_ERRORS, ZIP_MAX_FILES, ZIP_MAX_TOTAL_BYTES, Outcome
 
 MANIFEST_NAME = "fieldapp-outbox.json"
 MANIFEST_FORMAT = "fieldapp-outbox"

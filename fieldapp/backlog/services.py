@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session
 
 from fieldapp.consent.services import ConsentChoices
 from fieldapp.database import write_transaction
+from fieldapp.encounters.history import record_revision
 from fieldapp.encounters.services import EncounterConflict, EncounterGone, record_encounter
 from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data
 from fieldapp.media.images import UnacceptablePhoto, process_photo
 from fieldapp.media.models import Photo
 from fieldapp.media.storage import MediaStore
-from fieldapp.review.audit import record_revision
 from fieldapp.tickets.models import Ticket
 from fieldapp.tickets.services import TOKEN_BYTES
 
