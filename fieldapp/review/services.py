@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fieldapp.auth.models import Collector
 from fieldapp.database import utcnow, write_transaction
 from fieldapp.encounters.history import REASON_LIMIT, record_revision
 from fieldapp.encounters.models import FINGERPRINT_ERASED, PERSONAL_FIELDS, VENUE_TYPES, Encounter
@@ -347,3 +348,12 @@ def replace_photo(
         )
     remove_unreferenced(session, store, doomed)
     return "Photo replaced." if old_label != "none" else "Photo added."
+
+
+def recorded_by(session: Session, encounter: Encounter) -> str | None:
+    """The username of the account that recorded the encounter (None: no account)."""
+    if encounter.recorded_by_id is None:
+        return None
+    return session.scalar(
+        select(Collector.username).where(Collector.id == encounter.recorded_by_id)
+    )

@@ -23,10 +23,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 
 from fieldapp.auth.access import collector_required
-from fieldapp.auth.models import Collector
 from fieldapp.consent.forms import CorrectionForm
 from fieldapp.consent.services import ConsentError, consent_history, update_choices
 from fieldapp.encounters.history import history
@@ -44,6 +42,7 @@ from fieldapp.review.services import (
     ReviewRefused,
     attach_printed_ticket,
     edit_encounter,
+    recorded_by,
     renumber,
 )
 from fieldapp.signals.responses import declare_training, send_signed_photo
@@ -120,18 +119,9 @@ def detail_page(encounter: Encounter, status: int = 200, *, correction=None, **f
         encounter=encounter,
         history=consent_history(db.session, encounter),
         correction=correction,
-        recorded_by=_recorded_by(encounter),
+        recorded_by=recorded_by(db.session, encounter),
         **fix_context(encounter, **forms),
     ), status
-
-
-def _recorded_by(encounter: Encounter) -> str | None:
-    """The username of the account that recorded the encounter (None: no account)."""
-    if encounter.recorded_by_id is None:
-        return None
-    return db.session.scalar(
-        select(Collector.username).where(Collector.id == encounter.recorded_by_id)
-    )
 
 
 def _encounter_or_404(uuid: str) -> Encounter:
