@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldapp.database import UTCDateTime, utcnow
-from fieldapp.extensions import db
+from fieldapp.extensions import Model
 
 
 class Role(StrEnum):
@@ -22,7 +22,7 @@ class Role(StrEnum):
     HELPER = "helper"
 
 
-class Collector(UserMixin, db.Model):
+class Collector(UserMixin, Model):
     """A person who collects drawings and logs in: the collector, or a helper (`role`)."""
 
     __tablename__ = "collectors"
@@ -56,7 +56,7 @@ class Collector(UserMixin, db.Model):
         return f"{self.id}.{self.login_generation}.{self.device_id}"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API. Only its SHA-256 is stored; the token is shown once."""
 
     __tablename__ = "api_tokens"
@@ -72,7 +72,7 @@ class ApiToken(db.Model):
     collector: Mapped[Collector] = relationship(back_populates="api_tokens")
 
 
-class Device(db.Model):
+class Device(Model):
     """One signed-in browser (a login): named from its User-Agent, revocable on its own. Its id
     is part of the session and remember cookies, so revoking it ends that login at once."""
 
@@ -88,7 +88,7 @@ class Device(db.Model):
     collector: Mapped[Collector] = relationship(back_populates="devices")
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """A failed login, counted by the login limit in the database itself, so the limit holds
     across every worker and restart of every app server sharing it. Old rows are pruned."""
 
