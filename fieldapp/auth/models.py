@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
@@ -50,6 +51,8 @@ class Collector(UserMixin, Model):
     #: The signed-in device (`Device.id`) of the current request: set at login and by the user
     #: loader, not stored on the account. Part of the session id, so that revoking the device
     #: ends that login.
+    if TYPE_CHECKING:  # declared for the type checker only: the ORM would map an annotation
+        device_id: int | None
     device_id = None
 
     def get_id(self) -> str:
