@@ -14,7 +14,7 @@ APT_GET := apt-get -o DPkg::Lock::Timeout=120
 APT_LOCK_WAIT := 120
 
 .DEFAULT_GOAL := help
-.PHONY: help run test system-packages bench lint clean
+.PHONY: help run test system-packages bench lint typecheck clean
 
 ## List the targets and what they do (what `make` alone does).
 help:
@@ -79,9 +79,9 @@ system-packages:
 	  fi; \
 	fi
 
-## Install what the tests need, lint, and run every test, browser tests included.
+## Install what the tests need, lint, type-check, and run every test, browser tests included.
 ## Two at a time (pytest-xdist): the browser tests wait on pages more than they use the CPU.
-test: $(VENV)/.test-installed system-packages lint
+test: $(VENV)/.test-installed system-packages lint typecheck
 	$(BIN)/python -m pytest -n 2 --dist load
 
 ## Check the code with ruff (lint and format), as `make test` does first.
@@ -89,12 +89,16 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff check fieldapp tests bench
 	$(BIN)/ruff format --check fieldapp tests bench
 
+## Check the type hints of fieldapp/ with mypy (settings in pyproject.toml), as `make test` does.
+typecheck: $(VENV)/.test-installed
+	$(BIN)/mypy
+
 ## Time photo processing, the dataset export and the busiest pages (bench/).
 bench: $(VENV)/.installed
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/pages.py
 
-## Remove the virtualenv and pytest's cache (instance/, your data, stays).
+## Remove the virtualenv and the caches of pytest and mypy (instance/, your data, stays).
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache

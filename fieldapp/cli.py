@@ -39,7 +39,7 @@ def user_create(username: str, role: str) -> None:
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        create_account(db.session, username, password, role)
+        create_account(db.session(), username, password, role)
         db.session.commit()
     except AccountError as error:
         db.session.rollback()
@@ -54,7 +54,7 @@ def token_create(username: str, label: str) -> None:
     """Print a new API token for USERNAME, alone on stdout. Only its hash is stored."""
     collector = _account_named(username)
     try:
-        secret = create_api_token(db.session, collector, label=label)
+        secret = create_api_token(db.session(), collector, label=label)
     except AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
@@ -68,7 +68,7 @@ def token_list(username: str) -> None:
     """List USERNAME's API tokens: id, label, created, last used (UTC)."""
     from fieldapp.auth.services import api_tokens_of
 
-    tokens = api_tokens_of(db.session, _account_named(username).id)
+    tokens = api_tokens_of(db.session(), _account_named(username).id)
     if not tokens:
         click.echo(f"{username!r} has no API tokens.", err=True)
         return
@@ -89,7 +89,7 @@ def token_revoke(target: str, every: bool) -> None:
 
     if every:
         collector = _account_named(target)
-        count = revoke_api_tokens(db.session, collector.id)
+        count = revoke_api_tokens(db.session(), collector.id)
         db.session.commit()
         click.echo(f"Revoked {count} API token(s) of {target!r}.", err=True)
         return
@@ -98,7 +98,7 @@ def token_revoke(target: str, every: bool) -> None:
             f"{target!r} is not a token id: give the number from `token list USERNAME`, "
             "or --all USERNAME."
         )
-    if not revoke_api_token(db.session, int(target)):
+    if not revoke_api_token(db.session(), int(target)):
         raise click.ClickException(f"No API token with id {target}.")
     db.session.commit()
     click.echo(f"Revoked API token {target}.", err=True)
@@ -128,7 +128,7 @@ def tickets_sheet(out: Path, paper: str, pages: int) -> None:
         )
     if not out.parent.is_dir():  # check before the numbers are taken
         raise click.ClickException(f"No folder {out.parent} to write the sheet in.")
-    labels = reserve_sheet(db.session, pages=pages, base_url=base_url, collector_id=None)
+    labels = reserve_sheet(db.session(), pages=pages, base_url=base_url, collector_id=None)
     out.write_bytes(render_sheet(labels, PAPERS[paper]))
     click.echo(f"Reserved #{labels[0].number}-#{labels[-1].number}; wrote {out}.", err=True)
 
@@ -138,7 +138,7 @@ def media_sweep() -> None:
     """Delete photo files no drawing uses (left by a crash between writing and committing)."""
     from fieldapp.media.services import media_store, sweep_orphans
 
-    removed = sweep_orphans(db.session, media_store())
+    removed = sweep_orphans(db.session(), media_store())
     click.echo(f"Removed {len(removed)} unused photo file(s).", err=True)
 
 
@@ -163,7 +163,7 @@ def media_scrub(once: bool) -> None:
     if once and mark.exists():
         click.echo("Photo files were scrubbed before: nothing to do.", err=True)
         return
-    report = scrub_media(db.session, store)
+    report = scrub_media(db.session(), store)
     click.echo(report.summary(), err=True)
     if report.problems:
         raise click.ClickException("Not scrubbed: " + ", ".join(report.problems))

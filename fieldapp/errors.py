@@ -15,7 +15,9 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, title: str, message: str, headers: dict | list | None = None):
+def error_response(
+    status: int, title: str, message: str | None, headers: dict | list | None = None
+):
     """JSON under /api/, a page everywhere else (with `headers`, e.g. Allow on a 405)."""
     if wants_json():
         return {"error": message}, status, headers or {}
@@ -67,6 +69,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         headers = own_headers(error)
+        assert error.code is not None  # Flask returns an HTTPException without a code unhandled
         if error.code == 404 and not wants_json():
             return render_template("errors/not_found.html"), 404, headers
         return error_response(error.code, error.name, error.description, headers)

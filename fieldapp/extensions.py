@@ -1,5 +1,7 @@
 """The Flask extensions, created once and bound to an app in create_app()."""
 
+from typing import TYPE_CHECKING
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,6 +24,15 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every model: `class Encounter(Model)`. A type checker cannot take an
+# attribute (`db.Model`) as a base class; db.Model is Base remade with flask-sqlalchemy's mixins
+# (Base's metadata, registry and DeclarativeBase typing), so to the type checker it is Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

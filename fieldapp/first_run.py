@@ -34,7 +34,7 @@ def needs_setup(app) -> bool:
 
     with app.app_context():
         try:
-            return not has_collector(db.session)
+            return not has_collector(db.session())
         except SQLAlchemyError:
             return True
         finally:

@@ -123,7 +123,7 @@ _COMPLETED_ENCOUNTER_DATA = {
 }
 
 # What the validator tolerates in a declined approach's personal fields: nothing but emptiness.
-_EMPTY = {
+_EMPTY: dict[str, object] = {
     "enum": [None, "", {}],
     "description": "A declined approach keeps no personal data: absent, or empty.",
 }

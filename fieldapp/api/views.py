@@ -44,7 +44,7 @@ def _authenticate():
         return None
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        collector = collector_for_api_token(db.session, header.removeprefix("Bearer ").strip())
+        collector = collector_for_api_token(db.session(), header.removeprefix("Bearer ").strip())
         if collector is None:
             return _error(401, "This API token is not valid.")
         if refused_to_helper(collector):
@@ -86,7 +86,7 @@ def session():
 def progress():
     """The count the home screen shows, so it can follow the uploads without a reload. A
     helper's is its own: the collection's figures are the collector's."""
-    count = headline_for(db.session, g.collector_id, helper=g.helper)
+    count = headline_for(db.session(), g.collector_id, helper=g.helper)
     return {
         "drawings": count.drawings,
         "approaches": count.approaches,
@@ -99,7 +99,7 @@ def progress():
 @bp.get("/consent/current")
 @helper_allowed
 def consent_current():
-    version = current_version(db.session)
+    version = current_version(db.session())
     return {"version": version.id, "text": version.text, "sha256": version.sha256}
 
 
@@ -122,8 +122,8 @@ def tickets():
                 }
             ],
         )
-    with write_transaction(db.session):
-        reserved = reserve_tickets(db.session, count, g.collector_id)
+    with write_transaction(db.session()):
+        reserved = reserve_tickets(db.session(), count, g.collector_id)
         body = [
             {"number": t.number, "token": t.token, "participant_url": link_for(t.token)}
             for t in reserved
@@ -133,7 +133,7 @@ def tickets():
 
 @bp.get("/encounters/<uuid>")
 def get_encounter(uuid: str):
-    encounter = encounter_by_uuid(db.session, _normal_uuid(uuid) or "")
+    encounter = encounter_by_uuid(db.session(), _normal_uuid(uuid) or "")
     if encounter is None:
         return _error(404, "No encounter has this UUID.")
     if encounter.is_withdrawn:
@@ -152,14 +152,14 @@ def put_encounter(uuid: str):
         return _error(
             415, "Send multipart/form-data with a `data` part (JSON) and an optional `photo` part."
         )
-    known = encounter_by_uuid(db.session, client_uuid)
+    known = encounter_by_uuid(db.session(), client_uuid)
     if known is not None and known.is_withdrawn:  # before reading a photo we will not keep
         return _error(410, gone_message(known.number))
     try:
         data = parse_encounter_data(_data_part())
         photo = _photo_part(client_uuid)
         recorded = record_encounter(
-            db.session,
+            db.session(),
             media_store(),
             uuid=client_uuid,
             data=data,
@@ -224,7 +224,7 @@ def _photo_part(client_uuid: str):
     if upload is None:
         return None
     data = read_upload(upload.stream, current_app.config["MAX_PHOTO_BYTES"])
-    known = encounter_by_uuid(db.session, client_uuid)
+    known = encounter_by_uuid(db.session(), client_uuid)
     held = known.photo if known is not None else None
     return photo_unless_held(held, data, max_pixels=current_app.config["MAX_PHOTO_PIXELS"])
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from fieldapp.auth.models import Collector, Device
@@ -79,7 +80,9 @@ def active_devices(session: Session, collector_id: int) -> list[Device]:
 def revoke_device(session: Session, collector_id: int, device_id: int) -> bool:
     """Sign one of the collector's devices out; False when it is not theirs or already out.
     The caller commits."""
-    result = session.execute(
+    # An UPDATE without RETURNING gives a CursorResult; Session.execute() is typed for any
+    # statement (Result), so the type checker is told.
+    statement = (
         update(Device)
         .where(
             Device.id == device_id,
@@ -88,7 +91,7 @@ def revoke_device(session: Session, collector_id: int, device_id: int) -> bool:
         )
         .values(revoked_at=utcnow())
     )
-    return result.rowcount == 1
+    return cast(CursorResult, session.execute(statement)).rowcount == 1
 
 
 def revoke_other_devices(session: Session, collector_id: int, keep: int | None) -> int:
@@ -99,7 +102,7 @@ def revoke_other_devices(session: Session, collector_id: int, keep: int | None) 
     )
     if keep is not None:
         statement = statement.where(Device.id != keep)
-    return session.execute(statement.values(revoked_at=utcnow())).rowcount
+    return cast(CursorResult, session.execute(statement.values(revoked_at=utcnow()))).rowcount
 
 
 def needs_seen(device_last_seen: datetime, now: datetime | None = None) -> bool:

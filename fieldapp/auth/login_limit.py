@@ -126,7 +126,10 @@ def _storage(uri: str) -> Storage:
     of a half-imported module ("0.0.0") and refuses it."""
     with _storages_lock:
         if uri not in _storages:
-            _storages[uri] = storage_from_string(uri)
+            storage = storage_from_string(uri)
+            if not isinstance(storage, Storage):  # an async+ scheme: this limiter counts in sync
+                raise ConfigurationError("asyncio storages (async+...) cannot count logins")
+            _storages[uri] = storage
         return _storages[uri]
 
 

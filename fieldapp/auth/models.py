@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldapp.database import UTCDateTime, utcnow
-from fieldapp.extensions import db
+from fieldapp.extensions import Model
 
 
 class Role(StrEnum):
@@ -22,7 +23,7 @@ class Role(StrEnum):
     HELPER = "helper"
 
 
-class Collector(UserMixin, db.Model):
+class Collector(UserMixin, Model):
     """A person who collects drawings and logs in: the collector, or a helper (`role`)."""
 
     __tablename__ = "collectors"
@@ -50,13 +51,15 @@ class Collector(UserMixin, db.Model):
     #: The signed-in device (`Device.id`) of the current request: set at login and by the user
     #: loader, not stored on the account. Part of the session id, so that revoking the device
     #: ends that login.
+    if TYPE_CHECKING:  # declared for the type checker only: the ORM would map an annotation
+        device_id: int | None
     device_id = None
 
     def get_id(self) -> str:
         return f"{self.id}.{self.login_generation}.{self.device_id}"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API. Only its SHA-256 is stored; the token is shown once."""
 
     __tablename__ = "api_tokens"
@@ -72,7 +75,7 @@ class ApiToken(db.Model):
     collector: Mapped[Collector] = relationship(back_populates="api_tokens")
 
 
-class Device(db.Model):
+class Device(Model):
     """One signed-in browser (a login): named from its User-Agent, revocable on its own. Its id
     is part of the session and remember cookies, so revoking it ends that login at once."""
 
@@ -88,7 +91,7 @@ class Device(db.Model):
     collector: Mapped[Collector] = relationship(back_populates="devices")
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """A failed login, counted by the login limit in the database itself, so the limit holds
     across every worker and restart of every app server sharing it. Old rows are pruned."""
 

@@ -54,7 +54,7 @@ def create():
     form = HelperForm()
     if form.validate_on_submit():
         try:
-            helper = add_helper(db.session, form.username.data, form.password.data)
+            helper = add_helper(db.session(), form.username.data, form.password.data)
         except AccountError as error:
             form.username.errors = [*form.username.errors, str(error)]
         else:
@@ -76,7 +76,7 @@ def remove(account_id: int):
         flash("This form has expired. Reload the page and try again.")
         return redirect(url_for("people.index"))
     try:
-        helper = remove_helper(db.session, account_id)
+        helper = remove_helper(db.session(), account_id)
     except AccountError as error:
         flash(str(error))
     else:
@@ -88,4 +88,4 @@ def remove(account_id: int):
 
 
 def _page(form: HelperForm, status: int = 200):
-    return render_template("auth/people.html", people=people(db.session), form=form), status
+    return render_template("auth/people.html", people=people(db.session()), form=form), status

@@ -7,8 +7,9 @@ import logging
 import re
 import secrets
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -37,7 +38,7 @@ class AccountError(ValueError):
 
 def has_collector(session: Session) -> bool:
     """True once the first account exists."""
-    return session.scalar(select(func.count()).select_from(Collector)) > 0
+    return session.scalars(select(func.count()).select_from(Collector)).one() > 0
 
 
 def password_problem(password: str) -> str | None:
@@ -126,12 +127,15 @@ def revoke_api_token(session: Session, token_id: int, collector_id: int | None =
     statement = delete(ApiToken).where(ApiToken.id == token_id)
     if collector_id is not None:
         statement = statement.where(ApiToken.collector_id == collector_id)
-    return session.execute(statement).rowcount == 1
+    # An UPDATE or DELETE without RETURNING gives a CursorResult; Session.execute() is typed
+    # for any statement (Result), so the type checker is told.
+    return cast(CursorResult, session.execute(statement)).rowcount == 1
 
 
 def revoke_api_tokens(session: Session, collector_id: int) -> int:
     """Delete every API token of the account; how many. The caller commits."""
-    return session.execute(delete(ApiToken).where(ApiToken.collector_id == collector_id)).rowcount
+    statement = delete(ApiToken).where(ApiToken.collector_id == collector_id)
+    return cast(CursorResult, session.execute(statement)).rowcount  # as in revoke_api_token()
 
 
 def collector_for_api_token(session: Session, token: str) -> Collector | None:

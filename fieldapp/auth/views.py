@@ -84,8 +84,8 @@ def _adopt_login_from_before_devices(collector_id: int, generation: int) -> Coll
     if collector is None or collector.login_generation != generation:
         return None
     try:
-        with write_transaction(db.session):
-            start_device(db.session, collector, request.user_agent.string)
+        with write_transaction(db.session()):
+            start_device(db.session(), collector, request.user_agent.string)
     except OperationalError:
         return None  # the database is busy: this request goes without; the next adopts it
     session["_user_id"] = collector.get_id()
@@ -100,8 +100,8 @@ def _mark_device_seen(response):
     device_id = g.pop("device_to_mark_seen", None)
     if device_id is not None:
         try:
-            with write_transaction(db.session):
-                mark_seen(db.session, device_id)
+            with write_transaction(db.session()):
+                mark_seen(db.session(), device_id)
         except OperationalError:  # the database busy for 15 s: the next request tries again
             current_app.logger.warning("could not note that device %s was seen", device_id)
     return response
@@ -113,7 +113,7 @@ bp.add_app_template_filter(ago, "ago")
 
 @login_manager.unauthorized_handler
 def _unauthorized():
-    if not has_collector(db.session):
+    if not has_collector(db.session()):
         return redirect(url_for("auth.setup"))
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
@@ -121,16 +121,16 @@ def _unauthorized():
 @bp.route("/setup", methods=["GET", "POST"])
 def setup():
     """Create the first collector account; only while none exists."""
-    if has_collector(db.session):
+    if has_collector(db.session()):
         return redirect(url_for("auth.login"))
     form = SetupForm()
     if form.validate_on_submit():
         try:
-            with write_transaction(db.session):
-                if has_collector(db.session):  # someone finished setup while we typed
+            with write_transaction(db.session()):
+                if has_collector(db.session()):  # someone finished setup while we typed
                     return redirect(url_for("auth.login"))
-                collector = create_collector(db.session, form.username.data, form.password.data)
-                start_device(db.session, collector, request.user_agent.string)
+                collector = create_collector(db.session(), form.username.data, form.password.data)
+                start_device(db.session(), collector, request.user_agent.string)
         except AccountError as error:
             form.username.errors = [*form.username.errors, str(error)]
         else:
@@ -143,7 +143,7 @@ def setup():
 def login():
     """Log in on a new device. Each attempt first takes its place in the login limit (before
     scrypt runs: a refused guess costs nothing); a right password gives the place back."""
-    if not has_collector(db.session):
+    if not has_collector(db.session()):
         return redirect(url_for("auth.setup"))
     if current_user.is_authenticated:
         return redirect(url_for("encounters.home"))
@@ -152,11 +152,11 @@ def login():
         attempt = _begin_attempt()
         if attempt.refusal is not None:
             return _too_many_attempts(attempt.refusal)
-        collector = authenticate(db.session, form.username.data, form.password.data)
+        collector = authenticate(db.session(), form.username.data, form.password.data)
         if collector is not None:
-            with write_transaction(db.session):
+            with write_transaction(db.session()):
                 attempt.succeeded()
-                start_device(db.session, collector, request.user_agent.string)
+                start_device(db.session(), collector, request.user_agent.string)
             login_user(collector, remember=True)
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors = [*form.password.errors, "Wrong username or password."]
@@ -166,7 +166,7 @@ def login():
 def _begin_attempt() -> LoginAttempt:
     """Take this request's place in the login limit of its client address."""
     return begin_attempt(
-        db.session,
+        db.session(),
         limit_key(request.remote_addr),
         current_app.config["LOGIN_RATE_LIMIT"],
         current_app.config.get("LOGIN_LIMIT_STORAGE_URI"),
@@ -190,8 +190,8 @@ def _too_many_attempts(refusal: Refusal):
 def logout():
     """Sign this device out: its cookies, and any copy of them, never log in again."""
     if LogoutForm().validate_on_submit():
-        with write_transaction(db.session):
-            revoke_device(db.session, current_user.id, current_user.device_id)
+        with write_transaction(db.session()):
+            revoke_device(db.session(), current_user.id, current_user.device_id)
         logout_user()
         flash("Logged out.")
     return redirect(url_for("auth.login"))
@@ -214,9 +214,9 @@ def _account_page(password_form: ChangePasswordForm, status: int = 200):
         username=current_user.username,
         password_form=password_form,
         revoke_form=RevokeForm(),
-        devices=active_devices(db.session, collector_id),
+        devices=active_devices(db.session(), collector_id),
         this_device=current_user.device_id,
-        tokens=api_tokens_of(db.session, collector_id),
+        tokens=api_tokens_of(db.session(), collector_id),
     )
     return page, status
 
@@ -239,9 +239,9 @@ def password():
         except AccountError as error:
             form.current.errors = [*form.current.errors, str(error)]
         else:
-            with write_transaction(db.session):
+            with write_transaction(db.session()):
                 attempt.succeeded()
-                set_password_hash(db.session, collector, new_hash, current_user.device_id)
+                set_password_hash(db.session(), collector, new_hash, current_user.device_id)
             flash("Password changed. Every other device and every API token is signed out.")
             return redirect(url_for("auth.account"))
     return _account_page(form, 400)
@@ -253,8 +253,8 @@ def password():
 def revoke_device_view(device_id: int):
     if device_id == current_user.device_id:
         return redirect(url_for("auth.account"))  # this device signs out with "Log out"
-    with write_transaction(db.session):
-        revoked = revoke_device(db.session, current_user.id, device_id)
+    with write_transaction(db.session()):
+        revoked = revoke_device(db.session(), current_user.id, device_id)
     if not revoked:
         abort(404)
     flash("That device is signed out.")
@@ -265,8 +265,8 @@ def revoke_device_view(device_id: int):
 @login_required
 @helper_allowed
 def revoke_token_view(token_id: int):
-    with write_transaction(db.session):
-        revoked = revoke_api_token(db.session, token_id, collector_id=current_user.id)
+    with write_transaction(db.session()):
+        revoked = revoke_api_token(db.session(), token_id, collector_id=current_user.id)
     if not revoked:
         abort(404)
     flash("That API token is revoked.")
@@ -278,9 +278,9 @@ def revoke_token_view(token_id: int):
 @helper_allowed
 def sign_out_elsewhere():
     """Lost phone: every other device and every API token of the account is cut off."""
-    with write_transaction(db.session):
-        devices = revoke_other_devices(db.session, current_user.id, keep=current_user.device_id)
-        tokens = revoke_api_tokens(db.session, current_user.id)
+    with write_transaction(db.session()):
+        devices = revoke_other_devices(db.session(), current_user.id, keep=current_user.device_id)
+        tokens = revoke_api_tokens(db.session(), current_user.id)
     flash(
         f"Signed out everywhere else: {_count(devices, 'device')} and "
         f"{_count(tokens, 'API token')} cut off."

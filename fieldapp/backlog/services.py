@@ -16,7 +16,7 @@ import secrets
 import uuid as uuidlib
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import PurePosixPath
@@ -243,7 +243,7 @@ class Source:
 
     filename: str
     taken: datetime | None
-    read: object  # () -> bytes
+    read: Callable[[], bytes]
 
 
 def sources_of(
@@ -354,5 +354,6 @@ def import_sources(
             secret=secret,
         )
         if outcome.status == "imported":
+            assert outcome.number is not None  # an imported file has its number
             next_number = outcome.number + 1
         yield outcome

@@ -79,8 +79,8 @@ def backup(engine: Engine, media_dir: Path, out: Path) -> BackupSummary:
     if not out.parent.is_dir():
         raise BackupError(f"No folder {out.parent} to write the backup in.")
     for _attempt in range(ATTEMPTS):
-        with tempfile.TemporaryDirectory(prefix="fieldapp-backup-") as scratch:
-            scratch = Path(scratch)
+        with tempfile.TemporaryDirectory(prefix="fieldapp-backup-") as scratch_dir:
+            scratch = Path(scratch_dir)
             if engine.dialect.name == "sqlite":
                 member, snapshot, names = _snapshot_sqlite(engine, scratch)
             elif engine.dialect.name == "postgresql":
@@ -98,6 +98,8 @@ def backup(engine: Engine, media_dir: Path, out: Path) -> BackupSummary:
 def _snapshot_sqlite(engine: Engine, scratch: Path) -> tuple[str, Path, list[str]]:
     target = scratch / SQLITE_MEMBER
     source_path = make_url(str(engine.url)).database
+    # Not None: the app's SQLite database is a file (an in-memory `sqlite://` has no backup).
+    assert source_path is not None
     source = sqlite3.connect(source_path)
     destination = sqlite3.connect(target)
     try:
@@ -230,8 +232,8 @@ def restore(engine: Engine, media_dir: Path, archive: Path) -> BackupSummary:
             f"Refusing to restore into an instance that holds data ({holding}). Restore into "
             "an empty instance: a new FIELDAPP_DATABASE_URL and FIELDAPP_MEDIA_DIR."
         )
-    with tempfile.TemporaryDirectory(prefix="fieldapp-restore-") as scratch:
-        scratch = Path(scratch)
+    with tempfile.TemporaryDirectory(prefix="fieldapp-restore-") as scratch_dir:
+        scratch = Path(scratch_dir)
         manifest = _extract_verified(archive, scratch)
         if manifest["database"] != engine.dialect.name:
             raise BackupError(
@@ -387,6 +389,8 @@ def _media_target(media_dir: Path, name: str, archive: Path) -> Path:
 def _restore_sqlite(engine: Engine, snapshot: Path) -> None:
     engine.dispose()  # no pooled connection may hold the old file
     target_path = make_url(str(engine.url)).database
+    # Not None: the app's SQLite database is a file (an in-memory `sqlite://` has no backup).
+    assert target_path is not None
     Path(target_path).parent.mkdir(parents=True, exist_ok=True)
     source = sqlite3.connect(snapshot)
     destination = sqlite3.connect(target_path)

@@ -8,10 +8,10 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldapp.database import UTCDateTime, utcnow
-from fieldapp.extensions import db
+from fieldapp.extensions import Model
 
 
-class ConsentVersion(db.Model):
+class ConsentVersion(Model):
     """One exact consent text. Immutable once any encounter points at it."""
 
     __tablename__ = "consent_versions"
@@ -22,7 +22,7 @@ class ConsentVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ConsentEvent(db.Model):
+class ConsentEvent(Model):
     """One entry of an encounter's append-only consent history (grant, change, withdraw).
 
     The credit *name* is deliberately not kept here: choosing anonymity must be able to erase

@@ -37,7 +37,7 @@ def export_dataset(out: Path, archive: bool, size: str | None, ink: bool | None)
     """
     if not out.parent.is_dir():
         raise click.ClickException(f"No folder {out.parent} to write the export in.")
-    settings = dataset_settings(db.session)
+    settings = dataset_settings(db.session())
     try:
         options = ExportOptions(
             kind="archive" if archive else "training",
@@ -46,12 +46,17 @@ def export_dataset(out: Path, archive: bool, size: str | None, ink: bool | None)
         )
     except ExportError as error:
         raise click.ClickException(str(error)) from None
-    total = count_eligible(db.session, options.kind)
+    total = count_eligible(db.session(), options.kind)
     db.session.commit()  # the count's read transaction ends; the export takes its own
     with click.progressbar(length=total, label="Exporting drawings", file=None) as bar:
         try:
             manifest = export_to_file(
-                db.session, media_store(), out, options, made_by="command line", progress=bar.update
+                db.session(),
+                media_store(),
+                out,
+                options,
+                made_by="command line",
+                progress=bar.update,
             )
         except ExportError as error:
             raise click.ClickException(str(error)) from None

@@ -8,8 +8,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from fieldapp.dataset.licenses import LICENSES
+
+if TYPE_CHECKING:  # services.py imports this module
+    from fieldapp.dataset.models import DatasetSettings
+    from fieldapp.dataset.services import CollectionFigures, ExportOptions, ExportStats
 
 #: Questions of *Datasheets for Datasets* (Gebru et al., 2021) that only the collector can
 #: answer; he writes them once in the dataset settings. Everything else comes from the log.
@@ -47,10 +52,10 @@ def size_category(count: int) -> str:
 
 @dataclass(frozen=True)
 class ExportContext:
-    settings: object  # DatasetSettings
-    options: object  # ExportOptions
-    stats: object  # ExportStats
-    figures: object  # CollectionFigures
+    settings: DatasetSettings
+    options: ExportOptions
+    stats: ExportStats
+    figures: CollectionFigures
     created_at: datetime
     consent_versions: list
     metadata_sha256: str

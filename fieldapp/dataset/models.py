@@ -8,12 +8,12 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldapp.database import UTCDateTime, utcnow
-from fieldapp.extensions import db
+from fieldapp.extensions import Model
 
 EXPORT_KINDS = ("training", "archive")
 
 
-class DatasetSettings(db.Model):
+class DatasetSettings(Model):
     """One row: what the collector wrote once for every export (license, names, datasheet)."""
 
     __tablename__ = "dataset_settings"
@@ -30,7 +30,7 @@ class DatasetSettings(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DatasetExport(db.Model):
+class DatasetExport(Model):
     """The manifest of one export: when, what kind, with which options, of which drawings."""
 
     __tablename__ = "dataset_exports"
@@ -50,7 +50,7 @@ class DatasetExport(db.Model):
     zip_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
-class DatasetExportItem(db.Model):
+class DatasetExportItem(Model):
     """One drawing that went out in an export (so a later withdrawal can be traced to it)."""
 
     __tablename__ = "dataset_export_items"

@@ -22,9 +22,9 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Table, and_, func, select
 from sqlalchemy.orm import Session
 
 from fieldapp.consent.models import ConsentVersion
@@ -129,13 +129,13 @@ def _eligible(kind: str):
 
 def count_eligible(session: Session, kind: str) -> int:
     """How many drawings an export of this kind would hold now (photographed ones only)."""
-    return session.scalar(
+    return session.scalars(
         select(func.count())
         .select_from(Encounter)
         .join(Photo, Photo.encounter_id == Encounter.id)
         .join(Ticket, Ticket.id == Encounter.ticket_id)
         .where(_eligible(kind))
-    )
+    ).one()
 
 
 _ROW_COLUMNS = (
@@ -226,7 +226,7 @@ class CollectionFigures:
 
 def collection_figures(session: Session) -> CollectionFigures:
     def count(*where) -> int:
-        return session.scalar(select(func.count()).select_from(Encounter).where(*where))
+        return session.scalars(select(func.count()).select_from(Encounter).where(*where)).one()
 
     completed = Encounter.status == EncounterStatus.COMPLETED
     return CollectionFigures(
@@ -320,13 +320,13 @@ def stream_export(
         log.warning(
             "Dataset export (%s) abandoned after %d bytes, %d drawings: the download stopped "
             "before its end. Nothing recorded.",
-            options.kind, tally.bytes, tally.drawings,
+            options.kind, tally.byte_count, tally.drawings,
         )  # fmt: skip
         raise
     except BaseException as error:
         log.warning(
             "Dataset export (%s) failed after %d bytes, %d drawings: %s. Nothing recorded.",
-            options.kind, tally.bytes, tally.drawings, error,
+            options.kind, tally.byte_count, tally.drawings, error,
         )  # fmt: skip
         raise
     manifest = _record_manifest(session, written, made_by=made_by, refuse_withdrawn=False)
@@ -340,12 +340,12 @@ def stream_export(
 class _Tally:
     """How far an export went: bytes handed on, their SHA-256 so far, drawings written."""
 
-    bytes: int = 0
+    byte_count: int = 0
     drawings: int = 0
     digest: hashlib._Hash = field(default_factory=hashlib.sha256)
 
     def out(self, data: bytes) -> bytes:
-        self.bytes += len(data)
+        self.byte_count += len(data)
         self.digest.update(data)
         return data
 
@@ -432,7 +432,7 @@ def _archive_chunks(
         created_at=created_at,
         included=included,
         consent_versions=[v.id for v in used],
-        zip_bytes=tally.bytes,
+        zip_bytes=tally.byte_count,
         zip_sha256=tally.digest.hexdigest(),
     )
 
@@ -465,10 +465,10 @@ def _current_row(session: Session, encounter_id: int, kind: str):
     return row
 
 
-def _no_longer_eligible(session: Session, included: list[tuple[int, int]], kind: str) -> list:
+def _no_longer_eligible(session: Session, included: list[tuple[int, int]], kind: str) -> list[int]:
     """The numbers of drawings written into an export that may not be exported any more
     (read in the caller's transaction)."""
-    late = []
+    late: list[int] = []
     for start in range(0, len(included), 500):
         batch = dict(included[start : start + 500])
         still = set(
@@ -512,7 +512,8 @@ def _record_manifest(
         session.flush()
         if written.included:
             session.execute(
-                DatasetExportItem.__table__.insert(),
+                # Typed as any FromClause; a model with a __tablename__ has a Table.
+                cast(Table, DatasetExportItem.__table__).insert(),
                 [
                     {"export_id": manifest.id, "encounter_id": encounter_id, "number": number}
                     for encounter_id, number in written.included

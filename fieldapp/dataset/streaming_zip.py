@@ -27,7 +27,9 @@ class StreamingZip:
 
     def __init__(self) -> None:
         self._sink = _EntrySink()
-        self._archive = zipfile.ZipFile(self._sink, "w", allowZip64=True)
+        # typeshed asks a file to write into for close(), which ZipFile never calls on a file
+        # it was given (only on one it opened itself): the sink has none, on purpose.
+        self._archive = zipfile.ZipFile(self._sink, "w", allowZip64=True)  # type: ignore[call-overload]
         self.sums: list[tuple[str, str]] = []
 
     def add_bytes(

@@ -44,7 +44,7 @@ def _collectors_only():
 
 @bp.route("/settings/dataset", methods=["GET", "POST"])
 def settings():
-    current = dataset_settings(db.session)
+    current = dataset_settings(db.session())
     data = {
         "license": current.license,
         "pretty_name": current.pretty_name,
@@ -56,7 +56,7 @@ def settings():
     form = DatasetSettingsForm(data=data)
     if form.validate_on_submit():
         save_dataset_settings(
-            db.session,
+            db.session(),
             license=form.license.data,
             pretty_name=form.pretty_name.data.strip(),
             creator=form.creator.data.strip(),
@@ -74,7 +74,7 @@ def settings():
 
 @bp.route("/dataset/export", methods=["GET", "POST"])
 def export():
-    current = dataset_settings(db.session)
+    current = dataset_settings(db.session())
     form = ExportForm(
         data={
             "kind": "training",
@@ -91,7 +91,7 @@ def export():
             form.form_errors.append(str(refused))
         else:
             return _download(options)
-    counts = {kind: count_eligible(db.session, kind) for kind in ("training", "archive")}
+    counts = {kind: count_eligible(db.session(), kind) for kind in ("training", "archive")}
     status = 422 if form.errors else 200
     return render_template(
         "dataset/export.html", form=form, counts=counts, settings=current
@@ -100,7 +100,7 @@ def export():
 
 @bp.get("/dataset/exports")
 def exports():
-    return render_template("dataset/exports.html", exports=past_exports(db.session))
+    return render_template("dataset/exports.html", exports=past_exports(db.session()))
 
 
 def _download(options: ExportOptions) -> Response:
@@ -108,7 +108,7 @@ def _download(options: ExportOptions) -> Response:
     only if the download reaches its end; nothing of it stays on the server."""
     created_at = utcnow()
     chunks = stream_export(
-        db.session,
+        db.session(),
         media_store(),
         options,
         made_by="web",

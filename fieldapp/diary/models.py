@@ -8,10 +8,10 @@ from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldapp.database import UTCDateTime, utcnow
-from fieldapp.extensions import db
+from fieldapp.extensions import Model
 
 
-class DiaryEntry(db.Model):
+class DiaryEntry(Model):
     """One entry. `body` is the Markdown as typed; it is rendered and sanitised when shown,
     so that a `#123` link follows the drawing's gallery consent at the time of reading."""
 

@@ -100,7 +100,7 @@ def render_markdown(session: Session, body: str) -> Markup:
 
 def public_page(session: Session, page: int = 1) -> DiaryPage:
     """Public entries, newest first, PER_PAGE a page (page numbers from 1)."""
-    total = session.scalar(select(func.count()).where(DiaryEntry.public.is_(True)))
+    total = session.scalars(select(func.count()).where(DiaryEntry.public.is_(True))).one()
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(page, 1), pages)
     entries = session.scalars(

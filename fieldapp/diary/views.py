@@ -22,15 +22,15 @@ bp = Blueprint("diary", __name__, url_prefix="/diary")
 
 @bp.get("")
 def index():
-    page = public_page(db.session, request.args.get("page", 1, type=int))
-    rendered = [(entry, render_markdown(db.session, entry.body)) for entry in page.entries]
+    page = public_page(db.session(), request.args.get("page", 1, type=int))
+    rendered = [(entry, render_markdown(db.session(), entry.body)) for entry in page.entries]
     return render_template("diary/index.html", page=page, rendered=rendered)
 
 
 @bp.get("/manage")
 @collector_required
 def manage():
-    return render_template("diary/manage.html", entries=all_entries(db.session))
+    return render_template("diary/manage.html", entries=all_entries(db.session()))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -55,11 +55,11 @@ def delete(entry_id: int):
     entry = _entry_or_404(entry_id)
     form = DeleteForm()
     if request.method == "GET":
-        preview = render_markdown(db.session, entry.body)
+        preview = render_markdown(db.session(), entry.body)
         return render_template("diary/delete.html", entry=entry, form=form, preview=preview)
     if not form.validate_on_submit():
         abort(400)
-    delete_entry(db.session, entry)
+    delete_entry(db.session(), entry)
     flash("Entry deleted.")
     return redirect(url_for("diary.manage"))
 
@@ -67,7 +67,7 @@ def delete(entry_id: int):
 def _edit(form: EntryForm, entry: DiaryEntry | None):
     if form.validate_on_submit():
         save_entry(
-            db.session,
+            db.session(),
             entry,
             entry_date=form.entry_date.data,
             title=form.title.data or "",
@@ -76,7 +76,7 @@ def _edit(form: EntryForm, entry: DiaryEntry | None):
         )
         flash("Entry saved." + (" It is public." if form.public.data else " It is private."))
         return redirect(url_for("diary.manage"))
-    preview = render_markdown(db.session, entry.body) if entry else None
+    preview = render_markdown(db.session(), entry.body) if entry else None
     status = 400 if form.is_submitted() else 200
     return render_template("diary/edit.html", form=form, entry=entry, preview=preview), status
 

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldapp.database import UTCDateTime, utcnow
-from fieldapp.extensions import db
+from fieldapp.extensions import Model
 
 VENUE_TYPES = ("bar", "party", "fair", "conference", "street", "transit", "home", "other")
 
@@ -24,7 +24,7 @@ class EncounterStatus(StrEnum):
     DECLINED = "declined"
 
 
-class Encounter(db.Model):
+class Encounter(Model):
     """One meeting. A declined one keeps only its venue and time: no personal data.
 
     The consent columns hold the *current* choices; every change to them goes through the

@@ -99,6 +99,8 @@ def _record_once(session, store, uuid, data, photo, collector_id) -> Recorded:
 def _insert(
     session: Session, uuid: str, data: EncounterData, collector_id: int | None
 ) -> Encounter:
+    offset = data.started_at.utcoffset()
+    assert offset is not None  # parse_encounter_data() accepts aware times only
     encounter = Encounter(
         uuid=uuid,
         status=data.status.value,
@@ -106,7 +108,7 @@ def _insert(
         venue=data.venue,
         city=data.city,
         started_at=data.started_at,
-        utc_offset_minutes=int(data.started_at.utcoffset().total_seconds() // 60),
+        utc_offset_minutes=int(offset.total_seconds() // 60),
         recorded_by_id=collector_id,
         data_sha256=data.fingerprint,
     )

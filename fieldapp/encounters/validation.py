@@ -84,6 +84,7 @@ def parse_encounter_data(raw: Any, *, now: datetime | None = None) -> EncounterD
         values |= _completed_fields(reader)
     if reader.errors:
         raise InvalidEncounter(reader.errors)
+    assert status is not None  # required: its absence is among the errors above
     return EncounterData(status=EncounterStatus(status), fingerprint=_fingerprint(raw), **values)
 
 
@@ -152,7 +153,7 @@ def _consent(reader: _Reader) -> tuple[int | None, ConsentChoices | None]:
     if version is None or not 1 <= version <= MAX_ID:
         reader.error("consent.version", "must be the number of the consent text shown")
         version = None
-    flags = {}
+    flags: dict[str, Any] = {}  # as sent; booleans once checked below
     for key in CONSENT_FIELDS:
         flags[key] = consent.get(key)
         if not isinstance(flags[key], bool):

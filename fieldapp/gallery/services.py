@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
 
-from sqlalchemy import Connection, Select, bindparam, or_, select
+from sqlalchemy import BindParameter, Connection, Select, bindparam, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from fieldapp.encounters.models import Encounter, EncounterStatus
@@ -159,7 +159,7 @@ def _page_query(after_anchor: bool, limit: int) -> DirectSelect:
     """A page's statement, built and compiled once per shape (bench/load.py)."""
     query = _newest_first()
     if after_anchor:
-        started_at = bindparam("started_at")
+        started_at: BindParameter[datetime] = bindparam("started_at")
         # Written as a range plus a tie-break (not `a < x OR (a = x AND ...)`), so that SQLite
         # seeks into the date index instead of scanning it from the newest end.
         query = query.where(

@@ -8,10 +8,10 @@ from sqlalchemy import CheckConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldapp.database import UTCDateTime, utcnow
-from fieldapp.extensions import db
+from fieldapp.extensions import Model
 
 
-class LedgerSettings(db.Model):
+class LedgerSettings(Model):
     """One row (id 1) once the collector has set a goal; until then the app config's GOAL."""
 
     __tablename__ = "ledger_settings"

@@ -23,11 +23,12 @@ What counts where (the page says it too):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from fieldapp.auth.models import Collector
@@ -306,7 +307,9 @@ def labor_totals(session: Session) -> dict:
     }
 
 
-def _drawings_in(session: Session, dimension: str, first: str, last: str) -> list[tuple[str, int]]:
+def _drawings_in(
+    session: Session, dimension: str, first: str, last: str
+) -> Sequence[Row[str, int]]:
     """Drawings per bucket of a date dimension (week, day), buckets from `first` to `last`."""
     return session.execute(
         select(LedgerTally.bucket, func.sum(LedgerTally.encounters))

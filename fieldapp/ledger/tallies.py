@@ -21,14 +21,14 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fieldapp.database import write_transaction
 from fieldapp.encounters.models import Encounter
-from fieldapp.extensions import db
+from fieldapp.extensions import Model
 from fieldapp.ledger.sql import local_day, local_hour, local_week, local_weekday, seconds_between
 
 DIMENSIONS = ("total", "venue", "limit", "hour", "weekday", "week", "day", "person")
 KINDS = ("drawing", "withdrawn", "declined")
 
 
-class LedgerTally(db.Model):
+class LedgerTally(Model):
     """One bucket of one dimension for one kind of encounter: how many, and how long.
 
     dimension / bucket: total / "" · venue / venue type · limit / seconds or "none" ·

@@ -18,7 +18,7 @@ bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 @bp.get("")
 @collector_required
 def collector():
-    figures = ledger(db.session)
+    figures = ledger(db.session())
     form = GoalForm(formdata=None, data={"goal": figures.goal})
     return _page(figures, form)
 
@@ -28,16 +28,16 @@ def collector():
 def goal():
     form = GoalForm()
     if form.validate_on_submit():
-        set_goal(db.session, form.goal.data)
+        set_goal(db.session(), form.goal.data)
         flash(f"Goal set to {form.goal.data:,} drawings.")
         return redirect(url_for("ledger.collector"))
-    return _page(ledger(db.session), form), 400
+    return _page(ledger(db.session()), form), 400
 
 
 @bp.get("/public")
 def public():
     """Aggregate figures only: no hour of day or weekday, no setting, no name, no place."""
-    return _page(ledger(db.session, public=True), None)
+    return _page(ledger(db.session(), public=True), None)
 
 
 def _page(figures, form):
@@ -49,7 +49,7 @@ def _page(figures, form):
 @bp.cli.command("check")
 def check_command():
     """Compare the ledger's running tallies with the encounters (exit 1 if they differ)."""
-    problems = check_tallies(db.session)
+    problems = check_tallies(db.session())
     for problem in problems:
         click.echo(problem)
     click.echo(f"{len(problems)} difference(s)" if problems else "The ledger tallies agree.")
@@ -60,4 +60,4 @@ def check_command():
 @bp.cli.command("rebuild")
 def rebuild_command():
     """Recompute the ledger's running tallies from the encounters."""
-    click.echo(f"{rebuild_tallies(db.session)} tallies written.")
+    click.echo(f"{rebuild_tallies(db.session())} tallies written.")

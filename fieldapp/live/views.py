@@ -22,13 +22,13 @@ ZINE_DRAWINGS = 24
 
 @bp.get("/live")
 def screen():
-    return render_template("live/screen.html", figures=live_figures(db.session))
+    return render_template("live/screen.html", figures=live_figures(db.session()))
 
 
 @bp.get("/live.json")
 def feed():
     """Polled every few seconds: 304 when nothing changed, so a poll costs a few bytes."""
-    payload = live_figures(db.session)
+    payload = live_figures(db.session())
     etag = etag_of(payload)
     unchanged = request.if_none_match.contains(etag)
     response = Response(status=304) if unchanged else jsonify(payload)
@@ -43,14 +43,14 @@ def zine():
     paper = request.args.get("paper", "a4").lower()
     if paper not in PAPERS:
         paper = "a4"
-    figures = ledger(db.session, public=True)
+    figures = ledger(db.session(), public=True)
     return render_template(
         "live/zine.html",
         paper=paper,
         papers=PAPERS,
         figures=figures,
         charts=charts_for(figures),
-        drawings=gallery_page(db.session, per_page=ZINE_DRAWINGS).items,
+        drawings=gallery_page(db.session(), per_page=ZINE_DRAWINGS).items,
         pamphlet=_pamphlet_article(),
     )
 

@@ -154,6 +154,7 @@ def _open_single_frame(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
             # others are never decoded.
             image.seek(0)
         source_format = image.format
+        assert source_format is not None  # Image.open() sets the format it decoded
         try:
             image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -262,7 +263,7 @@ def scale_to_width(display: bytes, width: int) -> Rendition:
     encode_clean() existed, is not). Raises ValueError for a width that is not
     smaller than the image's own.
     """
-    image = Image.open(io.BytesIO(display), formats=("JPEG",))
+    image: Image.Image = Image.open(io.BytesIO(display), formats=("JPEG",))
     icc_profile = image.info.get("icc_profile")
     if width >= image.width:
         raise ValueError(f"{width} px is not smaller than the image ({image.width} px)")

@@ -8,10 +8,10 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldapp.database import UTCDateTime, utcnow
-from fieldapp.extensions import db
+from fieldapp.extensions import Model
 
 
-class Photo(db.Model):
+class Photo(Model):
     """A drawing's photo: an archive copy, a display image and a thumbnail, none with metadata.
 
     File names are relative to the media directory and made of each file's own SHA-256.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import PurePosixPath
 
 from PIL import Image
@@ -112,7 +113,7 @@ def _scrub_photo(
     session: Session, store: MediaStore, photo_id: int, names: dict[str, str], report: ScrubReport
 ) -> None:
     cleaned: dict[str, bytes] = {}
-    reencoded = 0
+    reencoded_files = 0
     for variant, name in names.items():
         report.checked += 1
         try:
@@ -128,7 +129,7 @@ def _scrub_photo(
             except Exception:
                 report.problems.append(f"{name} (unreadable)")
                 continue
-            reencoded += 1
+            reencoded_files += 1
         if clean != data:
             cleaned[variant] = clean
     reduced = [
@@ -148,7 +149,7 @@ def _scrub_photo(
             return  # withdrawn or replaced meanwhile
         report.files += len(cleaned)
         report.photos += 1
-        report.reencoded += reencoded
+        report.reencoded += reencoded_files
         remove_unreferenced(session, store, old_names)
         doomed = reduced
     else:
@@ -182,7 +183,7 @@ def _point_at_clean_files(
                 continue
             stored = store.write_as(new, data)
             if stored.created:
-                undo.append(lambda name=new: store.remove(name))
+                undo.append(partial(store.remove, new))
             setattr(photo, f"{variant}_name", new)
             replaced.append(old)
     return replaced

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, exists, func, literal, or_, select
+from sqlalchemy import Select, SQLColumnExpression, and_, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from fieldapp.arguments import BIGGEST_INTEGER, database_int
@@ -187,7 +187,7 @@ def _local_date(session: Session):
 
 
 def _order(filters: LogFilters) -> list:
-    started_at = Encounter.started_at
+    started_at: SQLColumnExpression[datetime] = Encounter.started_at
     if filters.status == "withdrawn":
         # The planner cannot tell how few tombstones there are (SQLite keeps no histogram):
         # ordering by the bare column, it walks the whole log in time order looking for them.

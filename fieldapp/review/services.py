@@ -56,7 +56,7 @@ def _check_reason(reason: str | None) -> str:
 
 def _editable(session: Session, encounter: Encounter) -> Encounter:
     """The encounter, fresh inside the transaction, or a refusal for a tombstone."""
-    encounter = session.get(Encounter, encounter.id)
+    encounter = session.get_one(Encounter, encounter.id)
     if encounter.is_withdrawn:
         raise ReviewRefused(
             f"Drawing #{encounter.number} was withdrawn by its drawer: "

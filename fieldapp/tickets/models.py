@@ -8,10 +8,10 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldapp.database import UTCDateTime, utcnow
-from fieldapp.extensions import db
+from fieldapp.extensions import Model
 
 
-class Ticket(db.Model):
+class Ticket(Model):
     """A portrait number and its token. Reserved first; an encounter claims it later."""
 
     __tablename__ = "tickets"
