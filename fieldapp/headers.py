@@ -51,11 +51,13 @@ HSTS = "max-age=63072000"
 
 def register(app: Flask) -> None:
     hops = app.config.get("PROXY_HOPS", 0)
-    app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
+    # Wrapping app.wsgi_app is Flask's documented way to add WSGI middleware; mypy reads the
+    # assignment as replacing a method.
+    app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)  # type: ignore[method-assign]
     if hops:
         # Trust exactly `hops` proxies in front of us for the client address, scheme, host,
         # port and prefix; with 0 nobody's X-Forwarded-* is believed.
-        app.wsgi_app = ProxyFix(
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
         )
 

@@ -39,7 +39,7 @@ def _collectors_only():
 def _import_form(formdata=None, meta: dict | None = None) -> ImportForm:
     versions = list(db.session.scalars(select(ConsentVersion).order_by(ConsentVersion.id.desc())))
     highest = db.session.scalar(select(func.max(Ticket.number))) or 0
-    venue = last_venue(db.session)
+    venue = last_venue(db.session())
     form = ImportForm(
         formdata=formdata,
         meta=meta or {},
@@ -145,7 +145,7 @@ def _import(form: ImportForm, sources: list[backlog.Source]) -> list[backlog.Out
         return []  # the form may not have been checked: only rescue zips were sent
     return list(
         backlog.import_sources(
-            db.session,
+            db.session(),
             media_store(),
             _settings(form),
             sources,
@@ -162,7 +162,7 @@ def _rescue(uploads: list[Upload]) -> list[backlog.Outcome]:
     outcomes = []
     for name, stream in uploads:
         outcomes += rescue.import_outbox_zip(
-            db.session,
+            db.session(),
             media_store(),
             filename=name,
             stream=stream,
@@ -175,7 +175,8 @@ def _rescue(uploads: list[Upload]) -> list[backlog.Outcome]:
 
 def _uploads(files) -> tuple[list[Upload], list[Upload]]:
     """The uploaded files, named, as (the phone's rescue zips, every other file)."""
-    rescues, others = [], []
+    rescues: list[Upload] = []
+    others: list[Upload] = []
     for upload in files:
         if not upload or not upload.filename:
             continue

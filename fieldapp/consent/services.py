@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from enum import Enum
+from typing import Literal
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
@@ -25,7 +27,15 @@ METHODS = ("field_capture", "participant_page", "collector_correction", "drawer_
 CHOICE_NAMES = ("keep", "gallery", "training", "social")
 NAME_LIMIT = 100
 MAX_CONSENT_TEXT = 20_000
-_UNCHANGED = object()
+
+
+class _Unchanged(Enum):
+    """`credit_name` not given: the name stays as it is (None would mean anonymous)."""
+
+    UNCHANGED = "unchanged"
+
+
+_UNCHANGED = _Unchanged.UNCHANGED
 
 
 class ConsentError(ValueError):
@@ -103,7 +113,7 @@ def version_usage(session: Session) -> dict[int, int]:
         .where(Encounter.consent_version_id.is_not(None))
         .group_by(Encounter.consent_version_id)
     )
-    return dict(rows.all())
+    return {version_id: count for version_id, count in rows if version_id is not None}
 
 
 @event.listens_for(ConsentVersion, "before_update")
@@ -159,7 +169,7 @@ def change_consent(
     gallery: bool | None = None,
     training: bool | None = None,
     social: bool | None = None,
-    credit_name: str | None | object = _UNCHANGED,
+    credit_name: str | None | Literal[_Unchanged.UNCHANGED] = _UNCHANGED,
 ) -> ConsentEvent:
     """Change an encounter's consent: append one event and update its columns together.
 
@@ -232,7 +242,7 @@ def update_choices(
     Returns False, recording nothing, when the choices are already these.
     """
     with write_transaction(session):
-        encounter = session.get(Encounter, encounter.id)
+        encounter = session.get_one(Encounter, encounter.id)
         wanted = (gallery, training, social, _credit_name(credit_name))
         if (encounter.gallery, encounter.training, encounter.social, encounter.credit_name) == (
             wanted

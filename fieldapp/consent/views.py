@@ -28,11 +28,11 @@ def _collectors_only():
 
 @bp.route("/settings/consent", methods=["GET", "POST"])
 def consent_text():
-    current = current_version(db.session)
+    current = current_version(db.session())
     form = ConsentTextForm(data={"text": current.text if current else ""})
     if form.validate_on_submit():
         try:
-            version, created = publish_version(db.session, form.text.data)
+            version, created = publish_version(db.session(), form.text.data)
         except ConsentError as refused:
             form.text.errors.append(str(refused))
         else:
@@ -44,5 +44,5 @@ def consent_text():
     versions = list(db.session.scalars(select(ConsentVersion).order_by(ConsentVersion.id.desc())))
     status = 422 if form.errors else 200
     return render_template(
-        "consent/settings.html", form=form, versions=versions, usage=version_usage(db.session)
+        "consent/settings.html", form=form, versions=versions, usage=version_usage(db.session())
     ), status

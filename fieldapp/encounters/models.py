@@ -134,7 +134,7 @@ TOMBSTONE_FIELDS = (
 ERASED = "(erased)"
 
 
-class EncounterRevision(db.Model):
+class EncounterRevision(Model):
     """One save by the collector: who, when, why, and the field changes it made."""
 
     __tablename__ = "encounter_revisions"
@@ -156,7 +156,7 @@ class EncounterRevision(db.Model):
     )
 
 
-class FieldChange(db.Model):
+class FieldChange(Model):
     """One field of a revision: its old and new value, as text."""
 
     __tablename__ = "encounter_field_changes"

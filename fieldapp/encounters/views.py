@@ -53,7 +53,7 @@ def _collectors_only():
 def home():
     """The count towards the goal, new encounter, declined, and the phone's last QR codes.
     A helper sees its own count only."""
-    count = headline_for(db.session, current_user.id, helper=_helper())
+    count = headline_for(db.session(), current_user.id, helper=_helper())
     venue, venue_at = _last_venue()
     return render_template(
         "encounters/home.html",
@@ -68,7 +68,7 @@ def home():
 @helper_allowed
 def new():
     """The capture flow. The form carries its own UUID, so a double submit records once."""
-    version = current_version(db.session)
+    version = current_version(db.session())
     venue, venue_at = _last_venue()
     form = EncounterForm(data=_fresh_start(venue) | {"consent_version": str(version.id)})
     page = {"form": form, "consent": version, "venue_at": venue_at}
@@ -102,7 +102,7 @@ def declined():
 @helper_allowed
 def handoff(uuid: str):
     """The QR code to hand over; a helper's only for the encounters it recorded."""
-    encounter = encounter_by_uuid(db.session, uuid)
+    encounter = encounter_by_uuid(db.session(), uuid)
     if encounter is None or (_helper() and encounter.recorded_by_id != current_user.id):
         abort(404)
     if not encounter.is_completed or encounter.is_withdrawn:
@@ -116,7 +116,7 @@ def handoff(uuid: str):
 @helper_allowed
 def mine():
     """The encounters this account recorded, newest first: numbers, dates and QR links only."""
-    encounters = encounters_recorded_by(db.session, current_user.id, limit=MINE_SHOWN)
+    encounters = encounters_recorded_by(db.session(), current_user.id, limit=MINE_SHOWN)
     return render_template("encounters/mine.html", encounters=encounters, shown=MINE_SHOWN)
 
 
@@ -126,7 +126,7 @@ def _helper() -> bool:
 
 def _last_venue():
     """The last venue of this account's encounters for a helper, of anyone's for the collector."""
-    return last_venue_and_time(db.session, recorded_by=current_user.id if _helper() else None)
+    return last_venue_and_time(db.session(), recorded_by=current_user.id if _helper() else None)
 
 
 def _fresh_start(venue: dict[str, str]) -> dict:
@@ -148,7 +148,7 @@ def _record(form: EncounterForm | DeclinedForm) -> Encounter | list[str]:
         if photo is None and data.choices is not None and data.choices.keep:
             return ["Take a photo of the drawing before handing over the QR code."]
         recorded = record_encounter(
-            db.session,
+            db.session(),
             media_store(),
             uuid=client_uuid,
             data=data,

@@ -40,7 +40,7 @@ def index():
 
 @bp.get("/<int:number>")
 def item(number: int):
-    found = gallery_photo(db.session, number)
+    found = gallery_photo(db.session(), number)
     if found is None:
         abort(404)
     declare_training(training_allowed(found[1]))
@@ -60,7 +60,7 @@ def thumb(number: int):
 def _image(number: int, variant: str):
     """Served only while the drawing is in the gallery: a withdrawal or a hidden drawing is a
     404 at once. Pages link the versioned URL, which browsers (never shared caches) keep."""
-    found = gallery_photo(db.session, number)
+    found = gallery_photo(db.session(), number)
     if found is None:
         abort(404)
     return send_signed_photo(

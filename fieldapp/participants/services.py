@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
+from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import Connection, bindparam, select
@@ -17,11 +18,12 @@ from fieldapp.tickets.models import Ticket
 from fieldapp.web.direct_select import DirectSelect
 
 
-@dataclass(frozen=True)
-class ParticipantView:
-    ticket: Ticket
-    encounter: Encounter | None  # None: reserved on the phone, upload not arrived yet
-    consent_sha256: str | None = None  # of the consent text the drawer was shown
+class _TicketAnswers:
+    """What the participant's pages ask of a ticket and its encounter, whether they were loaded
+    as ORM objects (ParticipantView) or as plain columns (ParticipantPage)."""
+
+    ticket: Any
+    encounter: Any
 
     @property
     def is_withdrawn(self) -> bool:
@@ -32,6 +34,13 @@ class ParticipantView:
         """A kept, not withdrawn drawing: its drawer may change what it is allowed for."""
         e = self.encounter
         return e is not None and not self.is_withdrawn and e.is_completed and bool(e.keep)
+
+
+@dataclass(frozen=True)
+class ParticipantView(_TicketAnswers):
+    ticket: Ticket
+    encounter: Encounter | None  # None: reserved on the phone, upload not arrived yet
+    consent_sha256: str | None = None  # of the consent text the drawer was shown
 
 
 def participant_view(session: Session, token: str) -> ParticipantView | None:
@@ -140,15 +149,12 @@ class EncounterShown:
 
 
 @dataclass(frozen=True)
-class ParticipantPage:
+class ParticipantPage(_TicketAnswers):
     """What the participant page shows; the same questions as ParticipantView answers."""
 
     ticket: TicketShown
     encounter: EncounterShown | None
     consent_sha256: str | None
-
-    is_withdrawn = ParticipantView.is_withdrawn
-    can_change_choices = ParticipantView.can_change_choices
 
 
 def participant_page(connection: Connection, token: str) -> ParticipantPage | None:

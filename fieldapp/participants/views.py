@@ -35,8 +35,9 @@ def page(token: str):
     declare_training(training_allowed(view.encounter))
     e = view.encounter
     consent = None
-    if e is not None and e.consent_version_id is not None and not view.is_withdrawn:
-        consent = consent_shown(db.session, e.consent_version_id, view.consent_sha256)
+    sha256 = view.consent_sha256  # of the version the encounter points at: both or neither
+    if e is not None and e.consent_version_id is not None and sha256 and not view.is_withdrawn:
+        consent = consent_shown(db.session(), e.consent_version_id, sha256)
     return render_template(
         "participants/page.html", view=view, choices=CHOICE_WORDS.answers(e), consent=consent
     )
@@ -56,9 +57,10 @@ def choices(token: str):
     form = ChoicesForm()
     if not form.validate_on_submit():
         return _render_choices(view, form), 422
+    assert view.encounter is not None  # can_change_choices says so
     try:
         changed = update_choices(
-            db.session,
+            db.session(),
             view.encounter,
             actor="participant",
             method="participant_page",
@@ -111,7 +113,7 @@ def _render_choices(view: ParticipantView, form: ChoicesForm) -> str:
 
 
 def _view_or_404(token: str) -> ParticipantView:
-    view = participant_view(db.session, token)
+    view = participant_view(db.session(), token)
     if view is None:
         abort(404)
     return view

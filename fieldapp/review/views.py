@@ -65,7 +65,7 @@ def _collectors_only():
 def index():
     """The log: filters and sorts in the URL, a keyset page at a time (see review.log)."""
     filters = LogFilters.from_args(request.args)
-    page = log_page(db.session, filters, after=request.args.get("after"))
+    page = log_page(db.session(), filters, after=request.args.get("after"))
     return render_template(
         "review/log.html", page=page, filters=filters, venue_types=VENUE_TYPES, sorts=SORTS
     )
@@ -89,7 +89,7 @@ def photo(uuid: str, variant: str):
 
 def fix_context(encounter: Encounter, **forms) -> dict:
     """What the encounter page needs for its review forms and its edit history."""
-    context = {"revisions": history(db.session, encounter.id), "labels": LABELS}
+    context = {"revisions": history(db.session(), encounter.id), "labels": LABELS}
     if encounter.is_withdrawn:
         return context
     context["edit_form"] = forms.get("edit_form") or EditForm.for_encounter(encounter)
@@ -117,15 +117,15 @@ def detail_page(encounter: Encounter, status: int = 200, *, correction=None, **f
     return render_template(
         "review/encounter.html",
         encounter=encounter,
-        history=consent_history(db.session, encounter),
+        history=consent_history(db.session(), encounter),
         correction=correction,
-        recorded_by=recorded_by(db.session, encounter),
+        recorded_by=recorded_by(db.session(), encounter),
         **fix_context(encounter, **forms),
     ), status
 
 
 def _encounter_or_404(uuid: str) -> Encounter:
-    encounter = encounter_by_uuid(db.session, uuid)
+    encounter = encounter_by_uuid(db.session(), uuid)
     if encounter is None:
         abort(404)
     return encounter
@@ -140,7 +140,7 @@ def edit(uuid: str):
     if form.validate_on_submit():
         try:
             changes = edit_encounter(
-                db.session,
+                db.session(),
                 encounter,
                 form.values(encounter),
                 reason=form.reason.data,
@@ -161,7 +161,7 @@ def edit(uuid: str):
 def renumber_view(uuid: str):
     def apply(encounter: Encounter, form: RenumberForm) -> str:
         done = renumber(
-            db.session,
+            db.session(),
             encounter,
             form.number.data,
             swap=form.swap.data,
@@ -177,7 +177,7 @@ def renumber_view(uuid: str):
 def attach_ticket(uuid: str):
     def apply(encounter: Encounter, form: AttachTicketForm) -> str:
         return attach_printed_ticket(
-            db.session,
+            db.session(),
             encounter,
             form.number.data,
             reason=form.reason.data,
@@ -217,7 +217,7 @@ def replace_photo(uuid: str):
                 raise UnacceptablePhoto("Choose or take a photo of the drawing.", 422)
             upload = read_upload(form.photo.data.stream, current_app.config["MAX_PHOTO_BYTES"])
             message = services.replace_photo(
-                db.session,
+                db.session(),
                 media_store(),
                 encounter,
                 prepare_photo(upload),
@@ -244,7 +244,7 @@ def correct_consent(uuid: str):
     if form.validate_on_submit():
         try:
             changed = update_choices(
-                db.session,
+                db.session(),
                 encounter,
                 actor="collector",
                 method="collector_correction",
@@ -274,7 +274,7 @@ def _refused_tombstone(encounter: Encounter):
 def export_csv():
     """The log under the current filters, streamed as CSV."""
     filters = LogFilters.from_args(request.args)
-    lines = csv_lines(db.session, filters)
+    lines = csv_lines(db.session(), filters)
     return Response(
         stream_with_context(lines),
         mimetype="text/csv",

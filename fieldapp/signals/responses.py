@@ -66,9 +66,10 @@ def send_signed_photo(
     if width is None:
         name = file_name(encounter.photo, variant)
     elif variant == "display":
-        name = sized_display(db.session, media_store(), encounter.photo, width)
-        if name is None or encounter.photo is None:  # (the photo may be gone since)
+        sized_name = sized_display(db.session(), media_store(), encounter.photo, width)
+        if sized_name is None or encounter.photo is None:  # (the photo may be gone since)
             abort(404)
+        name = sized_name
         if name == encounter.photo.display_name:
             # No room for the reduced copy: the display image itself, as at its own URL (its
             # ETag) and revalidated (no-cache), so the copy replaces it once it can be made.
@@ -94,4 +95,5 @@ def send_signed_photo(
         response.cache_control.immutable = True
     else:
         response.cache_control.no_cache = True
-    return response.make_conditional(request)
+    response.make_conditional(request)  # 304 or 206 where the request asks for it, in place
+    return response

@@ -18,6 +18,7 @@ Four places say the same thing:
 from __future__ import annotations
 
 import hashlib
+from typing import Protocol
 
 from fieldapp.encounters.models import Encounter
 from fieldapp.media.xmp import rights_xmp
@@ -26,7 +27,17 @@ from fieldapp.media.xmp import rights_xmp
 NOAI = ("noai", "noimageai")
 
 
-def training_allowed(encounter: Encounter | None) -> bool:
+class Choices(Protocol):
+    """An encounter as an ORM object or as the plain columns a busy page reads."""
+
+    @property
+    def keep(self) -> bool | None: ...
+
+    @property
+    def training(self) -> bool | None: ...
+
+
+def training_allowed(encounter: Choices | None) -> bool:
     """True only when the drawer allowed training *and* the collection keeps the drawing.
 
     The one place that turns consent into a signal: when consent becomes a history of

@@ -32,7 +32,7 @@ def sheet():
     form = TicketSheetForm()
     if form.validate_on_submit():
         labels = reserve_sheet(
-            db.session,
+            db.session(),
             pages=form.pages.data,
             base_url=public_base_url(),
             collector_id=current_user.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import weakref
 from collections import namedtuple
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -49,19 +49,21 @@ class DirectSelect:
 
     def __init__(self, statement: Select) -> None:
         self.statement = statement
-        self._row = namedtuple("Row", statement.selected_columns.keys())
+        self._make_row = _row_maker(statement.selected_columns.keys())
         self._plans: weakref.WeakKeyDictionary[Dialect, _Plan] = weakref.WeakKeyDictionary()
 
-    def all(self, connection: Connection, **parameters: Any) -> list[tuple]:
+    def all(self, connection: Connection, **parameters: Any) -> list[Any]:
         plan = self._plans.get(connection.dialect) or self._plan(connection.dialect)
         values = plan.parameters(parameters)
-        cursor = connection.connection.dbapi_connection.cursor()
+        driver = connection.connection.dbapi_connection
+        assert driver is not None  # a checked-out connection always holds one
+        cursor = driver.cursor()
         try:
             cursor.execute(plan.sql, values)
             fetched = cursor.fetchall()
         finally:
             cursor.close()
-        make, processed = self._row._make, plan.processed
+        make, processed = self._make_row, plan.processed
         if not processed:
             return [make(row) for row in fetched]
         rows = []
@@ -72,7 +74,7 @@ class DirectSelect:
             rows.append(make(row))
         return rows
 
-    def first(self, connection: Connection, **parameters: Any) -> tuple | None:
+    def first(self, connection: Connection, **parameters: Any) -> Any | None:
         rows = self.all(connection, **parameters)
         return rows[0] if rows else None
 
@@ -91,12 +93,19 @@ class DirectSelect:
         plan = _Plan(
             sql=compiled.string,
             compiled=compiled,
-            positions=tuple(compiled.positiontup) if compiled.positional else None,
+            positions=tuple(compiled.positiontup or ()) if compiled.positional else None,
             binds={name: process for name, process in binds.items() if process is not None},
             processed=tuple((index, process) for index, process in result if process is not None),
         )
         self._plans[dialect] = plan
         return plan
+
+
+def _row_maker(labels: Iterable[str]) -> Callable[[Iterable[Any]], Any]:
+    """Rows as named tuples (hashable, fields by label), made at run time from the labels, so a
+    type checker cannot know their fields."""
+    row: Any = namedtuple("Row", list(labels))  # type: ignore[misc]  # labels known at run time
+    return row._make
 
 
 @dataclass(frozen=True)

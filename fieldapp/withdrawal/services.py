@@ -51,7 +51,7 @@ def withdraw(
     `method="drawer_request"` and a reason.
     """
     with write_transaction(session):
-        ticket = session.get(Ticket, ticket.id)
+        ticket = session.get_one(Ticket, ticket.id)
         if ticket.withdrawn_at is not None:
             return Withdrawal(ticket.number, ticket.withdrawn_at, 0)
         now = utcnow()

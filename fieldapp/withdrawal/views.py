@@ -19,14 +19,14 @@ bp = Blueprint("withdrawal", __name__)
 @bp.route("/p/<token>/withdraw", methods=["GET", "POST"])
 def participant(token: str):
     """The drawer withdraws their drawing: a confirmation page, then the POST that deletes it."""
-    view = participant_view(db.session, token)
+    view = participant_view(db.session(), token)
     if view is None:
         abort(404)
     if view.is_withdrawn:
         return redirect(url_for("participants.page", token=token))
     form = ParticipantWithdrawForm()
     if form.validate_on_submit():
-        withdraw(db.session, media_store(), view.ticket)
+        withdraw(db.session(), media_store(), view.ticket)
         flash("Your drawing is withdrawn. Its photos are deleted from this site.")
         return redirect(url_for("participants.page", token=token))
     return render_template("withdrawal/participant.html", view=view, form=form)
@@ -37,7 +37,7 @@ def participant(token: str):
 def collector(uuid: str):
     """The drawer asked the collector (in person, by email): the collector withdraws it for them,
     saying how they asked. The same withdrawal as on the drawer's page."""
-    encounter = encounter_by_uuid(db.session, uuid)
+    encounter = encounter_by_uuid(db.session(), uuid)
     if encounter is None:
         abort(404)
     if encounter.is_withdrawn or encounter.ticket is None:
@@ -50,7 +50,7 @@ def collector(uuid: str):
     form = CollectorWithdrawForm()
     if form.validate_on_submit():
         done = withdraw(
-            db.session,
+            db.session(),
             media_store(),
             encounter.ticket,
             actor="collector",
