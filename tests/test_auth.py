@@ -10,20 +10,7 @@ from sqlalchemy import select
 from fieldapp.auth.models import Collector
 from fieldapp.extensions import db
 from tests.conftest import PASSWORD, csrf_token_from
-
-# Routes anyone may open. Everything else in app.url_map is the collector's.
-PUBLIC_ENDPOINTS = {
-    "static", "health.healthz", "auth.setup", "auth.login", "pamphlet.pamphlet",
-    "participants.page", "participants.qr_code_svg", "participants.qr_code_png",
-    "participants.drawing", "participants.thumb", "participants.choices",
-    "participants.withdrawal", "api.openapi",
-    "gallery.index", "gallery.item", "gallery.display", "gallery.thumb",
-    # The installable app's shell: nothing in them belongs to anyone.
-    "pwa.service_worker", "pwa.web_manifest", "pwa.icon", "pwa.offline",
-    "signals.tdmrep", "signals.ai_txt",
-    # Aggregate figures, public diary entries and gallery drawings only.
-    "ledger.public", "diary.index", "live.screen", "live.feed", "live.zine",
-}  # fmt: skip
+from tests.helpers import PUBLIC_ENDPOINTS, database_snapshot
 
 
 def test_first_visit_asks_for_the_collectors_account_and_logs_in(app, client):
@@ -212,31 +199,6 @@ def form_routes(app):
 def _url_for_rule(rule: str, uuid: str, token: str) -> str:
     url = rule.replace("<uuid>", uuid).replace("<token>", token)
     return re.sub(r"<int:\w+>", "1", url)
-
-
-def database_snapshot(app) -> dict:
-    """Every row of every table, and every media file: what a refused request must not change.
-    When a token or device was last used is a note of the request itself, not a change."""
-    from pathlib import Path
-
-    use_notes = {"last_used_at", "last_seen_at"}
-    with app.app_context():
-        rows = {
-            table.name: sorted(
-                map(
-                    repr,
-                    db.session.execute(
-                        table.select().with_only_columns(
-                            *(c for c in table.columns if c.name not in use_notes)
-                        )
-                    ),
-                )
-            )
-            for table in db.metadata.sorted_tables
-        }
-    media = Path(app.config["MEDIA_DIR"])
-    rows["media files"] = sorted(map(str, media.rglob("*"))) if media.exists() else []
-    return rows
 
 
 @pytest.mark.parametrize("csrf", ["missing", "wrong"])

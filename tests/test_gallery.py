@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from fieldapp.extensions import db
 from fieldapp.gallery.services import gallery_page
 from tests.factories import make_encounter, number_of, small_jpeg, token_of
-from tests.test_participant_rights import post_choices
+from tests.helpers import post_choices
 
 
 def consent(**choices) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.factories import make_encounter, number_of, small_jpeg, token_of
-from tests.test_participant_rights import post_choices, withdraw_through_the_page
+from tests.helpers import post_choices, withdraw_through_the_page
 
 YEAR = "max-age=31536000"
 

@@ -33,8 +33,8 @@ from fieldapp.media.xmp import PNG_SIGNATURE
 from tests import photo_corpus as corpus
 from tests.factories import make_encounter, number_of, token_of
 from tests.factories import stored_files as all_stored_files
+from tests.helpers import EXIFTOOL, exiftool
 from tests.postgres import on_both_databases
-from tests.test_image_metadata import EXIFTOOL, exiftool
 
 SECRET = corpus.SECRET.encode()
 
