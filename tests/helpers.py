@@ -4,6 +4,8 @@ counts made through the real services stay in factories.py.
 
 Requests and forms (through the real pages, CSRF token included):
     PUBLIC_ENDPOINTS  the endpoints anyone may open; every other route is behind a login
+    anonymous_csrf_token(client)  a real CSRF token for a client nobody logged in
+    assert_sent_to_login(response)  a redirect to the login page, and nothing else
     attempt(client, password)  one login through the form, from a given address
     capture_form(client)  the no-JavaScript capture form, filled in
     form_post(client, uuid, action, fields), edit_fields()  the encounter page's fixes
@@ -48,6 +50,7 @@ import uuid as uuidlib
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image, ImageDraw
@@ -81,6 +84,24 @@ PUBLIC_ENDPOINTS = {
     # Aggregate figures, public diary entries and gallery drawings only.
     "ledger.public", "diary.index", "live.screen", "live.feed", "live.zine",
 }  # fmt: skip
+
+
+def anonymous_csrf_token(client) -> str:
+    """A valid CSRF token for a client nobody logged in: the login page's, whose session cookie
+    stays in the client. Sent with a refused request, it makes sure that the login check, not
+    the CSRF check, is what refuses it. (An account must exist, or /login sends to /setup.)"""
+    page = client.get("/login")
+    assert page.status_code == 200, "no login page: create the collector's account first"
+    return csrf_token_from(page.text)
+
+
+def assert_sent_to_login(response, what: str = "") -> None:
+    """A redirect (302 or 303) whose Location is the login page; nothing else."""
+    assert response.status_code in (302, 303), (what, response.status_code)
+    assert urlsplit(response.headers["Location"]).path == "/login", (
+        what,
+        response.headers["Location"],
+    )
 
 
 def attempt(client, password: str, address: str = "198.51.100.7"):

@@ -13,6 +13,7 @@ from fieldapp.extensions import db
 from fieldapp.ledger.services import headline, ledger, set_goal
 from tests.conftest import csrf_token_from
 from tests.factories import make_encounter
+from tests.helpers import anonymous_csrf_token, assert_sent_to_login
 from tests.postgres import on_both_databases
 
 NOW = datetime(2026, 3, 16, 12, 0, tzinfo=UTC)  # a Monday
@@ -182,10 +183,18 @@ def test_public_pages_answer_over_the_fixture(fixture, client):
         assert client.get(url).status_code == 200, url
 
 
-def test_ledger_needs_a_login(client, auth):
+def test_ledger_needs_a_login(app, client, auth):
+    """Anonymous, with a valid CSRF token: the ledger and its goal form send to the login page,
+    and the goal stays as it was."""
     auth.create_collector()
-    assert client.get("/ledger").status_code == 302
-    assert client.post("/ledger/goal", data={"goal": 5}).status_code in (302, 400)
+    assert_sent_to_login(client.get("/ledger"))
+    token = anonymous_csrf_token(client)
+    response = client.post(
+        "/ledger/goal", data={"goal": 5, "csrf_token": token}, headers={"X-CSRFToken": token}
+    )
+    assert_sent_to_login(response)
+    with app.app_context():
+        assert ledger(db.session, now=NOW).goal == 10_000
 
 
 def test_goal_form(app, logged_in, client):
