@@ -16,7 +16,7 @@ from PIL import Image
 from tests import photo_corpus as corpus
 from tests.conftest import csrf_token_from
 from tests.factories import stored_files
-from tests.test_auth import database_snapshot
+from tests.helpers import database_snapshot
 
 GENERIC_500 = "Something went wrong on our side"
 

@@ -22,8 +22,8 @@ from fieldapp.media.storage import StorageUnavailable
 from fieldapp.review.log import SORTS
 from tests.conftest import csrf_token_from
 from tests.factories import count_rows, make_encounter, number_of, small_jpeg, token_of
+from tests.helpers import edit_fields, form_post
 from tests.postgres import on_both_databases
-from tests.test_review_fixes import edit_fields, form_post
 
 ROOT = Path(__file__).resolve().parent.parent
 BIG = 10**30

@@ -11,16 +11,11 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests import photo_corpus as corpus
+from tests.helpers import shoot
 
 pytestmark = pytest.mark.browser
 pyzbar = pytest.importorskip("pyzbar.pyzbar", reason="libzbar0 is needed to decode QR codes")
-SCREENS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screens"
 PASSWORD = "a long field password"
-
-
-def shoot(page, name: str) -> None:
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture

@@ -10,40 +10,8 @@ from sqlalchemy import select
 
 from fieldapp.encounters.models import Encounter
 from fieldapp.extensions import db
-from tests.conftest import csrf_token_from
 from tests.factories import count_rows, home_count, make_encounter, small_jpeg
-
-
-def hidden(html: str, name: str) -> str:
-    match = re.search(
-        rf'name="{name}" type="hidden" value="([^"]*)"|id="{name}" name="{name}" type="hidden" value="([^"]*)"',
-        html,
-    )
-    assert match, f"no hidden {name}"
-    return match.group(1) if match.group(1) is not None else match.group(2)
-
-
-def capture_form(client, **overrides):
-    page = client.get("/encounters/new")
-    assert page.status_code == 200
-    html = page.text
-    fields = {
-        "csrf_token": csrf_token_from(html),
-        "uuid": hidden(html, "uuid"),
-        "started_at": hidden(html, "started_at"),
-        "consent_version": hidden(html, "consent_version"),
-        "venue_type": "party",
-        "venue": "Julia's birthday",
-        "city": "Brooklyn",
-        "time_limit": "60",
-        "keep": "y",
-        "gallery": "y",
-        "credit": "name",
-        "credit_name": "Julia",
-        "photo": (io.BytesIO(small_jpeg()), "photo.jpg", "image/jpeg"),
-    }
-    fields.update(overrides)
-    return {k: v for k, v in fields.items() if v is not None}
+from tests.helpers import capture_form
 
 
 def test_capture_form_records_and_lands_on_the_handoff_screen(app, client, logged_in):

@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-import io
-import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from fieldapp.auth.services import create_collector
 from fieldapp.extensions import db
 from tests.factories import make_encounter, number_of, stored_files, token_of
-from tests.test_browser import shoot
+from tests.helpers import no_sideways_scroll, red_ink_portrait, shoot
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long field password"
-
-
-def red_ink_portrait(seed: int) -> bytes:
-    """A portrait-shaped 'photo of a drawing': red strokes on paper."""
-    rng = random.Random(seed)
-    image = Image.new("RGB", (900, 1200), (246, 242, 232))
-    pen = ImageDraw.Draw(image)
-    red = (200, 30, 40)
-    cx, cy = 450 + rng.randint(-40, 40), 480 + rng.randint(-40, 40)
-    pen.ellipse([cx - 230, cy - 300, cx + 230, cy + 280], outline=red, width=9)
-    for dx in (-95, 95):
-        pen.ellipse([cx + dx - 40, cy - 70, cx + dx + 40, cy - 30], outline=red, width=7)
-    pen.line([cx, cy - 20, cx - 25, cy + 80, cx + 15, cy + 85], fill=red, width=7)
-    pen.arc([cx - 100, cy + 110, cx + 100, cy + 190], 10, 170, fill=red, width=8)
-    pen.line([cx - 200, cy + 300, cx - 420, 1200], fill=red, width=9)
-    pen.line([cx + 200, cy + 300, cx + 420, 1200], fill=red, width=9)
-    for _ in range(25):  # hair
-        x = rng.randint(cx - 220, cx + 220)
-        pen.line([x, cy - 290, x + rng.randint(-60, 60), cy - 380], fill=red, width=5)
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=90)
-    return out.getvalue()
-
-
-def no_sideways_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_participant_changes_a_choice_and_withdraws(page, live_app, live_server):

@@ -24,7 +24,7 @@ from fieldapp.ledger.tallies import check_tallies
 from fieldapp.web.direct_select import plain_connection
 from tests.conftest import PASSWORD, app_config
 from tests.factories import make_encounter, number_of, small_jpeg, token_of
-from tests.test_ledger_tallies import person_tallies, record_by, recounted_by_person
+from tests.helpers import person_tallies, record_by, recounted_by_person
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

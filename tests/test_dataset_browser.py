@@ -15,7 +15,7 @@ from fieldapp.auth.services import create_collector
 from fieldapp.dataset.images import INK_RED, extract_ink
 from fieldapp.extensions import db
 from tests.dataset_fixtures import drawing_photo, make_collection
-from tests.test_browser import shoot
+from tests.helpers import shoot
 
 PASSWORD = "a long field password"
 SCREENS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screens"

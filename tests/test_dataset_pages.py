@@ -30,6 +30,7 @@ from fieldapp.extensions import db
 from tests.conftest import PASSWORD, csrf_token_from
 from tests.dataset_fixtures import consent, drawing_photo, make_collection
 from tests.factories import make_encounter
+from tests.helpers import assert_sent_to_login
 
 SETTINGS = {
     "license": "CC-BY-4.0",
@@ -42,9 +43,10 @@ SETTINGS = {
 }
 
 
-def test_dataset_pages_are_the_collectors_only(client):
+def test_dataset_pages_are_the_collectors_only(auth, client):
+    auth.create_collector()
     for path in ("/settings/dataset", "/dataset/export", "/dataset/exports"):
-        assert client.get(path).status_code in (302, 401)
+        assert_sent_to_login(client.get(path), path)
 
 
 def test_settings_are_written_once_and_used_by_the_card(app, client, logged_in):

@@ -276,7 +276,7 @@ def test_changing_the_password_keeps_this_device_and_cuts_off_the_rest(app, auth
 def test_a_refused_password_change_says_why_and_changes_nothing(
     app, logged_in, client, current, new, confirm, message
 ):
-    from tests.test_auth import database_snapshot
+    from tests.helpers import database_snapshot
 
     token = make_token(app)
     before = database_snapshot(app)

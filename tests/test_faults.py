@@ -8,37 +8,19 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid as uuidlib
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from fieldapp import create_app
 from fieldapp.extensions import db
 from fieldapp.media.images import process_photo
-from tests.conftest import app_config
 from tests.factories import encounter_data, small_jpeg
+from tests.helpers import BOUNDARY, Gunicorn
 from tests.photo_corpus import camera_jpeg
 from tests.small_disk import small_disk
-
-ROOT = Path(__file__).resolve().parent.parent
-BOUNDARY = "fieldapp-test-boundary"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def multipart(data: dict, photo: bytes) -> bytes:
@@ -53,141 +35,6 @@ def multipart(data: dict, photo: bytes) -> bytes:
             f"\r\n--{BOUNDARY}--\r\n".encode(),
         ]
     )
-
-
-class Gunicorn:
-    """The app served by gunicorn with gunicorn.conf.py, on a free port of 127.0.0.1."""
-
-    def __init__(
-        self,
-        root: Path,
-        *,
-        workers: int = 1,
-        app: str = "fieldapp:create_app()",
-        database_url: str | None = None,
-    ):
-        self.root = root
-        self.db_path = root / "fieldapp.sqlite3"
-        self.database_url = database_url or f"sqlite:///{self.db_path}"
-        self.media_dir = root / "media"
-        self.workers = workers
-        self.app = app
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-            "FIELDAPP_SECRET_KEY": "faults test secret",
-            "FIELDAPP_DATABASE_URL": self.database_url,
-            "FIELDAPP_MEDIA_DIR": str(self.media_dir),
-            "FIELDAPP_BIND": f"127.0.0.1:{self.port}",
-            "FIELDAPP_WORKERS": str(workers),
-            "FIELDAPP_ACCESS_LOG": "off",
-            "FIELDAPP_TEST_PAUSED_MARKER": str(root / "paused"),
-        }
-        self.process: subprocess.Popen | None = None
-        self.token = self._prepare()
-
-    def _migrate(self) -> None:
-        subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "fieldapp", "db", "upgrade"],
-            env=self.env, cwd=ROOT, check=True, capture_output=True,
-        )  # fmt: skip
-
-    def _prepare(self) -> str:
-        """Migrate the database and make a collector's API token, as an administrator would."""
-        self._migrate()
-        app = create_app(app_config(self.root, SQLALCHEMY_DATABASE_URI=self.database_url))
-        from fieldapp.auth.services import create_api_token, create_collector
-
-        with app.app_context():
-            token = create_api_token(
-                db.session, create_collector(db.session, "max", "a long password")
-            )
-            db.session.commit()
-            db.engine.dispose()
-        return token
-
-    def start(self, app: str | None = None) -> None:
-        log = (self.root / "gunicorn.log").open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), app or self.app],
-            env=self.env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True,
-        )  # fmt: skip
-        log.close()
-        for _ in range(300):
-            if self.process.poll() is not None:
-                pytest.fail((self.root / "gunicorn.log").read_text())
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5):  # noqa: S310
-                    return
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
-        pytest.fail("gunicorn never answered /healthz")
-
-    def kill(self) -> None:
-        """SIGKILL the arbiter and its workers at once: no cleanup code runs anywhere."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=40)
-
-    def put(self, client_uuid: str, body: bytes) -> tuple[int, dict]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        connection.request(
-            "PUT", f"/api/v1/encounters/{client_uuid}", body=body, headers=self.headers(body)
-        )
-        response = connection.getresponse()
-        answer = response.status, json.loads(response.read())
-        connection.close()
-        return answer
-
-    def headers(self, body: bytes) -> dict:
-        return {
-            "Authorization": f"Bearer {self.token}",
-            "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
-            "Content-Length": str(len(body)),
-        }
-
-    def get(self, path: str) -> int:
-        try:
-            with urllib.request.urlopen(f"{self.url}{path}", timeout=10) as response:  # noqa: S310
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
-
-    def query(self, sql: str) -> list[tuple]:
-        """Ask the server's database directly, as an administrator would."""
-        engine = create_engine(self.database_url)
-        try:
-            with engine.connect() as connection:
-                return [tuple(row) for row in connection.execute(text(sql))]
-        finally:
-            engine.dispose()
-
-    def count(self, table: str) -> int:
-        return self.query(f"SELECT count(*) FROM {table}")[0][0]  # noqa: S608
-
-    def integrity(self) -> str:
-        """SQLite checks its file; PostgreSQL recovers by itself and must simply answer."""
-        if self.database_url.startswith("sqlite"):
-            return self.query("PRAGMA integrity_check")[0][0]
-        return "ok" if self.query("SELECT 1") == [(1,)] else "no answer"
-
-    def media_files(self) -> list[Path]:
-        if not self.media_dir.exists():
-            return []
-        return sorted(p for p in self.media_dir.rglob("*") if p.is_file())
-
-    def sweep(self) -> str:
-        result = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "fieldapp", "media", "sweep"],
-            env=self.env, cwd=ROOT, check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        return result.stderr
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

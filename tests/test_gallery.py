@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from fieldapp.extensions import db
 from fieldapp.gallery.services import gallery_page
 from tests.factories import make_encounter, number_of, small_jpeg, token_of
-from tests.test_participant_rights import post_choices
+from tests.helpers import post_choices
 
 
 def consent(**choices) -> dict:
@@ -24,9 +24,11 @@ def shown_numbers(html: str) -> list[int]:
 def test_only_kept_gallery_drawings_not_withdrawn_are_shown(app, client):
     shown = make_encounter(app, photo=small_jpeg((1 * 50, 0, 0)), credit_name="Ana Lima")
     anonymous = make_encounter(app, photo=small_jpeg((2 * 50, 0, 0)))
-    make_encounter(app, photo=small_jpeg((3 * 50, 0, 0)), consent=consent(gallery=False))
-    make_encounter(app, photo=small_jpeg((4 * 50, 0, 0)), withdrawn=True)
-    make_encounter(app, consent=consent(keep=False, gallery=False))
+    not_for_gallery = make_encounter(
+        app, photo=small_jpeg((3 * 50, 0, 0)), consent=consent(gallery=False)
+    )
+    withdrawn = make_encounter(app, photo=small_jpeg((4 * 50, 0, 0)), withdrawn=True)
+    not_kept = make_encounter(app, consent=consent(keep=False, gallery=False))
     make_encounter(app, declined=True)
     page = client.get("/gallery")
     assert page.status_code == 200
@@ -34,10 +36,20 @@ def test_only_kept_gallery_drawings_not_withdrawn_are_shown(app, client):
         [number_of(app, shown), number_of(app, anonymous)]
     )
     assert "Ana Lima" in page.text and "Anonymous" in page.text
-    for hidden in (3, 4, 5):
-        assert client.get(f"/gallery/{hidden}").status_code == 404
-        assert client.get(f"/gallery/{hidden}/thumb.jpg").status_code == 404
-        assert client.get(f"/gallery/{hidden}/display.jpg").status_code == 404
+    # The same URLs answer for a drawing that is in the gallery...
+    for number in shown_numbers(page.text):
+        for path in ("", "/thumb.jpg", "/display.jpg"):
+            assert client.get(f"/gallery/{number}{path}").status_code == 200, (number, path)
+    # ...and 404 for the numbers of the drawings that are not, which exist: the drawer of the
+    # one kept out of the gallery still sees it, the withdrawn one keeps its number.
+    assert client.get(f"/p/{token_of(app, not_for_gallery)}/drawing.jpg").status_code == 200
+    hidden_numbers = [number_of(app, uuid) for uuid in (not_for_gallery, withdrawn, not_kept)]
+    assert None not in hidden_numbers and len(set(hidden_numbers)) == 3
+    assert not set(hidden_numbers) & set(shown_numbers(page.text))
+    for hidden in hidden_numbers:
+        assert client.get(f"/gallery/{hidden}").status_code == 404, hidden
+        assert client.get(f"/gallery/{hidden}/thumb.jpg").status_code == 404, hidden
+        assert client.get(f"/gallery/{hidden}/display.jpg").status_code == 404, hidden
 
 
 def test_gallery_pages_and_images_never_show_a_token_or_uuid(app, client):
@@ -98,7 +110,9 @@ def test_newest_first_and_keyset_pages_cover_everything_once(app, client):
 def test_a_changed_choice_applies_at_once(app, client):
     client_uuid = make_encounter(app, photo=small_jpeg())
     number = number_of(app, client_uuid)
+    assert client.get(f"/gallery/{number}").status_code == 200
     assert client.get(f"/gallery/{number}/thumb.jpg").status_code == 200
+    assert number in shown_numbers(client.get("/gallery").text)
     post_choices(client, token_of(app, client_uuid), training="y", credit="anonymous")
     assert client.get(f"/gallery/{number}").status_code == 404
     assert client.get(f"/gallery/{number}/thumb.jpg").status_code == 404

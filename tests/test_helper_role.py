@@ -36,9 +36,8 @@ from tests.factories import (
     small_jpeg,
     token_of,
 )
+from tests.helpers import PUBLIC_ENDPOINTS, capture_form
 from tests.rescue_zip import outbox_record, outbox_zip
-from tests.test_auth import PUBLIC_ENDPOINTS
-from tests.test_collector_pages import capture_form
 
 FORBIDDEN = "This page is for the collector"
 

@@ -4,9 +4,12 @@ change of choice or a withdrawal takes effect at once anyway."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+
+from flask import template_rendered
 
 from tests.factories import make_encounter, number_of, small_jpeg, token_of
-from tests.test_participant_rights import post_choices, withdraw_through_the_page
+from tests.helpers import post_choices, withdraw_through_the_page
 
 YEAR = "max-age=31536000"
 
@@ -70,18 +73,45 @@ def test_collector_log_thumbnails_are_versioned_too(app, client, logged_in):
     assert directives(client.get(match.group(1))) == {"private", YEAR, "immutable"}
 
 
+@contextmanager
+def templates_rendered(app):
+    """The names of the templates `app` renders inside the block, through Flask's own
+    `template_rendered` signal."""
+    names: list[str] = []
+
+    def note(sender, template, context, **extra):
+        names.append(template.name)
+
+    with template_rendered.connected_to(note, app):
+        yield names
+
+
 def test_the_reused_gallery_page_shows_a_changed_credit_and_a_withdrawal_at_once(app, client):
     client_uuid = make_encounter(app, photo=small_jpeg(), credit_name="Ana Lima")
     token, visitor = token_of(app, client_uuid), app.test_client()
-    assert visitor.get("/gallery").text == visitor.get("/gallery").text  # the same page, reused
-    assert "Ana Lima" in visitor.get("/gallery").text
+    first = visitor.get("/gallery").text
+    assert "Ana Lima" in first
+    with templates_rendered(app) as rendered:
+        again = visitor.get("/gallery").text
+    assert rendered == [] and again == first  # the same page, reused: no template rendered
+    with templates_rendered(app) as rendered:  # another input: rendered, the signal is heard
+        assert "Ana Lima" in visitor.get("/gallery?before=nonsense").text
+    assert rendered == ["gallery/index.html"]
     assert post_choices(client, token, gallery="y", credit="anonymous").status_code == 302
-    assert "Ana Lima" not in visitor.get("/gallery").text
+    changed = visitor.get("/gallery").text
+    assert "Ana Lima" not in changed and "Anonymous" in changed
     assert withdraw_through_the_page(client, token).status_code == 302
     assert "No drawing is in the gallery yet." in visitor.get("/gallery").text
 
 
 def test_a_collectors_gallery_page_is_never_reused_for_a_visitor(app, client, logged_in):
     make_encounter(app, photo=small_jpeg())
-    assert "Log out" in client.get("/gallery").text
-    assert "Log out" not in app.test_client().get("/gallery").text
+    for _ in range(2):  # rendered for the collector every time, never kept
+        with templates_rendered(app) as rendered:
+            assert "Log out" in client.get("/gallery").text
+        assert rendered == ["gallery/index.html"]
+    visitor = app.test_client()
+    assert "Log out" not in visitor.get("/gallery").text
+    with templates_rendered(app) as rendered:
+        assert "Log out" not in visitor.get("/gallery").text
+    assert rendered == []  # the visitor's page is kept, the collector's was not

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import struct
-import subprocess
 import uuid as uuidlib
 import zipfile
 from pathlib import Path
@@ -36,8 +34,8 @@ from fieldapp.media.xmp import (
 )
 from tests import photo_corpus as corpus
 from tests.factories import encounter_data, number_of, put_encounter, stored_files
+from tests.helpers import EXIFTOOL, exiftool
 
-EXIFTOOL = shutil.which("exiftool")
 needs_exiftool = pytest.mark.skipif(
     EXIFTOOL is None,
     reason="ExifTool judges the files: apt-get install libimage-exiftool-perl (/usr/bin/exiftool)",
@@ -61,16 +59,6 @@ _ABOUT_THE_FILE = ("SourceFile", "ExifTool:ExifToolVersion")
 SECRET_WORDS = (corpus.SECRET_MARK, b"13.4050E", b"Berlin")
 
 JPEG_TABLES = {0xC0, 0xC1, 0xC2, 0xC4, 0xDB, 0xDD}  # SOF0-2, DHT, DQT, DRI
-
-
-def exiftool(paths: list[Path]) -> dict[str, dict]:
-    """ExifTool's every tag (-a: duplicates too, -G1: by group) of each file, by path."""
-    result = subprocess.run(
-        [EXIFTOOL, "-j", "-a", "-G1", *map(str, paths)], capture_output=True, text=True, timeout=120
-    )
-    found = {entry["SourceFile"]: entry for entry in json.loads(result.stdout or "[]")}
-    assert sorted(found) == sorted(map(str, paths)), result.stderr
-    return found
 
 
 def not_allowed(tags: dict) -> dict:

@@ -1,4 +1,7 @@
-"""The labor ledger: every figure checked against a small fixture worked out by hand."""
+"""The labor ledger: every figure checked against a small fixture worked out by hand.
+
+The figures and the public pages are checked on SQLite and on PostgreSQL (`on_both_databases`):
+the migration's trigger functions and the per-dialect SQL differ between the two."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from fieldapp.extensions import db
 from fieldapp.ledger.services import headline, ledger, set_goal
 from tests.conftest import csrf_token_from
 from tests.factories import make_encounter
+from tests.helpers import anonymous_csrf_token, assert_sent_to_login
+from tests.postgres import on_both_databases
 
 NOW = datetime(2026, 3, 16, 12, 0, tzinfo=UTC)  # a Monday
 
@@ -58,6 +63,7 @@ def record_fixture(app):
                time_limit_seconds=60)  # fmt: skip
 
 
+@on_both_databases
 def test_counts_rate_and_hours(app, fixture):
     with app.app_context():
         figures = ledger(db.session, now=NOW)
@@ -77,6 +83,7 @@ def test_counts_rate_and_hours(app, fixture):
     assert figures.untimed == 1
 
 
+@on_both_databases
 def test_pace_and_projected_date(app, fixture):
     with app.app_context():
         figures = ledger(db.session, now=NOW)
@@ -94,6 +101,7 @@ def test_pace_and_projected_date(app, fixture):
         assert ledger(db.session, now=NOW + timedelta(days=400)).goal_date is None  # no pace
 
 
+@on_both_databases
 def test_weeks_in_the_rooms_clock(app, fixture):
     with app.app_context():
         weeks = dict(ledger(db.session, now=NOW).weeks)
@@ -106,6 +114,7 @@ def test_weeks_in_the_rooms_clock(app, fixture):
     assert sum(weeks.values()) == 4
 
 
+@on_both_databases
 def test_distributions(app, fixture):
     with app.app_context():
         figures = ledger(db.session, now=NOW)
@@ -122,6 +131,7 @@ def test_distributions(app, fixture):
                         "Friday": 1, "Saturday": 1, "Sunday": 0}  # fmt: skip
 
 
+@on_both_databases
 def test_headline_for_other_pages(app, fixture):
     with app.app_context():
         figures = headline(db.session)
@@ -167,10 +177,24 @@ def test_public_ledger_shows_no_collector_only_data(fixture, client):
     assert html.count('role="img"') == 3
 
 
-def test_ledger_needs_a_login(client, auth):
+@on_both_databases
+def test_public_pages_answer_over_the_fixture(fixture, client):
+    for url in ("/ledger/public", "/diary", "/live", "/live.json", "/zine?paper=letter"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_ledger_needs_a_login(app, client, auth):
+    """Anonymous, with a valid CSRF token: the ledger and its goal form send to the login page,
+    and the goal stays as it was."""
     auth.create_collector()
-    assert client.get("/ledger").status_code == 302
-    assert client.post("/ledger/goal", data={"goal": 5}).status_code in (302, 400)
+    assert_sent_to_login(client.get("/ledger"))
+    token = anonymous_csrf_token(client)
+    response = client.post(
+        "/ledger/goal", data={"goal": 5, "csrf_token": token}, headers={"X-CSRFToken": token}
+    )
+    assert_sent_to_login(response)
+    with app.app_context():
+        assert ledger(db.session, now=NOW).goal == 10_000
 
 
 def test_goal_form(app, logged_in, client):

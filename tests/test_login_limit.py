@@ -21,8 +21,7 @@ from fieldapp.auth.models import LoginFailure
 from fieldapp.database import utcnow
 from fieldapp.extensions import db
 from tests.conftest import PASSWORD, app_config, csrf_token_from
-from tests.test_faults import Gunicorn
-from tests.test_security_headers import attempt
+from tests.helpers import Gunicorn, attempt
 
 SMALL_LIMIT = "3 per 15 minutes"
 
@@ -306,7 +305,7 @@ def redis_url(tmp_path):
     import socket
     import time
 
-    from tests.test_faults import free_port
+    from tests.helpers import free_port
 
     binary = shutil.which("redis-server")
     if binary is None:

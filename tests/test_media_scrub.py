@@ -33,8 +33,8 @@ from fieldapp.media.xmp import PNG_SIGNATURE
 from tests import photo_corpus as corpus
 from tests.factories import make_encounter, number_of, token_of
 from tests.factories import stored_files as all_stored_files
+from tests.helpers import EXIFTOOL, exiftool
 from tests.postgres import on_both_databases
-from tests.test_image_metadata import EXIFTOOL, exiftool
 
 SECRET = corpus.SECRET.encode()
 
@@ -503,3 +503,36 @@ def test_once_scrubs_until_a_run_has_finished_then_reads_nothing(app):
     assert again.output.strip() == "Photo files were scrubbed before: nothing to do."
     # Without --once it still checks every file.
     assert run_scrub(app).output.startswith("Scrubbed 0 files of 0 photos;")
+
+
+def test_a_file_it_cannot_rewrite_byte_wise_is_re_encoded_without_its_metadata(app, client):
+    """Junk bytes between two segments: Pillow reads past them, the byte-wise walk cannot, so
+    the scrub re-encodes the file. (Its fallback once called a counter of the same name, and
+    the file kept its comment, reported as unreadable.)"""
+    client_uuid = make_encounter(app, photo=jpeg_photo())
+    store = media_store_of(app)
+    with app.app_context():
+        row = db.session.scalar(select(Photo).where(Photo.encounter.has(uuid=client_uuid)))
+        clean_name = file_name(row, "thumb")
+        clean = store.path(clean_name).read_bytes()
+        damaged = clean[:2] + com(SECRET) + b"\x00\x00" + clean[2:]
+        with pytest.raises(ValueError, match="no marker where a segment should start"):
+            without_metadata(damaged)
+        assert pixels(damaged) == pixels(clean)  # yet it is a picture any reader opens
+        row.thumb_name = store.write("thumb", damaged, "jpg").name
+        store.remove(clean_name)
+        db.session.commit()
+        damaged_name = row.thumb_name
+
+    result = run_scrub(app)
+
+    assert result.exit_code == 0, result.output
+    assert "Scrubbed 1 file of 1 photo (1 re-encoded);" in result.output
+    new = photo_names(app, client_uuid)["thumb"]
+    assert new != damaged_name and not store.path(damaged_name).exists()
+    assert_no_metadata([store.path(new)])
+    scrubbed = Image.open(store.path(new))
+    assert scrubbed.size == Image.open(io.BytesIO(clean)).size
+    token = token_of(app, client_uuid)
+    served = client.get(f"/p/{token}/thumb.jpg")
+    assert served.status_code == 200 and SECRET not in served.data

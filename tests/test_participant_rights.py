@@ -16,7 +16,6 @@ from fieldapp.media.models import Photo
 from fieldapp.media.services import media_store, photo_file_names
 from fieldapp.tickets.models import Ticket
 from fieldapp.withdrawal.services import withdraw
-from tests.conftest import csrf_token_from
 from tests.factories import (
     count_rows,
     encounter_data,
@@ -27,22 +26,9 @@ from tests.factories import (
     stored_files,
     token_of,
 )
+from tests.helpers import post_choices, withdraw_through_the_page
 
 NAME = "Zephyrine Quist"
-
-
-def post_choices(client, token: str, **choices):
-    """Fill in the real form of the choices page and send it, CSRF token included."""
-    page = client.get(f"/p/{token}/choices")
-    data = {"csrf_token": csrf_token_from(page.text), **choices}
-    return client.post(f"/p/{token}/choices", data=data)
-
-
-def withdraw_through_the_page(client, token: str):
-    confirm = client.get(f"/p/{token}/withdraw")
-    assert confirm.status_code == 200
-    assert "cannot be undone" in confirm.text
-    return client.post(f"/p/{token}/withdraw", data={"csrf_token": csrf_token_from(confirm.text)})
 
 
 def state(app, client_uuid: str) -> dict:

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.factories import make_encounter, small_jpeg
+from tests.helpers import decode_qr
 
 pyzbar = pytest.importorskip("pyzbar.pyzbar", reason="libzbar0 is needed to decode QR codes")
 
@@ -20,12 +21,6 @@ def token_of(app, client_uuid: str) -> str:
 
     with app.app_context():
         return encounter_by_uuid(db.session, client_uuid).token
-
-
-def decode_qr(image: Image.Image) -> str:
-    results = pyzbar.decode(image)
-    assert len(results) == 1, "exactly one QR code expected"
-    return results[0].data.decode()
 
 
 def test_participant_page_shows_drawing_number_date_limit_credit_and_pamphlet(app, client):

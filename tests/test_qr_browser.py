@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from tests.factories import make_encounter, small_jpeg, token_of
-from tests.test_participants import decode_qr
+from tests.helpers import decode_qr
 
 
 @pytest.mark.browser

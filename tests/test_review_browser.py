@@ -15,9 +15,7 @@ from fieldapp.auth.services import create_collector
 from fieldapp.extensions import db
 from fieldapp.tickets.services import reserve_tickets
 from tests.factories import make_encounter, number_of
-from tests.test_browser import shoot
-from tests.test_consent_browser import no_sideways_scroll, red_ink_portrait
-from tests.test_review_import import taken_jpeg
+from tests.helpers import no_sideways_scroll, red_ink_portrait, shoot, taken_jpeg
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long field password"

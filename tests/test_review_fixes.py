@@ -26,32 +26,8 @@ from tests.factories import (
     stored_files,
     token_of,
 )
+from tests.helpers import edit_fields, form_post
 from tests.photo_corpus import camera_jpeg
-
-
-def form_post(client, uuid: str, action: str, fields: dict, **kwargs):
-    page = client.get(f"/encounters/{uuid}").text
-    return client.post(
-        f"/encounters/{uuid}/{action}",
-        data={**fields, "csrf_token": csrf_token_from(page)},
-        **kwargs,
-    )
-
-
-def edit_fields(**overrides) -> dict:
-    fields = {
-        "edit-venue_type": "bar",
-        "edit-venue": "pool night",
-        "edit-city": "New York",
-        "edit-started_at": "2026-04-10T21:00",
-        "edit-time_limit": "120",
-        "edit-drawing_started_at": "",
-        "edit-drawing_finished_at": "",
-        "edit-notes": "",
-        "edit-reason": "typo",
-    }
-    fields.update(overrides)
-    return fields
 
 
 def changes_of(app, uuid: str) -> list[tuple]:

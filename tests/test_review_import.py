@@ -15,17 +15,7 @@ from fieldapp.extensions import db
 from fieldapp.media.models import Photo
 from fieldapp.tickets.models import Ticket
 from tests.factories import batch_fields, count_rows, make_encounter, small_jpeg, stored_files
-from tests.photo_corpus import camera_exif
-
-
-def taken_jpeg(when: str | None, color) -> bytes:
-    """A small photo whose EXIF (GPS included) says it was taken `when` ("2024:05:17 13:00:00")."""
-    out = io.BytesIO()
-    exif = camera_exif(orientation=1, gps=True)
-    if when:
-        exif.get_ifd(0x8769)[0x9003] = when
-    Image.new("RGB", (300, 400), color).save(out, "JPEG", exif=exif if when else None)
-    return out.getvalue()
+from tests.helpers import taken_jpeg
 
 
 def zip_of(members: dict[str, bytes]) -> bytes:

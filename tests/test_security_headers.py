@@ -13,6 +13,7 @@ from fieldapp import create_app
 from fieldapp.config import ConfigError, settings_from_environment
 from tests.conftest import PASSWORD, app_config, csrf_token_from, watch_csp
 from tests.factories import encounter_data, make_encounter, small_jpeg, token_of
+from tests.helpers import attempt
 
 # Through the proxy the browser sends its own https Referer, which Flask-WTF checks over HTTPS.
 HTTPS = {"X-Forwarded-Proto": "https", "Referer": "https://localhost/login"}
@@ -138,15 +139,6 @@ def strict_login_limit(app):
     app.config["LOGIN_RATE_LIMIT"] = "3 per 15 minutes"
     yield
     app.config["LOGIN_RATE_LIMIT"] = previous
-
-
-def attempt(client, password: str, address: str = "198.51.100.7"):
-    page = client.get("/login", environ_base={"REMOTE_ADDR": address})
-    return client.post(
-        "/login",
-        environ_base={"REMOTE_ADDR": address},
-        data={"username": "max", "password": password, "csrf_token": csrf_token_from(page.text)},
-    )
 
 
 def test_failed_logins_are_limited_with_a_clear_message(auth, client, strict_login_limit):

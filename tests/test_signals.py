@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import struct
-import xml.etree.ElementTree as ET
 
 import jsonschema
 import pytest
@@ -25,6 +23,7 @@ from fieldapp.media.xmp import (
 from fieldapp.signals.services import training_allowed
 from tests import photo_corpus as corpus
 from tests.factories import make_encounter, small_jpeg
+from tests.helpers import assert_no_camera_metadata, consent, jpeg_xmp, rights_in
 
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 PLUS = "{http://ns.useplus.org/ldf/xmp/1.0/}"
@@ -53,10 +52,6 @@ TDMREP_SCHEMA = {
 }
 
 
-def consent(*, training: bool, keep: bool = True) -> dict:
-    return {"version": 1, "keep": keep, "gallery": True, "training": training, "social": False}
-
-
 def drawing(app, *, training: bool, name: str | None = None, photo: bytes | None = None) -> str:
     """A completed encounter with a photo; returns its UUID."""
     credit = {"name": name} if name is not None else {"anonymous": True}
@@ -74,36 +69,6 @@ def set_training(app, client_uuid: str, allowed: bool) -> None:
     with app.app_context():
         encounter_by_uuid(db.session, client_uuid).training = allowed
         db.session.commit()
-
-
-def jpeg_xmp(data: bytes) -> bytes | None:
-    """The XMP packet of a JPEG's APP1 segment, found by walking its segments."""
-    assert data[:2] == b"\xff\xd8"
-    position = 2
-    while data[position + 1] != 0xDA:
-        marker = data[position + 1]
-        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
-        payload = data[position + 4 : position + 2 + length]
-        if marker == 0xE1 and payload.startswith(b"http://ns.adobe.com/xap/1.0/\x00"):
-            return payload[len(b"http://ns.adobe.com/xap/1.0/\x00") :]
-        position += 2 + length
-    return None
-
-
-def rights_in(packet: bytes) -> tuple[str, list[str]]:
-    """(plus:DataMining, the dc:creator names) read from an XMP packet."""
-    root = ET.fromstring(packet.split(b"?>", 1)[1].rsplit(b"<?xpacket", 1)[0])
-    description = root.find(f"{RDF}RDF/{RDF}Description")
-    creators = [li.text for li in description.findall(f"{DC}creator/{RDF}Seq/{RDF}li")]
-    return description.findtext(f"{PLUS}DataMining"), creators
-
-
-def assert_no_camera_metadata(data: bytes) -> None:
-    image = Image.open(io.BytesIO(data))
-    assert len(image.getexif()) == 0
-    assert not image.getexif().get_ifd(0x8825)
-    assert "exif" not in image.info
-    assert b"Exif\x00\x00" not in data and b"GPS" not in data
 
 
 def assert_reserved(response) -> None:

@@ -16,10 +16,15 @@ from fieldapp.media.models import Photo
 from fieldapp.media.services import media_store, sized_name, sweep_orphans
 from fieldapp.media.xmp import DMI_ALLOWED, DMI_PROHIBITED_AIMLTRAINING
 from tests.factories import make_encounter, number_of, stored_files, token_of
+from tests.helpers import (
+    assert_no_camera_metadata,
+    consent,
+    jpeg_xmp,
+    rights_in,
+    withdraw_through_the_page,
+)
 from tests.photo_corpus import camera_jpeg
 from tests.small_disk import small_disk
-from tests.test_participant_rights import withdraw_through_the_page
-from tests.test_signals import assert_no_camera_metadata, consent, jpeg_xmp, rights_in
 
 # A 12 MP phone photo, sideways with GPS: its display image is 1512×2016.
 PHOTO = camera_jpeg(orientation=6, gps=True)
