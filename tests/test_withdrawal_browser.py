@@ -33,6 +33,8 @@ def test_the_collector_withdraws_for_the_drawer_with_a_reason(page, live_app, li
     page.wait_for_url(re.compile(r"/$"))
 
     page.goto(f"{live_server}/encounters/{drawing}")
+    assert no_sideways_scroll(page)
+    shoot(page, f"withdraw-00-encounter-page-{screen}")
     page.get_by_role("link", name="Withdraw for the drawer…").click()
     expect(
         page.get_by_role("heading", name=f"Withdraw drawing #{number} for its drawer?")
