@@ -86,13 +86,18 @@ _consent_shown: dict[tuple[int, str], ConsentShown] = {}
 CONSENT_VERSIONS_KEPT = 256
 
 
-def consent_shown(session: Session, version_id: int, sha256: str) -> ConsentShown | None:
-    """The consent text an encounter points at, rendered once per process and version."""
+def consent_shown(connection: Connection, version_id: int, sha256: str) -> ConsentShown | None:
+    """The consent text an encounter points at, rendered once per process and version; read on
+    the page's own plain connection the first time (no ORM session on the busiest page)."""
     key = (version_id, sha256)
     shown = _consent_shown.get(key)
     if shown is not None:
         return shown
-    version = session.get(ConsentVersion, version_id)
+    version = connection.execute(
+        select(
+            ConsentVersion.id, ConsentVersion.text, ConsentVersion.sha256, ConsentVersion.created_at
+        ).where(ConsentVersion.id == version_id)
+    ).first()
     if version is None or version.sha256 != sha256:
         return None
     shown = ConsentShown(

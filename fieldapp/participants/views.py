@@ -28,16 +28,16 @@ def page(token: str):
     The page a whole room opens at once: it holds no form, so it needs no CSRF token and sets
     no cookie (bench/load.py); the forms are one tap away.
     """
+    consent = None
     with plain_connection() as connection:
         view = participant_page(connection, token)
-    if view is None:
-        abort(404)
-    declare_training(training_allowed(view.encounter))
-    e = view.encounter
-    consent = None
-    sha256 = view.consent_sha256  # of the version the encounter points at: both or neither
-    if e is not None and e.consent_version_id is not None and sha256 and not view.is_withdrawn:
-        consent = consent_shown(db.session(), e.consent_version_id, sha256)
+        if view is None:
+            abort(404)
+        e = view.encounter
+        sha256 = view.consent_sha256  # of the version the encounter points at: both or neither
+        if e is not None and e.consent_version_id is not None and sha256 and not view.is_withdrawn:
+            consent = consent_shown(connection, e.consent_version_id, sha256)
+    declare_training(training_allowed(e))
     return render_template(
         "participants/page.html", view=view, choices=CHOICE_WORDS.answers(e), consent=consent
     )
