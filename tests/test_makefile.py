@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -85,6 +86,19 @@ def wait_until_serving(url: str, process: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"make run never answered on {url}:\n{log.read_text()}")
 
 
+#: Starts the command with the signals a terminal gives a program: Ctrl-C, Ctrl-\ and a hang-up
+#: act. A process inherits *ignored* signals from whoever started it, and a test run started in
+#: the background by a script (`nohup sh -c '...' &`, as a CI runner may) ignores SIGHUP, SIGINT
+#: and SIGQUIT: so did make and flask under it, and `make run` never saw the Ctrl-C.
+AS_FROM_A_TERMINAL = [
+    sys.executable, "-c",
+    "import os, signal, sys\n"
+    "for s in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT): signal.signal(s, signal.SIG_DFL)\n"
+    "signal.pthread_sigmask(signal.SIG_SETMASK, [])\n"
+    "os.execvp(sys.argv[1], sys.argv[1:])",
+]  # fmt: skip
+
+
 def test_make_run_serves_on_the_port_given_says_where_to_set_up_and_stops_quietly(tmp_path):
     """A newcomer's first `make run PORT=...` in a fresh checkout: the server answers on that
     port, the /setup address to open first is printed, and Ctrl-C (SIGINT to the terminal's
@@ -94,7 +108,8 @@ def test_make_run_serves_on_the_port_given_says_where_to_set_up_and_stops_quietl
     out, err = tmp_path / "stdout", tmp_path / "stderr"
     with out.open("w") as stdout, err.open("w") as stderr:
         process = subprocess.Popen(
-            [MAKE, *KEEP_VENV, "run", f"PORT={port}"], cwd=checkout, env=newcomer_env(),
+            [*AS_FROM_A_TERMINAL, MAKE, *KEEP_VENV, "run", f"PORT={port}"],
+            cwd=checkout, env=newcomer_env(),
             stdout=stdout, stderr=stderr, start_new_session=True,
         )  # fmt: skip
     try:
