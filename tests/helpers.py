@@ -205,6 +205,29 @@ def exiftool(paths: list[Path]) -> dict[str, dict]:
     return found
 
 
+#: What ExifTool (-G1) may report of a clean file the app stored: ExifTool's own lines, the
+#: file's facts, the JFIF header, the PNG header (every ICC group is allowed by not_clean()).
+CLEAN_FILE_TAGS = frozenset({
+    "SourceFile", "ExifTool:ExifToolVersion",
+    "File:FileType", "File:FileTypeExtension", "File:MIMEType", "File:ImageWidth",
+    "File:ImageHeight", "File:EncodingProcess", "File:BitsPerSample", "File:ColorComponents",
+    "File:YCbCrSubSampling",
+    "JFIF:JFIFVersion", "JFIF:ResolutionUnit", "JFIF:XResolution", "JFIF:YResolution",
+    "PNG:ImageWidth", "PNG:ImageHeight", "PNG:BitDepth", "PNG:ColorType", "PNG:Compression",
+    "PNG:Filter", "PNG:Interlace", "PNG:ProfileName",
+    "Composite:ImageSize", "Composite:Megapixels",
+})  # fmt: skip
+
+
+def not_clean(tags: dict, allowed: frozenset[str] = CLEAN_FILE_TAGS) -> dict:
+    """The tags ExifTool found beyond `allowed`, the system's file facts and the ICC profile."""
+    return {
+        key: value
+        for key, value in tags.items()
+        if key not in allowed and not key.startswith(("System:", "ICC"))
+    }
+
+
 def consent(*, training: bool, keep: bool = True) -> dict:
     """A consent for the gallery, with or without AI training."""
     return {"version": 1, "keep": keep, "gallery": True, "training": training, "social": False}

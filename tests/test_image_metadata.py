@@ -34,27 +34,16 @@ from fieldapp.media.xmp import (
 )
 from tests import photo_corpus as corpus
 from tests.factories import encounter_data, number_of, put_encounter, stored_files
-from tests.helpers import EXIFTOOL, exiftool
+from tests.helpers import CLEAN_FILE_TAGS, EXIFTOOL, exiftool, not_clean
 
 needs_exiftool = pytest.mark.skipif(
     EXIFTOOL is None,
     reason="ExifTool judges the files: apt-get install libimage-exiftool-perl (/usr/bin/exiftool)",
 )
 
-#: What ExifTool may report of a file the app made (with -G1): the file's own facts, the
-#: JFIF header, the PNG header, the colour profile (every ICC group) and the rights XMP.
-ALLOWED_TAGS = {
-    "File:FileType", "File:FileTypeExtension", "File:MIMEType", "File:ImageWidth",
-    "File:ImageHeight", "File:EncodingProcess", "File:BitsPerSample", "File:ColorComponents",
-    "File:YCbCrSubSampling",
-    "JFIF:JFIFVersion", "JFIF:ResolutionUnit", "JFIF:XResolution", "JFIF:YResolution",
-    "PNG:ImageWidth", "PNG:ImageHeight", "PNG:BitDepth", "PNG:ColorType", "PNG:Compression",
-    "PNG:Filter", "PNG:Interlace", "PNG:ProfileName",
-    "XMP-plus:DataMining", "XMP-dc:Creator",
-    "Composite:ImageSize", "Composite:Megapixels",
-}  # fmt: skip
+#: What ExifTool may report of a file the app serves: a clean file's, and the rights XMP.
+ALLOWED_TAGS = CLEAN_FILE_TAGS | {"XMP-plus:DataMining", "XMP-dc:Creator"}
 #: About the file on this disk, not in it.
-_ABOUT_THE_FILE = ("SourceFile", "ExifTool:ExifToolVersion")
 #: Words of the secret's other places (the city in XMP and IPTC) that must not appear either.
 SECRET_WORDS = (corpus.SECRET_MARK, b"13.4050E", b"Berlin")
 
@@ -63,13 +52,7 @@ JPEG_TABLES = {0xC0, 0xC1, 0xC2, 0xC4, 0xDB, 0xDD}  # SOF0-2, DHT, DQT, DRI
 
 def not_allowed(tags: dict) -> dict:
     """The tags ExifTool found that are neither the file's facts, nor ICC, nor the rights."""
-    return {
-        key: value
-        for key, value in tags.items()
-        if key not in ALLOWED_TAGS
-        and key not in _ABOUT_THE_FILE
-        and not key.startswith(("System:", "ICC"))
-    }
+    return not_clean(tags, ALLOWED_TAGS)
 
 
 def jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
