@@ -38,16 +38,21 @@
   }
 
   async function refresh() {
+    // First the last count the phone heard, if this page is older than it (a page from the
+    // phone's cache): no older count shows while the network is asked, or never answers.
+    const heard = await FieldStore.getMeta("progress").catch(() => null);
+    if (heard && newer(heard, server)) {
+      server = heard;
+      render();
+    }
     try {
       const answer = await FieldSync.call("/api/v1/progress", { timeout: 5000 });
-      if (answer.ok && answer.body) {
+      if (answer.ok && answer.body && !newer(server, answer.body)) {
         server = answer.body;
         FieldStore.setMeta("progress", server).catch(() => {});
       }
     } catch (_) {
-      // No network: the last count the phone heard, if this page is older than it.
-      const heard = await FieldStore.getMeta("progress").catch(() => null);
-      if (heard && newer(heard, server)) server = heard;
+      // No network: the count above stands.
     }
     render();
   }
