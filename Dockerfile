@@ -32,7 +32,7 @@ COPY templates ./templates
 COPY static ./static
 COPY gunicorn.conf.py ./
 COPY docker/entrypoint.sh ./docker/entrypoint.sh
-RUN pip install --no-deps -e . && python -m compileall -q fieldapp
+RUN pip install --no-deps -e . && pybabel compile -d fieldapp/translations && python -m compileall -q fieldapp
 
 # Never run as root: the app owns only /data (database and photos), and not its own code.
 RUN useradd --create-home --uid 10001 --user-group fieldapp \

@@ -14,7 +14,10 @@ APT_GET := apt-get -o DPkg::Lock::Timeout=120
 APT_LOCK_WAIT := 120
 
 .DEFAULT_GOAL := help
-.PHONY: help run test system-packages bench lint typecheck clean
+.PHONY: help run test system-packages bench lint typecheck clean translations messages
+# The drawer's translations: gettext catalogues (.po, under version control) compiled to .mo.
+CATALOGUES := $(wildcard fieldapp/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
 
 ## List the targets and what they do (what `make` alone does).
 help:
@@ -43,7 +46,7 @@ $(SECRET_FILE):
 # collector). `exec`: make's child is the server itself, which Ctrl-C stops cleanly, so make
 # has no failed command to report.
 ## Serve the app on http://127.0.0.1:5000 (PORT=, HOST= to change); data under instance/.
-run: $(VENV)/.installed $(SECRET_FILE)
+run: $(VENV)/.installed $(SECRET_FILE) translations
 	FIELDAPP_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/flask --app fieldapp db upgrade
 	@FIELDAPP_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/python -m fieldapp.first_run $(HOST) $(PORT)
 	FIELDAPP_SECRET_KEY=$$(cat $(SECRET_FILE)) exec $(BIN)/flask --app fieldapp run --host $(HOST) --port $(PORT)
@@ -83,8 +86,19 @@ system-packages:
 ## Two at a time (pytest-xdist): the browser tests wait on pages more than they use the CPU.
 ## Prints the coverage of fieldapp/ (lines and branches; files not fully covered, then the
 ## total); no threshold fails the run (pyproject.toml's [tool.coverage.*]).
-test: $(VENV)/.test-installed system-packages lint typecheck
+test: $(VENV)/.test-installed system-packages lint typecheck translations
 	$(BIN)/python -m pytest -n 2 --dist load --cov=fieldapp --cov-report=term:skip-covered
+
+## Compile the drawer's translations (fieldapp/translations/*/LC_MESSAGES/*.po to .mo).
+translations: $(COMPILED)
+
+%.mo: %.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+## After changing a translatable string: extract them all and update the catalogues.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract --no-location --sort-by-file -F babel.cfg -o fieldapp/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i fieldapp/translations/messages.pot -d fieldapp/translations
 
 ## Check the code with ruff (lint and format), as `make test` does first.
 lint: $(VENV)/.test-installed

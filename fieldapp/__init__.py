@@ -29,7 +29,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     import fieldapp.models  # noqa: F401 - every table, whichever blueprints are registered
-    from fieldapp import cli, errors, headers
+    from fieldapp import cli, errors, headers, i18n
     from fieldapp.arguments import DatabaseIntegerConverter
     from fieldapp.database import configure_engine
     from fieldapp.extensions import csrf, db, login_manager, migrate
@@ -58,6 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     headers.register(app)
     cli.register(app)
     templating.register(app)
+    i18n.init_app(app)
     return app
 
 

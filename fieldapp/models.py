@@ -1,7 +1,7 @@
 """Every table of the app, imported in one place for the app factory and Alembic."""
 
 from fieldapp.auth.models import ApiToken, Collector, Device, LoginFailure
-from fieldapp.consent.models import ConsentEvent, ConsentVersion
+from fieldapp.consent.models import ConsentEvent, ConsentTranslation, ConsentVersion
 from fieldapp.dataset.models import DatasetExport, DatasetExportItem, DatasetSettings
 from fieldapp.diary.models import DiaryEntry
 from fieldapp.encounters.models import Encounter, EncounterRevision, FieldChange
@@ -14,6 +14,7 @@ __all__ = [
     "ApiToken",
     "Collector",
     "ConsentEvent",
+    "ConsentTranslation",
     "ConsentVersion",
     "DatasetExport",
     "DatasetExportItem",

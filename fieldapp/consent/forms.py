@@ -7,7 +7,8 @@ from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from fieldapp.consent.services import MAX_CONSENT_TEXT, NAME_LIMIT
+from fieldapp.consent.services import NAME_LIMIT
+from fieldapp.consent.texts import MAX_CONSENT_TEXT
 from fieldapp.encounters.history import REASON_LIMIT
 
 

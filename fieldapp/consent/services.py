@@ -7,7 +7,6 @@ same transaction, so the history and the columns can never disagree.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
@@ -15,18 +14,36 @@ from typing import Literal
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from fieldapp.consent.models import ConsentEvent, ConsentVersion
+from fieldapp.consent.models import ConsentEvent, ConsentTranslation, ConsentVersion
+from fieldapp.consent.texts import (
+    ConsentText,
+    ConsentTextError,
+    checked_parts,
+    consent_sha256,
+    dump_choices,
+    normal_text,
+    parse_choices,
+)
 from fieldapp.database import utcnow, write_transaction
 from fieldapp.encounters.history import erase_personal_history
 from fieldapp.encounters.models import FINGERPRINT_ERASED, Encounter
 
 ACTORS = ("collector", "participant")
 #: How a consent event came about: in the field, on the drawer's own page, a correction by the
-#: collector, or the collector acting on the drawer's request (a withdrawal asked in person).
-METHODS = ("field_capture", "participant_page", "collector_correction", "drawer_request")
+#: collector, the collector acting on the drawer's request (a withdrawal asked in person), or
+#: the collector confirming that a minor's parent or guardian agreed to the gallery.
+METHODS = (
+    "field_capture", "participant_page", "collector_correction", "drawer_request",
+    "guardian_consent",
+)  # fmt: skip
+#: Why a minor's drawing allows less, in the words every refusal uses.
+MINOR_RULES = {
+    "training": "a minor's drawing is never used to train machine-learning models",
+    "social": "a minor's drawing is never posted on social media",
+    "credit": "a minor is never credited by name",
+}
 CHOICE_NAMES = ("keep", "gallery", "training", "social")
 NAME_LIMIT = 100
-MAX_CONSENT_TEXT = 20_000
 
 
 class _Unchanged(Enum):
@@ -38,7 +55,7 @@ class _Unchanged(Enum):
 _UNCHANGED = _Unchanged.UNCHANGED
 
 
-class ConsentError(ValueError):
+class ConsentError(ConsentTextError):
     """A consent change that cannot be made. The message says why, in plain words."""
 
 
@@ -77,33 +94,130 @@ def current_version(session: Session) -> ConsentVersion | None:
 
 
 def text_sha256(text: str) -> str:
-    """The fingerprint of a consent text, stored with it and exported with every drawing."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """The fingerprint of a consent text published before layering (the text alone)."""
+    return consent_sha256("", "", {}, text)
 
 
 def normal_consent_text(text: str) -> str:
     """The text as it is stored: Windows/old-Mac line ends made \\n, outer blank space removed."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return normal_text(text)
 
 
-def publish_version(session: Session, text: str) -> tuple[ConsentVersion, bool]:
-    """Make `text` the consent text shown from now on, as a new immutable version.
+def publish_version(
+    session: Session,
+    text: str,
+    *,
+    summary: str,
+    choices: dict[str, dict[str, str]],
+    language: str = "en",
+) -> tuple[ConsentVersion, bool]:
+    """Make this layered text the consent shown from now on, as a new immutable version.
 
-    Returns the version and whether it is new: the same text as the current version creates
-    nothing. Runs in its own write transaction.
+    Returns the version and whether it is new: the same texts as the current version create
+    nothing. Its translations are published on it afterwards (`publish_translation`). Runs in
+    its own write transaction; ConsentTextError says what is missing.
     """
-    text = normal_consent_text(text)
-    if not text:
-        raise ConsentError("The consent text is empty.")
-    if len(text) > MAX_CONSENT_TEXT:
-        raise ConsentError(f"The consent text is longer than {MAX_CONSENT_TEXT:,} characters.")
+    summary, choices, text = checked_parts(language, summary, choices, text)
+    sha256 = consent_sha256(language, summary, choices, text)
     with write_transaction(session):
         current = current_version(session)
-        if current is not None and current.text == text:
+        if current is not None and current.sha256 == sha256:
             return current, False
-        version = ConsentVersion(text=text, sha256=text_sha256(text), created_at=utcnow())
+        version = ConsentVersion(
+            language=language,
+            summary=summary,
+            choice_texts=dump_choices(choices),
+            text=text,
+            sha256=sha256,
+            created_at=utcnow(),
+        )
         session.add(version)
     return version, True
+
+
+def publish_translation(
+    session: Session,
+    version: ConsentVersion,
+    language: str,
+    *,
+    summary: str,
+    choices: dict[str, dict[str, str]],
+    text: str,
+) -> ConsentTranslation:
+    """Add `version` in another language: immutable once published, with its own SHA-256.
+
+    A language has one text per version: to say it differently, publish a new version.
+    """
+    summary, choices, text = checked_parts(language, summary, choices, text)
+    if language == version.language:
+        raise ConsentError(
+            f"Version {version.id} is itself in {language}: publish a new version to change it."
+        )
+    with write_transaction(session):
+        taken = session.scalar(
+            select(ConsentTranslation.id).where(
+                ConsentTranslation.version_id == version.id,
+                ConsentTranslation.language == language,
+            )
+        )
+        if taken is not None:
+            raise ConsentError(
+                f"Version {version.id} already has its {language} text, and a published text "
+                "never changes: publish a new version to say it differently."
+            )
+        translation = ConsentTranslation(
+            version_id=version.id,
+            language=language,
+            summary=summary,
+            choice_texts=dump_choices(choices),
+            text=text,
+            sha256=consent_sha256(language, summary, choices, text),
+            created_at=utcnow(),
+        )
+        session.add(translation)
+    return translation
+
+
+def _as_text(row: ConsentVersion | ConsentTranslation, version_id: int) -> ConsentText:
+    return ConsentText(
+        version_id=version_id,
+        language=row.language,
+        summary=row.summary,
+        choices=parse_choices(row.choice_texts),
+        text=row.text,
+        sha256=row.sha256,
+    )
+
+
+def texts_of(session: Session, version: ConsentVersion) -> list[ConsentText]:
+    """Every language of a version: its own first, then its translations by language."""
+    translations = session.scalars(
+        select(ConsentTranslation)
+        .where(ConsentTranslation.version_id == version.id)
+        .order_by(ConsentTranslation.language)
+    )
+    return [_as_text(version, version.id)] + [_as_text(t, version.id) for t in translations]
+
+
+def text_in(session: Session, version: ConsentVersion, language: str | None) -> ConsentText | None:
+    """The version in `language` (None: its own language), or None when it has no such text."""
+    if language is None or language == version.language:
+        return _as_text(version, version.id)
+    translation = session.scalar(
+        select(ConsentTranslation).where(
+            ConsentTranslation.version_id == version.id,
+            ConsentTranslation.language == language,
+        )
+    )
+    return _as_text(translation, version.id) if translation is not None else None
+
+
+def text_seen(session: Session, encounter: Encounter) -> ConsentText | None:
+    """The exact consent text this encounter's drawer was shown, in their language."""
+    if encounter.consent_version_id is None:
+        return None
+    version = session.get_one(ConsentVersion, encounter.consent_version_id)
+    return text_in(session, version, encounter.consent_language)
 
 
 def version_usage(session: Session) -> dict[int, int]:
@@ -131,6 +245,14 @@ def _refuse_delete_if_used(_mapper, connection, version: ConsentVersion) -> None
         raise ConsentVersionImmutable(
             f"Consent version {version.id} cannot be deleted: {used} encounter(s) record it."
         )
+
+
+@event.listens_for(ConsentTranslation, "before_update")
+def _refuse_translation_update(_mapper, _connection, translation: ConsentTranslation) -> None:
+    raise ConsentVersionImmutable(
+        f"The {translation.language} text of consent version {translation.version_id} cannot "
+        "be changed: publish a new version instead."
+    )
 
 
 # Events ----------------------------------------------------------------------------------
@@ -170,6 +292,7 @@ def change_consent(
     training: bool | None = None,
     social: bool | None = None,
     credit_name: str | None | Literal[_Unchanged.UNCHANGED] = _UNCHANGED,
+    guardian_agreed: bool | None = None,
 ) -> ConsentEvent:
     """Change an encounter's consent: append one event and update its columns together.
 
@@ -182,7 +305,7 @@ def change_consent(
     if method not in METHODS:
         raise ConsentError(f"Unknown method {method!r}.")
     reason = (reason or "").strip()
-    if method in ("collector_correction", "drawer_request") and not reason:
+    if method in ("collector_correction", "drawer_request", "guardian_consent") and not reason:
         raise ConsentError("A change made by the collector needs a reason.")
     if encounter.is_withdrawn:
         raise ConsentError("This drawing was withdrawn: its consent can no longer change.")
@@ -206,6 +329,18 @@ def change_consent(
             # Anonymity erases the name from the collector's edit history too.
             erase_personal_history(session, encounter.id, ("credit_name",))
         encounter.credit_name = credit_name
+    if guardian_agreed is not None:
+        if not encounter.is_minor:
+            raise ConsentError("Only a minor's drawing needs a parent's or guardian's agreement.")
+        encounter.guardian_agreed = bool(guardian_agreed)
+    if encounter.is_minor:
+        refused = [
+            rule
+            for name, rule in MINOR_RULES.items()
+            if (encounter.credit_name is not None if name == "credit" else getattr(encounter, name))
+        ]
+        if refused:
+            raise ConsentError("Not allowed: " + "; ".join(refused) + ".")
 
     entry = ConsentEvent(
         encounter_id=encounter.id,
@@ -217,6 +352,7 @@ def change_consent(
         training=bool(encounter.training),
         social=bool(encounter.social),
         credited=encounter.credit_name is not None,
+        guardian_agreed=bool(encounter.guardian_agreed),
         reason=reason,
         recorded_at=utcnow(),
     )

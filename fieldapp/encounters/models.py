@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldapp.database import UTCDateTime, utcnow
@@ -17,6 +17,10 @@ VENUE_TYPES = ("bar", "party", "fair", "conference", "street", "transit", "home"
 # `data_sha256` after a name was erased: the upload's fingerprint hashed the name with fields we
 # still hold, so a list of names could be tried against it. A retry is then taken on trust.
 FINGERPRINT_ERASED = ""
+
+
+AGE_ADULT, AGE_MINOR = "adult", "minor"
+AGE_GROUPS = (AGE_ADULT, AGE_MINOR)
 
 
 class EncounterStatus(StrEnum):
@@ -75,6 +79,12 @@ class Encounter(Model):
     drawing_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     time_limit_seconds: Mapped[int | None]
     consent_version_id: Mapped[int | None] = mapped_column(ForeignKey("consent_versions.id"))
+    # The language of the consent text the drawer was shown (None: the version's own).
+    consent_language: Mapped[str | None] = mapped_column(String(16))
+    # "adult" or "minor" (under FIELDAPP_ADULT_AGE): only the answer, never a birth date.
+    age_group: Mapped[str] = mapped_column(String(8), default="adult", server_default="adult")
+    # A minor's drawing is shown in the gallery only once a parent or guardian agreed.
+    guardian_agreed: Mapped[bool] = mapped_column(default=False, server_default=false())
     keep: Mapped[bool | None]
     gallery: Mapped[bool | None]
     training: Mapped[bool | None]
@@ -103,6 +113,10 @@ class Encounter(Model):
     @property
     def is_completed(self) -> bool:
         return self.status == EncounterStatus.COMPLETED
+
+    @property
+    def is_minor(self) -> bool:
+        return self.age_group == AGE_MINOR
 
     @property
     def is_withdrawn(self) -> bool:

@@ -1,0 +1,254 @@
+"""Layered consent in several languages, and minors.
+
+- `consent_versions` gains its language, a short summary and one line per choice
+  (`choice_texts`, JSON): all hashed with the text (fieldapp/consent/texts.py). Versions
+  published before keep their text-only hash. Plain ADD COLUMNs: the versions' triggers refuse
+  every UPDATE, and no row is updated here.
+- `consent_translations`: a version in another language, immutable like the version (the
+  same triggers: no UPDATE, no DELETE of a text an encounter records, no TRUNCATE).
+- `encounters` gains `consent_language` (NULL: the version's own), `age_group` ("adult" for
+  every existing encounter) and `guardian_agreed`; `consent_events` gains `guardian_agreed`.
+  Plain ADD COLUMNs: a batch copy of `encounters` would drop its tally triggers (b8b000000001).
+- If the consent in force is still the first version's text, the layered first text is
+  published as the next version with its Spanish and Chinese translations. A text the
+  collector wrote stays in force. On PostgreSQL the id sequence of `consent_versions` is first
+  moved past version 1, which the first migration inserted with its id.
+
+Revision ID: b9a000000001
+Revises: b8b000000001
+Create Date: 2026-12-06 21:00:00
+"""
+
+import hashlib
+import json
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from alembic import op
+
+import fieldapp.database
+
+revision = "b9a000000001"
+down_revision = "b8b000000001"
+branch_labels = None
+depends_on = None
+
+# The text of version 1 (f046ff5fe6ca), by its SHA-256.
+FIRST_TEXT_SHA256 = "f4bcb5481b8cd212d0376e6666c0c441902873016bfd73c637fff8bfd9cda0e5"
+
+LAYERED = json.loads(
+    r"""[
+ {
+  "language": "en",
+  "summary": "Your drawing joins a collection of 10,000 portraits of the artist, each drawn by a different person, to show the human work behind the images that machine learning learns from. Nothing is chosen for you: answer each question below. With your QR code you can change your mind, or withdraw the drawing, at any time.",
+  "choices": {
+   "keep": {
+    "label": "Keep the drawing",
+    "line": "A photo of it is stored in the collection. No photo of you, no location."
+   },
+   "gallery": {
+    "label": "Show it in the public gallery",
+    "line": "On the project's website, where anyone can see it."
+   },
+   "training": {
+    "label": "Use it to train machine learning",
+    "line": "In datasets that teach computer models to make or read images."
+   },
+   "social": {
+    "label": "Post it on social media",
+    "line": "On the project's accounts, such as Instagram."
+   },
+   "credit": {
+    "label": "Your name",
+    "line": "Credit the drawing to the name you give, or stay anonymous: then no name is stored."
+   }
+  },
+  "text": "Thank you for drawing me.\n\nThis drawing is part of Let Me Collect Myself: one artist is collecting 10,000 portraits of himself, each drawn in person by a different person, to make visible how much human work goes into the image collections that machine-learning models learn from.\n\nYour drawing gets a number. You choose what may happen to it, one thing at a time, and nothing is chosen for you: whether the collection keeps it (a photo of the drawing is stored only if you say yes); whether it is shown in the public gallery on the project's website; whether it may be part of datasets used to train machine-learning models; whether it may be posted on social media. Whatever you answer no to will not happen.\n\nYou can be credited by the name you give, or stay anonymous. If you stay anonymous, no name is stored.\n\nIf you are under 18, your drawing is never credited by name, never used to train machine-learning models and never posted on social media, and it is shown in the public gallery only if a parent or guardian agrees.\n\nNo photo of you is taken and no location is recorded: only the kind of place (a bar, a party, a fair...), the occasion and the city.\n\nThe QR code you receive leads to your drawing. With it you can change these choices or withdraw your drawing at any time. A withdrawn drawing is deleted from the website and left out of every dataset made afterwards. Copies that others downloaded before you withdrew are out of our reach, and we will say so honestly."
+ }
+]"""
+)
+
+TRIGGERS = {
+    "consent_translations_no_update": """
+        CREATE TRIGGER consent_translations_no_update BEFORE UPDATE ON consent_translations
+        BEGIN
+            SELECT RAISE(ABORT, 'consent versions are immutable: publish a new version');
+        END""",
+    "consent_translations_no_delete_used": """
+        CREATE TRIGGER consent_translations_no_delete_used BEFORE DELETE ON consent_translations
+        WHEN EXISTS (SELECT 1 FROM encounters WHERE consent_version_id = OLD.version_id
+                     AND consent_language = OLD.language)
+        BEGIN
+            SELECT RAISE(ABORT, 'this consent translation is recorded by an encounter');
+        END""",
+}
+POSTGRESQL_FUNCTIONS = {
+    "fieldapp_refuse_delete_used_translation": """
+        CREATE FUNCTION fieldapp_refuse_delete_used_translation() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM encounters WHERE consent_version_id = OLD.version_id
+                       AND consent_language = OLD.language) THEN
+                RAISE EXCEPTION 'this consent translation is recorded by an encounter'
+                    USING ERRCODE = 'restrict_violation';
+            END IF;
+            RETURN OLD;
+        END $$""",
+}
+IMMUTABLE = "'consent versions are immutable: publish a new version'"
+POSTGRESQL_TRIGGERS = {
+    "consent_translations_no_update": (
+        "BEFORE UPDATE ON consent_translations FOR EACH ROW "
+        f"EXECUTE FUNCTION fieldapp_refuse({IMMUTABLE})"
+    ),
+    "consent_translations_no_delete_used": (
+        "BEFORE DELETE ON consent_translations FOR EACH ROW "
+        "EXECUTE FUNCTION fieldapp_refuse_delete_used_translation()"
+    ),
+    "consent_translations_no_truncate": (
+        "BEFORE TRUNCATE ON consent_translations FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION fieldapp_refuse({IMMUTABLE})"
+    ),
+}
+
+
+def _sha256(part: dict) -> str:
+    canonical = json.dumps(
+        {k: part[k] for k in ("language", "summary", "choices", "text")},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def upgrade():
+    op.add_column(
+        "consent_versions",
+        sa.Column("language", sa.String(length=16), server_default="en", nullable=False),
+    )
+    op.add_column(
+        "consent_versions", sa.Column("summary", sa.Text(), server_default="", nullable=False)
+    )
+    op.add_column(
+        "consent_versions",
+        sa.Column("choice_texts", sa.Text(), server_default="", nullable=False),
+    )
+    translations = op.create_table(
+        "consent_translations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("choice_texts", sa.Text(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("created_at", fieldapp.database.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["consent_versions.id"],
+            name=op.f("fk_consent_translations_version_id_consent_versions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consent_translations")),
+        sa.UniqueConstraint(
+            "version_id", "language", name=op.f("uq_consent_translations_version_id")
+        ),
+    )
+    op.add_column("encounters", sa.Column("consent_language", sa.String(length=16)))
+    op.add_column(
+        "encounters",
+        sa.Column("age_group", sa.String(length=8), server_default="adult", nullable=False),
+    )
+    op.add_column(
+        "encounters",
+        sa.Column("guardian_agreed", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.add_column(
+        "consent_events",
+        sa.Column("guardian_agreed", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for statement in TRIGGERS.values():
+            op.execute(statement)
+    elif dialect == "postgresql":
+        for statement in POSTGRESQL_FUNCTIONS.values():
+            op.execute(statement)
+        for name, definition in POSTGRESQL_TRIGGERS.items():
+            op.execute(f"CREATE TRIGGER {name} {definition}")
+
+    _publish_layered_first_text(translations)
+
+
+def _publish_layered_first_text(translations) -> None:
+    bind = op.get_bind()
+    current = bind.execute(
+        sa.text("SELECT id, sha256 FROM consent_versions ORDER BY id DESC LIMIT 1")
+    ).first()
+    if bind.dialect.name == "postgresql" and current is not None:
+        # Version 1 was inserted with its id, which left the id sequence behind it: the next
+        # version (here, or published from the app) would collide with it.
+        bind.execute(
+            sa.text(
+                "SELECT setval(pg_get_serial_sequence('consent_versions', 'id'), "
+                "(SELECT MAX(id) FROM consent_versions))"
+            )
+        )
+    if current is None or current.sha256 != FIRST_TEXT_SHA256:
+        return
+    now = datetime.now(timezone.utc)
+    own, *others = LAYERED
+    versions = sa.table(
+        "consent_versions",
+        sa.column("language", sa.String),
+        sa.column("summary", sa.Text),
+        sa.column("choice_texts", sa.Text),
+        sa.column("text", sa.Text),
+        sa.column("sha256", sa.String),
+        sa.column("created_at", fieldapp.database.UTCDateTime()),
+    )
+    version_id = bind.execute(
+        versions.insert().returning(sa.literal_column("id")),
+        [_row(own, now)],
+    ).scalar_one()
+    for part in others:
+        bind.execute(translations.insert().values(dict(_row(part, now), version_id=version_id)))
+
+
+def _row(part: dict, now: datetime) -> dict:
+    return {
+        "language": part["language"],
+        "summary": part["summary"],
+        "choice_texts": json.dumps(
+            part["choices"], sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        ),
+        "text": part["text"],
+        "sha256": _sha256(part),
+        "created_at": now,
+    }
+
+
+def downgrade():
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for name in TRIGGERS:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    elif dialect == "postgresql":
+        for name in POSTGRESQL_TRIGGERS:
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON consent_translations")
+        for name in POSTGRESQL_FUNCTIONS:
+            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+    op.drop_table("consent_translations")
+    # The layered versions no encounter records go (their hash covers more than the text).
+    op.execute(
+        "DELETE FROM consent_versions WHERE summary != '' AND id NOT IN "
+        "(SELECT consent_version_id FROM encounters WHERE consent_version_id IS NOT NULL)"
+    )
+    op.drop_column("consent_events", "guardian_agreed")
+    op.drop_column("encounters", "guardian_agreed")
+    op.drop_column("encounters", "age_group")
+    op.drop_column("encounters", "consent_language")
+    op.drop_column("consent_versions", "choice_texts")
+    op.drop_column("consent_versions", "summary")
+    op.drop_column("consent_versions", "language")
