@@ -64,6 +64,60 @@ LAYERED = json.loads(
    }
   },
   "text": "Thank you for drawing me.\n\nThis drawing is part of Let Me Collect Myself: one artist is collecting 10,000 portraits of himself, each drawn in person by a different person, to make visible how much human work goes into the image collections that machine-learning models learn from.\n\nYour drawing gets a number. You choose what may happen to it, one thing at a time, and nothing is chosen for you: whether the collection keeps it (a photo of the drawing is stored only if you say yes); whether it is shown in the public gallery on the project's website; whether it may be part of datasets used to train machine-learning models; whether it may be posted on social media. Whatever you answer no to will not happen.\n\nYou can be credited by the name you give, or stay anonymous. If you stay anonymous, no name is stored.\n\nIf you are under 18, your drawing is never credited by name, never used to train machine-learning models and never posted on social media, and it is shown in the public gallery only if a parent or guardian agrees.\n\nNo photo of you is taken and no location is recorded: only the kind of place (a bar, a party, a fair...), the occasion and the city.\n\nThe QR code you receive leads to your drawing. With it you can change these choices or withdraw your drawing at any time. A withdrawn drawing is deleted from the website and left out of every dataset made afterwards. Copies that others downloaded before you withdrew are out of our reach, and we will say so honestly."
+ },
+ {
+  "language": "es",
+  "summary": "Tu dibujo se une a una colección de 10,000 retratos del artista, cada uno de alguien distinto, para mostrar el trabajo humano detrás de las imágenes con las que aprenden las máquinas. No elegimos nada por ti: responde cada pregunta. Con tu código QR puedes cambiar de opinión o retirar el dibujo cuando quieras.",
+  "choices": {
+   "keep": {
+    "label": "Guardar el dibujo",
+    "line": "Una foto del dibujo queda en la colección. Ninguna foto tuya, ni ubicación."
+   },
+   "gallery": {
+    "label": "Mostrarlo en la galería pública",
+    "line": "En el sitio web del proyecto, donde cualquiera puede verlo."
+   },
+   "training": {
+    "label": "Usarlo para entrenar IA",
+    "line": "En datos que enseñan a programas de computadora a crear o leer imágenes."
+   },
+   "social": {
+    "label": "Publicarlo en redes sociales",
+    "line": "En las cuentas del proyecto, como Instagram."
+   },
+   "credit": {
+    "label": "Tu nombre",
+    "line": "Crédito al nombre que des, o anónimo: en ese caso no se guarda ningún nombre."
+   }
+  },
+  "text": "Gracias por dibujarme.\n\nEste dibujo es parte de Let Me Collect Myself: un artista está reuniendo 10,000 retratos de sí mismo, cada uno dibujado en persona por alguien distinto, para hacer visible cuánto trabajo humano hay en las colecciones de imágenes con las que aprenden los modelos de aprendizaje automático (machine learning).\n\nTu dibujo recibe un número. Tú decides qué puede pasar con él, una cosa a la vez, y nada se elige por ti: si la colección lo guarda (solo se guarda una foto del dibujo si dices que sí); si se muestra en la galería pública del sitio web del proyecto; si puede formar parte de conjuntos de datos que se usan para entrenar modelos de aprendizaje automático; si se puede publicar en redes sociales. Si dices que no a algo, eso no se hará.\n\nTu dibujo puede llevar el nombre que nos des, o puedes quedar en el anonimato. Si eliges el anonimato, no se guarda ningún nombre.\n\nSi tienes menos de 18 años, tu dibujo nunca lleva tu nombre, nunca se usa para entrenar modelos de aprendizaje automático y nunca se publica en redes sociales, y solo se muestra en la galería pública si tu madre, tu padre o tu tutor legal está de acuerdo.\n\nNo se te toma ninguna foto ni se registra ninguna ubicación: solo el tipo de lugar (un bar, una fiesta, una feria...), la ocasión y la ciudad.\n\nEl código QR que recibes lleva a tu dibujo. Con él puedes cambiar estas decisiones o retirar tu dibujo cuando quieras. Un dibujo retirado se borra del sitio web y queda fuera de todo conjunto de datos que se haga después. Las copias que otras personas hayan descargado antes de que lo retiraras están fuera de nuestro alcance, y te lo diremos con honestidad."
+ },
+ {
+  "language": "zh-Hans",
+  "summary": "你的画将加入一个由一万幅艺术家肖像组成的合集，每幅都出自不同的人之手，用来展示机器学习所用图像背后的人类劳动。我们不替你做任何选择：请逐一回答下面的问题。凭你的二维码，你随时可以改变主意，或撤回这幅画。",
+  "choices": {
+   "keep": {
+    "label": "保留这幅画",
+    "line": "画的照片会存入合集。不拍你本人，不记录位置。"
+   },
+   "gallery": {
+    "label": "在公开画廊展示",
+    "line": "放在项目网站上，任何人都能看到。"
+   },
+   "training": {
+    "label": "用于机器学习训练",
+    "line": "放进数据集，用来教电脑模型生成或识别图像。"
+   },
+   "social": {
+    "label": "发到社交媒体",
+    "line": "发在项目的账号上，比如 Instagram。"
+   },
+   "credit": {
+    "label": "你的署名",
+    "line": "用你给的名字署名，或保持匿名：匿名则不保存任何名字。"
+   }
+  },
+  "text": "谢谢你为我画像。\n\n这幅画属于 Let Me Collect Myself 项目：一位艺术家正在收集一万幅他本人的肖像，每一幅都由不同的人当面画成，为的是让人看见，机器学习模型用来学习的图像合集里，包含了多少人类劳动。\n\n你的画会得到一个编号。它可以被怎样使用，由你一项一项决定，我们不会替你做任何选择：合集是否保留它（只有你同意，才会保存这幅画的照片）；是否在项目网站的公开画廊展示；是否可以放进用于训练机器学习模型的数据集；是否可以发到社交媒体上。凡是你回答“不”的，都不会发生。\n\n你可以用你提供的名字署名，也可以保持匿名。如果选择匿名，我们不会保存任何名字。\n\n如果你未满18岁，你的画永远不会署名，永远不会用于训练机器学习模型，也永远不会发到社交媒体上；只有在父母或监护人同意时，才会在公开画廊展示。\n\n我们不会拍你本人的照片，也不会记录位置：只记录场所类型（酒吧、派对、集市……）、场合和所在城市。\n\n你收到的二维码会打开你的画的页面。凭它，你可以随时更改这些选择，或撤回你的画。撤回的画会从网站上删除，之后制作的任何数据集都不会包含它。在你撤回之前已被别人下载的副本，我们无法收回，对此我们会如实告知。"
  }
 ]"""
 )
