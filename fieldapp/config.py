@@ -57,6 +57,9 @@ def settings_from_environment(instance_path: str, environ: Mapping[str, str] | N
         # The whole request may carry the photo plus a JSON part and multipart framing.
         "MAX_CONTENT_LENGTH": max_photo_bytes + 1024 * 1024,
         "GOAL": _positive_int(env, "FIELDAPP_GOAL", 10_000),
+        # The consent step asks "Are you this age or older?": a younger drawer's drawing is
+        # never credited by name, trained on or posted (fieldapp/consent/services.py).
+        "ADULT_AGE": _positive_int(env, "FIELDAPP_ADULT_AGE", 18),
         **_security_settings(env),
     }
 

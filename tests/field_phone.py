@@ -170,6 +170,11 @@ def check_console(flow: FieldFlow) -> None:
         assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
+def answer(phone, choice: str, yes: bool) -> None:
+    """Tap Yes or No of one consent choice."""
+    phone.click(f"[data-choice={choice}] label:has(input[value={'yes' if yes else 'no'}])")
+
+
 def _exactly(text: str):
     import re
 
@@ -273,16 +278,30 @@ class FieldFlow:
             phone.fill("#city", "Brooklyn")
         self.tap_text("Confirm venue")
 
-    def consent(self, *, keep: bool = True, name: str | None = "Julia R.") -> None:
-        """The drawer's own choices (not the collector's taps)."""
+    def consent(
+        self,
+        *,
+        keep: bool = True,
+        name: str | None = "Julia R.",
+        adult: bool = True,
+        gallery: bool = True,
+        training: bool = False,
+        social: bool = False,
+    ) -> None:
+        """The drawer's own answers (not the collector's taps): the age group, then yes or no
+        to each choice (none is answered for them), then the credit."""
         phone = self.phone
-        phone.wait_visible("#h-consent")
-        if not keep:
-            phone.click("label.toggle:has(#keep)")
-        else:
-            phone.click("label.toggle:has(#gallery)")
-            if name is not None:
-                phone.click("label.choice:has(input[value=name])")
+        phone.wait_visible("#consent-age")
+        phone.click("label:has(#age-adult)" if adult else "label:has(#age-minor)")
+        phone.wait_visible("#consent-choices")
+        answer(phone, "keep", keep)
+        if keep:
+            answer(phone, "gallery", gallery)
+            if adult:
+                answer(phone, "training", training)
+                answer(phone, "social", social)
+            if name is not None and adult:
+                phone.click("[data-choice=credit] label:has(input[value=name])")
                 phone.fill("#credit_name", name)
 
     def draw(self, *, timed: bool = True) -> None:

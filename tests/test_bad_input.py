@@ -171,7 +171,8 @@ def capture_form(client, **changes) -> dict:
         "csrf_token": csrf_token_from(client.get("/encounters/new").text),
         "uuid": str(uuidlib.uuid4()), "started_at": corpus._valid_data()["started_at"],
         "venue_type": "bar", "venue": "pool night", "city": "Lyon", "time_limit": "120",
-        "consent_version": "1", "keep": "y", "gallery": "y", "credit": "anonymous",
+        "consent_version": "1", "age_group": "adult", "keep": "yes", "gallery": "yes",
+        "training": "no", "social": "no", "credit": "anonymous",
         "credit_name": "", "notes": "",
     }  # fmt: skip
     return {**form, **changes}

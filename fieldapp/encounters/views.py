@@ -11,6 +11,7 @@ from flask_login import current_user
 from fieldapp.auth.access import collector_required, helper_allowed
 from fieldapp.consent.services import current_version
 from fieldapp.database import utcnow
+from fieldapp.encounters.consent_step import consent_step
 from fieldapp.encounters.forms import DeclinedForm, EncounterForm
 from fieldapp.encounters.models import Encounter
 from fieldapp.encounters.services import (
@@ -29,6 +30,14 @@ from fieldapp.media.services import media_store, prepare_photo, read_upload
 
 bp = Blueprint("encounters", __name__)
 MINE_SHOWN = 50  # a helper's own encounters listed, newest first
+#: What the form without JavaScript says of a question the drawer left unanswered.
+UNANSWERED = {
+    "age_group": "The drawer's age was not answered: ask whether they are an adult.",
+    "keep": "Keep the drawing: the drawer did not answer yes or no.",
+    "gallery": "Public gallery: the drawer did not answer yes or no.",
+    "training": "Machine-learning training: the drawer did not answer yes or no.",
+    "social": "Social media: the drawer did not answer yes or no.",
+}
 
 
 @bp.app_template_global()
@@ -70,9 +79,16 @@ def new():
     """The capture flow. The form carries its own UUID, so a double submit records once."""
     version = current_version(db.session())
     venue, venue_at = _last_venue()
-    form = EncounterForm(data=_fresh_start(venue) | {"consent_version": str(version.id)})
-    page = {"form": form, "consent": version, "venue_at": venue_at}
+    step = consent_step(db.session(), version, current_app.config["ADULT_AGE"])
+    form = EncounterForm(
+        data=_fresh_start(venue)
+        | {"consent_version": str(version.id), "consent_language": step["first"].language}
+    )
+    page = {"form": form, "consent": version, "step": step, "venue_at": venue_at}
     if request.method == "POST" and form.validate_on_submit():
+        if unanswered := form.unanswered():
+            problems = [UNANSWERED[name] for name in unanswered]
+            return render_template("encounters/new.html", problems=problems, **page), 422
         outcome = _record(form)
         if isinstance(outcome, Encounter):
             return redirect(url_for("encounters.handoff", uuid=outcome.uuid))

@@ -25,8 +25,11 @@
   const FRESH_MS = 12 * 60 * 60 * 1000; // a draft older than this is offered, not resumed
   const DRAFT_DELAY_MS = 300;
   const VALUES = ["uuid", "started_at", "venue_type", "venue", "city", "credit_name",
-    "drawing_started_at", "drawing_finished_at", "notes"];
-  const CHECKS = ["keep", "gallery", "training", "social"];
+    "drawing_started_at", "drawing_finished_at", "notes", "consent_language"];
+  // The drawer's answers (radio groups): none is given for them.
+  const ANSWERS = ["age_group", "keep", "gallery", "training", "social", "credit"];
+  const USES = ["gallery", "training", "social"];
+  const TEXTS = JSON.parse($("consent-step").dataset.texts); // every language of the consent version
   const pageConsentVersion = fields.consent_version.value;
   let current = 0;
   let photo = null; // { buffer, type, name, width, height } once taken
@@ -96,8 +99,7 @@
 
   function draftValues() {
     const values = Object.fromEntries(VALUES.map((name) => [name, fields[name].value]));
-    CHECKS.forEach((name) => { values[name] = fields[name].checked; });
-    values.credit = form.querySelector("input[name=credit]:checked")?.value || "anonymous";
+    ANSWERS.forEach((name) => { values[name] = answer(name); });
     values.time_limit = form.querySelector("input[name=time_limit]:checked")?.value || "";
     return values;
   }
@@ -127,18 +129,27 @@
 
   function restore(draft) {
     const v = draft.values;
+    const past = draft.step > STEP.consent;
     VALUES.forEach((name) => { fields[name].value = v[name] || ""; });
-    CHECKS.forEach((name) => { fields[name].checked = Boolean(v[name]); });
-    form.querySelectorAll("input[name=credit]").forEach((r) => { r.checked = r.value === v.credit; });
+    ANSWERS.forEach((name) => {
+      let value = v[name];
+      // A draft begun before answers were yes/no: a box the drawer left was their "no" once
+      // they were past the consent step; before it, nothing counts as answered.
+      if (typeof value === "boolean") value = value ? "yes" : past ? "no" : "";
+      if (name === "age_group" && !value && past) value = "adult"; // asked only since then
+      if (name === "credit") value = value || "anonymous";
+      setAnswer(name, value || "");
+    });
     form.querySelectorAll("input[name=time_limit]").forEach((r) => { r.checked = r.value === v.time_limit; });
     // Past the consent step, the drawer agreed to the text of the page they saw then.
-    fields.consent_version.value = draft.step > STEP.consent ? draft.consent_version : pageConsentVersion;
+    fields.consent_version.value = past ? draft.consent_version : pageConsentVersion;
+    speak(past ? v.consent_language || pageLanguage : v.consent_language || pageLanguage);
     if (draft.photo) {
       showPhoto(draft.photo);
       if (!draft.photo.width) resumeCopy();
     }
-    syncKeep();
-    syncCredit(false);
+    syncAnswers();
+    ageAsked(Boolean(answer("age_group")));
     if (v.drawing_started_at && !v.drawing_finished_at) {
       startTimer(Date.parse(v.drawing_started_at)); // the clock kept running while the page was away
     }
@@ -219,24 +230,135 @@
     fields.venue.focus();
   });
 
-  // ---- Consent: nothing can be shown or used unless the drawing is kept. ----
-  const dependent = ["gallery", "training", "social"].map((name) => fields[name]);
-  function syncKeep() {
-    dependent.forEach((box) => {
-      box.disabled = !fields.keep.checked;
-      if (!fields.keep.checked) box.checked = false;
-    });
-    $("not-kept").hidden = fields.keep.checked;
-    $("photo-stage").classList.toggle("not-kept", !fields.keep.checked);
-    syncPhotoStage();
+  // ---- Consent: the drawer's language, their age group first, then each choice answered by
+  // their own tap. Nothing can be shown or used unless the drawing is kept; a minor's drawing
+  // is never trained on, posted or credited by name (the server refuses it too). ----
+  const answer = (name) => form.querySelector(`input[name=${name}]:checked`)?.value || "";
+  function setAnswer(name, value) {
+    form.querySelectorAll(`input[name=${name}]`).forEach((r) => { r.checked = r.value === value; });
   }
-  const named = () => form.querySelector("input[name=credit]:checked")?.value === "name";
+  const kept = () => answer("keep") === "yes";
+  const minor = () => answer("age_group") === "minor";
+  const named = () => answer("credit") === "name";
+  const pageLanguage = fields.consent_language.value;
+  let language = pageLanguage;
+  const words = () => TEXTS[language].words;
+
+  // Every word of the step in `code` (a language the consent version has).
+  function speak(code) {
+    if (!TEXTS[code]) code = pageLanguage;
+    language = code;
+    fields.consent_language.value = code;
+    const text = TEXTS[code];
+    const step = form.querySelector("[data-step=consent]");
+    step.lang = code;
+    step.querySelectorAll("[data-word]").forEach((el) => { el.textContent = text.words[el.dataset.word]; });
+    step.querySelectorAll("[data-choice-label]").forEach((el) => { el.textContent = text.choices[el.dataset.choiceLabel].label; });
+    step.querySelectorAll("[data-choice-line]").forEach((el) => { el.textContent = text.choices[el.dataset.choiceLine].line; });
+    $("consent-summary").textContent = text.summary || text.paragraphs[0] || "";
+    const paragraphs = $("consent-paragraphs");
+    paragraphs.replaceChildren(...text.paragraphs.map((p) => Object.assign(document.createElement("p"), { textContent: p })));
+    $("consent-sha").textContent = text.sha256.slice(0, 12);
+    step.querySelectorAll("button.lang").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.lang === code)));
+    if (!$("consent-problem").hidden) checkAnswers();
+    syncAnswers();
+  }
+  form.querySelectorAll("button.lang").forEach((b) => b.addEventListener("click", () => {
+    speak(b.dataset.lang);
+    markDirty();
+    saveDraftNow();
+  }));
+
+  // The age question comes first, alone; once answered, the choices, with the answer on top.
+  function ageAsked(answered) {
+    $("consent-age").hidden = answered;
+    $("consent-choices").hidden = !answered;
+    $("age-shown-text").textContent = minor() ? words().age_shown_minor : words().age_shown_adult;
+  }
+  // "click", not "change": tapping the answer already chosen (after "Change") goes on too.
+  form.querySelectorAll("input[name=age_group]").forEach((r) => r.addEventListener("click", () => {
+    syncAnswers();
+    ageAsked(true);
+    window.scrollTo(0, 0);
+  }));
+  $("age-change").addEventListener("click", () => ageAsked(false));
+
+  // A choice that cannot be "yes" is answered "no" for the drawer, disabled, and says why; when
+  // it can be again (the drawing is kept after all, an adult after all), that answer, which
+  // was not theirs, is taken back: they answer it themselves.
+  function limit(name, reason) {
+    const set = form.querySelector(`[data-choice=${name}]`);
+    const why = $(`why-not-${name}`);
+    const refusedValue = name === "credit" ? "name" : "yes";
+    set.querySelectorAll("input").forEach((input) => { input.disabled = Boolean(reason) && input.value === refusedValue; });
+    if (reason && answer(name) !== (name === "credit" ? "anonymous" : "no")) {
+      setAnswer(name, name === "credit" ? "anonymous" : "no");
+      if (name !== "credit") set.dataset.auto = "yes";
+      if (name === "credit") syncCredit(false);
+    } else if (!reason && set.dataset.auto) {
+      setAnswer(name, "");
+    }
+    if (!reason) delete set.dataset.auto;
+    set.classList.toggle("limited", Boolean(reason));
+    why.textContent = reason || "";
+    why.hidden = !reason;
+  }
+
+  function syncAnswers() {
+    const w = words();
+    USES.forEach((name) => {
+      let reason = "";
+      if (answer("keep") === "no") reason = w.not_kept;
+      else if (minor() && name !== "gallery") reason = w.minor_never;
+      limit(name, reason);
+    });
+    limit("credit", minor() ? w.minor_never : "");
+    const galleryNote = $("why-not-gallery");
+    if (minor() && answer("keep") !== "no") {
+      galleryNote.textContent = w.minor_gallery;
+      galleryNote.hidden = false;
+    }
+    $("age-shown-text").textContent = minor() ? w.age_shown_minor : w.age_shown_adult;
+    $("not-kept").hidden = answer("keep") !== "no";
+    $("photo-stage").classList.toggle("not-kept", answer("keep") === "no");
+    syncPhotoStage();
+    syncCredit(false);
+  }
   function syncCredit(focus) {
     $("credit-name-field").hidden = !named();
     if (focus && named()) fields.credit_name.focus();
   }
-  fields.keep.addEventListener("change", syncKeep);
+  ["keep", "gallery", "training", "social"].forEach((name) =>
+    form.querySelectorAll(`input[name=${name}]`).forEach((r) => r.addEventListener("change", () => {
+      const set = form.querySelector(`[data-choice=${name}]`);
+      set.classList.remove("unanswered");
+      delete set.dataset.auto; // the drawer's own answer now
+      syncAnswers();
+      if (!$("consent-problem").hidden) checkAnswers();
+    })));
   form.querySelectorAll("input[name=credit]").forEach((r) => r.addEventListener("change", () => syncCredit(true)));
+
+  // "Done" only once every question has the drawer's own answer; else it says what is missing.
+  function checkAnswers() {
+    const missing = ["keep", ...USES].filter((name) => !answer(name));
+    form.querySelectorAll("[data-choice]").forEach((set) => set.classList.toggle("unanswered", missing.includes(set.dataset.choice)));
+    let message = missing.length ? words().unanswered : "";
+    if (!message && named() && !fields.credit_name.value.trim()) message = words().no_name;
+    const box = $("consent-problem");
+    box.textContent = message;
+    box.hidden = !message;
+    return !message;
+  }
+  $("consent-done").addEventListener("click", () => {
+    if (!answer("age_group")) { ageAsked(false); return; }
+    if (!checkAnswers()) {
+      const first = form.querySelector("[data-choice].unanswered");
+      if (first) first.scrollIntoView({ block: "center" });
+      else syncCredit(true);
+      return;
+    }
+    show(STEP.timer);
+  });
 
   // ---- Timer: tapping a limit starts it; it counts down (or up, with no limit). ----
   const clock = $("clock");
@@ -388,7 +510,7 @@
   }
 
   function syncPhotoStage() {
-    const kept = fields.keep.checked;
+    const kept = answer("keep") !== "no";
     const stage = $("photo-stage");
     stage.classList.toggle("has-photo", Boolean(photo) && kept);
     $("camera").hidden = !kept;
@@ -481,12 +603,14 @@
       drawing_started_at: fields.drawing_started_at.value || null,
       drawing_finished_at: fields.drawing_finished_at.value || null,
       time_limit_seconds: limit,
+      age_group: answer("age_group") || "adult",
       consent: {
         version: Number(fields.consent_version.value),
-        keep: fields.keep.checked,
-        gallery: fields.gallery.checked,
-        training: fields.training.checked,
-        social: fields.social.checked,
+        language: fields.consent_language.value,
+        keep: kept(),
+        gallery: kept() && answer("gallery") === "yes",
+        training: kept() && answer("training") === "yes",
+        social: kept() && answer("social") === "yes",
       },
       credit: named() ? { name: fields.credit_name.value.trim() } : { anonymous: true },
       notes: fields.notes.value.trim(),
@@ -631,6 +755,8 @@
     handedOver = false;
     dirty = false;
     fields.consent_version.value = pageConsentVersion;
+    speak(pageLanguage);
+    ageAsked(false);
     fields.uuid.value = crypto.randomUUID();
     fields.started_at.value = localIso();
     fields.drawing_started_at.value = "";
@@ -640,8 +766,7 @@
     closeVenueOffer();
     problem("");
     resetTimer();
-    syncKeep();
-    syncCredit(false);
+    syncAnswers();
     handoff.hidden = true;
     form.hidden = false;
     if (header) header.hidden = false;
