@@ -97,7 +97,7 @@ translations: $(COMPILED)
 
 ## After changing a translatable string: extract them all and update the catalogues.
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract --no-location --sort-by-file -F babel.cfg -o fieldapp/translations/messages.pot .
+	$(BIN)/pybabel extract --no-location --sort-by-file -k lazy_gettext -F babel.cfg -o fieldapp/translations/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching -i fieldapp/translations/messages.pot -d fieldapp/translations
 
 ## Check the code with ruff (lint and format), as `make test` does first.

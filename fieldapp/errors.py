@@ -3,10 +3,12 @@
 import traceback
 
 from flask import Flask, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from fieldapp.extensions import db
+from fieldapp.i18n import drawer_page
 from fieldapp.media.storage import StorageUnavailable
 from fieldapp.redaction import redact
 
@@ -42,6 +44,12 @@ def redacted(text: str) -> str:
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
+        if drawer_page():  # the drawer's choices or withdrawal, in their language
+            message = _(
+                "This form has expired or was not sent from this site. "
+                "Go back, reload and try again."
+            )
+            return error_response(400, _("Form expired"), message)
         message = (
             "This form has expired or was not sent from this site. Go back, reload and try again."
         )

@@ -12,6 +12,8 @@ of the page (`lang_args()`), never in a cookie: the participant page sets none.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, g, has_request_context, request
 from flask_babel import Babel
 
@@ -52,14 +54,32 @@ def _accepted_language() -> str:
     return "zh-Hans" if best.startswith("zh") else best
 
 
-def lang_args() -> dict[str, str]:
+def lang_args() -> dict[str, Any]:
     """`lang=` for the links of a drawer's page: the `?lang=` it was opened with, if any."""
     chosen = chosen_language()
     return {"lang": chosen} if chosen else {}
 
 
+#: The drawer's pages outside /p/<token>: their language follows page_language(); every other
+#: page is the collector's, in English.
+DRAWER_ENDPOINTS = frozenset({"pamphlet.pamphlet"})
+
+
+def drawer_page() -> bool:
+    """Whether this request's page is one a drawer reads: their own pages (/p/...), the
+    pamphlet, and the 404 of an address we do not know (a mistyped or half-scanned QR code)."""
+    if not has_request_context():
+        return False
+    if request.path.startswith("/p/") or request.endpoint in DRAWER_ENDPOINTS:
+        return True
+    return request.endpoint is None
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=lambda: babel_locale(page_language()))
     app.jinja_env.globals.update(
-        LANGUAGES=LANGUAGES, page_language=page_language, lang_args=lang_args
+        LANGUAGES=LANGUAGES,
+        page_language=page_language,
+        lang_args=lang_args,
+        drawer_page=drawer_page,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -13,29 +15,34 @@ from fieldapp.encounters.history import REASON_LIMIT
 
 
 class SharingFields(FlaskForm):
-    """The uses a drawer allows for a kept drawing: the same words at capture and afterwards."""
+    """The uses a drawer allows for a kept drawing: the same words at capture and afterwards, in
+    the drawer's language (lazy: translated when the page is rendered)."""
 
-    gallery = BooleanField("Show it in the public gallery")
-    training = BooleanField("Allow it in datasets for training machine-learning models")
-    social = BooleanField("Allow posting it on social media")
+    gallery = BooleanField(lazy_gettext("Show it in the public gallery"))
+    training = BooleanField(
+        lazy_gettext("Allow it in datasets for training machine-learning models")
+    )
+    social = BooleanField(lazy_gettext("Allow posting it on social media"))
 
 
 class ChoicesForm(SharingFields):
     """What the drawer allows now, and how they are credited."""
 
     credit = RadioField(
-        "Credit",
+        lazy_gettext("Credit"),
         choices=[
-            SelectChoice("anonymous", "Stay anonymous (your name is erased)"),
-            SelectChoice("name", "Credit me by name"),
+            SelectChoice("anonymous", lazy_gettext("Stay anonymous (your name is erased)")),
+            SelectChoice("name", lazy_gettext("Credit me by name")),
         ],
     )
-    credit_name = StringField("Your name, as you want it shown", [Length(max=NAME_LIMIT)])
+    credit_name = StringField(
+        lazy_gettext("Your name, as you want it shown"), [Length(max=NAME_LIMIT)]
+    )
     credit_name_limit = NAME_LIMIT  # the field's maxlength in the page
 
     def validate_credit_name(self, field) -> None:
         if self.credit.data == "name" and not (field.data or "").strip():
-            raise ValidationError("Write the name to show, or choose to stay anonymous.")
+            raise ValidationError(_("Write the name to show, or choose to stay anonymous."))
 
     def wanted_name(self) -> str | None:
         """The name to credit, or None for anonymous."""

@@ -7,12 +7,13 @@ from datetime import datetime, timedelta, timezone
 from functools import cache
 from typing import Any
 
-from markupsafe import Markup
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
-from fieldapp.consent.models import ConsentVersion
+from fieldapp.consent.models import ConsentTranslation, ConsentVersion
+from fieldapp.consent.texts import CHOICE_KEYS, parse_choices
 from fieldapp.encounters.models import Encounter, EncounterStatus
+from fieldapp.i18n import LANGUAGES
 from fieldapp.media.models import Photo
 from fieldapp.tickets.models import Ticket
 from fieldapp.web.direct_select import DirectSelect
@@ -71,42 +72,84 @@ def _view_query():
 
 @dataclass(frozen=True)
 class ConsentShown:
-    """A consent version as the participant page shows it, its paragraphs already rendered."""
+    """A consent text as the participant page shows it: the version, in the language its drawer
+    was shown, its layers ready to render (escaped by the template)."""
 
     id: int
-    sha256: str
-    created_on: str  # "3 June 2026"
-    paragraphs: Markup  # <p>…</p> per paragraph, escaped
+    language: str  # BCP 47, one of LANGUAGES
+    sha256: str  # of this text in this language (a translation has its own)
+    created_at: datetime  # of the version
+    summary: str = ""
+    choices: tuple[tuple[str, str], ...] = ()  # (label, line), in CHOICE_KEYS order
+    paragraphs: tuple[str, ...] = ()
+
+    @property
+    def language_name(self) -> str:
+        return LANGUAGES.get(self.language, self.language)
+
+    @property
+    def layered(self) -> bool:
+        return bool(self.summary and self.choices)
 
 
-#: Rendered consent versions of this process, by (id, SHA-256 of the text). A version never
-#: changes once an encounter points at it (a database trigger refuses it); the hash in the key
-#: makes that hold even for two databases that number different texts alike.
-_consent_shown: dict[tuple[int, str], ConsentShown] = {}
+#: Rendered consent texts of this process, by (version id, SHA-256 of the version, language).
+#: A version and its translations never change once published (database triggers refuse it);
+#: the hash in the key makes that hold even for two databases that number different texts alike.
+_consent_shown: dict[tuple[int, str, str | None], ConsentShown] = {}
 CONSENT_VERSIONS_KEPT = 256
 
 
-def consent_shown(connection: Connection, version_id: int, sha256: str) -> ConsentShown | None:
-    """The consent text an encounter points at, rendered once per process and version; read on
-    the page's own plain connection the first time (no ORM session on the busiest page)."""
-    key = (version_id, sha256)
+def consent_shown(
+    connection: Connection, version_id: int, sha256: str, language: str | None = None
+) -> ConsentShown | None:
+    """The consent text an encounter points at, in the language its drawer was shown
+    (`Encounter.consent_language`; None: the version's own), read once per process on the
+    page's own plain connection (no ORM session on the busiest page). None when the version's
+    hash is not `sha256`, or the version has no text in that language."""
+    key = (version_id, sha256, language)
     shown = _consent_shown.get(key)
     if shown is not None:
         return shown
     version = connection.execute(
         select(
-            ConsentVersion.id, ConsentVersion.text, ConsentVersion.sha256, ConsentVersion.created_at
+            ConsentVersion.id,
+            ConsentVersion.language,
+            ConsentVersion.summary,
+            ConsentVersion.choice_texts,
+            ConsentVersion.text,
+            ConsentVersion.sha256,
+            ConsentVersion.created_at,
         ).where(ConsentVersion.id == version_id)
     ).first()
     if version is None or version.sha256 != sha256:
         return None
+    row: Any = version
+    if language is not None and language != version.language:
+        row = connection.execute(
+            select(
+                ConsentTranslation.language,
+                ConsentTranslation.summary,
+                ConsentTranslation.choice_texts,
+                ConsentTranslation.text,
+                ConsentTranslation.sha256,
+            ).where(
+                ConsentTranslation.version_id == version_id,
+                ConsentTranslation.language == language,
+            )
+        ).first()
+        if row is None:
+            return None
+    choices = parse_choices(row.choice_texts)
     shown = ConsentShown(
         id=version.id,
-        sha256=version.sha256,
-        created_on=version.created_at.strftime("%-d %B %Y"),
-        paragraphs=Markup("").join(
-            Markup("<p>{}</p>").format(paragraph) for paragraph in version.text.split("\n\n")
+        language=row.language,
+        sha256=row.sha256,
+        created_at=version.created_at,
+        summary=row.summary,
+        choices=tuple(
+            (choices[key]["label"], choices[key]["line"]) for key in CHOICE_KEYS if key in choices
         ),
+        paragraphs=tuple(p for p in row.text.split("\n\n") if p.strip()),
     )
     if len(_consent_shown) < CONSENT_VERSIONS_KEPT:
         _consent_shown[key] = shown
@@ -146,6 +189,7 @@ class EncounterShown:
     local_started_at: datetime
     time_limit_seconds: int | None
     consent_version_id: int | None
+    consent_language: str | None  # None: the consent version's own language
     photo: PhotoShown | None
 
     @property
@@ -189,6 +233,7 @@ def participant_page(connection: Connection, token: str) -> ParticipantPage | No
         local_started_at=row.started_at.astimezone(offset),
         time_limit_seconds=row.time_limit_seconds,
         consent_version_id=row.consent_version_id,
+        consent_language=row.consent_language,
         photo=photo,
     )
     return ParticipantPage(ticket, encounter, row.consent_sha256)
@@ -214,6 +259,7 @@ def _page_query() -> DirectSelect:
             Encounter.utc_offset_minutes,
             Encounter.time_limit_seconds,
             Encounter.consent_version_id,
+            Encounter.consent_language,
             Photo.display_width,
             Photo.display_height,
             Photo.original_sha256,

@@ -3,10 +3,18 @@
 The withdrawal, one tap away, is fieldapp/withdrawal's."""
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from fieldapp.consent.services import ConsentError, update_choices
 from fieldapp.extensions import db
-from fieldapp.participants.forms import CHOICE_WORDS, ChoicesForm
+from fieldapp.i18n import lang_args
+from fieldapp.participants.forms import (
+    CHOICE_WORDS,
+    GUARDIAN_NOTE,
+    MINOR_REASONS,
+    ChoicesForm,
+    minor_refusals,
+)
 from fieldapp.participants.services import (
     ParticipantView,
     consent_shown,
@@ -36,10 +44,14 @@ def page(token: str):
         e = view.encounter
         sha256 = view.consent_sha256  # of the version the encounter points at: both or neither
         if e is not None and e.consent_version_id is not None and sha256 and not view.is_withdrawn:
-            consent = consent_shown(connection, e.consent_version_id, sha256)
+            consent = consent_shown(connection, e.consent_version_id, sha256, e.consent_language)
     declare_training(training_allowed(e))
     return render_template(
-        "participants/page.html", view=view, choices=CHOICE_WORDS.answers(e), consent=consent
+        "participants/page.html",
+        view=view,
+        choices=CHOICE_WORDS.answers(e),
+        consent=consent,
+        link=link_for(token),
     )
 
 
@@ -49,8 +61,8 @@ def choices(token: str):
     event."""
     view = _view_or_404(token)
     if not view.can_change_choices:
-        flash("These choices can no longer change.")
-        return redirect(url_for("participants.page", token=token))
+        flash(_("These choices can no longer change."))
+        return redirect(url_for("participants.page", token=token, **lang_args()))
     if request.method == "GET":
         form = ChoicesForm(data=ChoicesForm.data_of(view.encounter))
         return _render_choices(view, form)
@@ -58,6 +70,12 @@ def choices(token: str):
     if not form.validate_on_submit():
         return _render_choices(view, form), 422
     assert view.encounter is not None  # can_change_choices says so
+    refused = minor_refusals(view.encounter, form)
+    if refused:  # a forged form: the page offers none of these for a minor
+        form.form_errors.append(_("Not saved: %(reasons)s", reasons=" ".join(refused)))
+        form.training.data = form.social.data = False  # shown as they stay: not allowed
+        form.credit.data = "anonymous"
+        return _render_choices(view, form), 422
     try:
         changed = update_choices(
             db.session(),
@@ -69,8 +87,8 @@ def choices(token: str):
     except ConsentError as refused:
         form.form_errors.append(str(refused))
         return _render_choices(view, form), 422
-    flash("Saved. Your new choices apply from now on." if changed else "Nothing changed.")
-    return redirect(url_for("participants.page", token=token))
+    flash(_("Saved. Your new choices apply from now on.") if changed else _("Nothing changed."))
+    return redirect(url_for("participants.page", token=token, **lang_args()))
 
 
 @bp.get("/<token>/qr.svg")
@@ -99,7 +117,7 @@ def thumb(token: str):
 def _photo(token: str, variant: str):
     view = _view_or_404(token)
     if view.is_withdrawn:
-        abort(410, "This drawing was withdrawn by its drawer; its files are deleted.")
+        abort(410, _("This drawing was withdrawn by its drawer; its files are deleted."))
     if view.encounter is None or view.encounter.photo is None:
         abort(404)
     return send_signed_photo(
@@ -109,7 +127,15 @@ def _photo(token: str, variant: str):
 
 def _render_choices(view: ParticipantView, form: ChoicesForm) -> str:
     # It shows no drawing: it reserves, as every such page does (fieldapp/signals).
-    return render_template("participants/choices.html", view=view, form=form)
+    e = view.encounter
+    minor = e is not None and e.is_minor
+    return render_template(
+        "participants/choices.html",
+        view=view,
+        form=form,
+        locked=MINOR_REASONS if minor else {},
+        gallery_note=GUARDIAN_NOTE if minor and e is not None and not e.guardian_agreed else None,
+    )
 
 
 def _view_or_404(token: str) -> ParticipantView:

@@ -4,10 +4,12 @@ the drawer asks in person. Each asks first; both end in `services.withdraw()`.""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from fieldapp.auth.access import collector_required
 from fieldapp.encounters.services import encounter_by_uuid
 from fieldapp.extensions import db
+from fieldapp.i18n import lang_args
 from fieldapp.media.services import media_store
 from fieldapp.participants.services import participant_view
 from fieldapp.withdrawal.forms import CollectorWithdrawForm, ParticipantWithdrawForm
@@ -23,12 +25,12 @@ def participant(token: str):
     if view is None:
         abort(404)
     if view.is_withdrawn:
-        return redirect(url_for("participants.page", token=token))
+        return redirect(url_for("participants.page", token=token, **lang_args()))
     form = ParticipantWithdrawForm()
     if form.validate_on_submit():
         withdraw(db.session(), media_store(), view.ticket)
-        flash("Your drawing is withdrawn. Its photos are deleted from this site.")
-        return redirect(url_for("participants.page", token=token))
+        flash(_("Your drawing is withdrawn. Its photos are deleted from this site."))
+        return redirect(url_for("participants.page", token=token, **lang_args()))
     return render_template("withdrawal/participant.html", view=view, form=form)
 
 
