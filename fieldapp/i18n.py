@@ -75,8 +75,14 @@ def drawer_page() -> bool:
     return request.endpoint is None
 
 
+def _locale() -> str:
+    """The drawer's pages in their language; the collector's in English, whatever the browser
+    prefers (the consent step renders each of its languages itself: force_locale)."""
+    return babel_locale(page_language() if drawer_page() else DEFAULT_LANGUAGE)
+
+
 def init_app(app: Flask) -> None:
-    babel.init_app(app, locale_selector=lambda: babel_locale(page_language()))
+    babel.init_app(app, locale_selector=_locale)
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES,
         page_language=page_language,

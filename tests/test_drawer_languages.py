@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from fieldapp.consent.models import ConsentEvent
-from fieldapp.consent.services import MINOR_RULES, current_version, publish_translation
+from fieldapp.consent.services import MINOR_RULES, publish_translation, publish_version
 from fieldapp.encounters.models import AGE_MINOR
 from fieldapp.encounters.services import encounter_by_uuid
 from fieldapp.extensions import db
@@ -174,11 +174,14 @@ def test_the_collector_pages_stay_english(client, logged_in):
 def test_what_you_were_told_is_in_the_language_the_drawer_was_shown(app, client):
     client_uuid = make_encounter(app, photo=small_jpeg())
     with app.app_context():
-        version = current_version(db.session)
+        keys = ("keep", "gallery", "training", "social", "credit")
+        version, _ = publish_version(
+            db.session, "First paragraph.\n\nSecond paragraph.", summary="Your drawing, your rules.",
+            choices={key: {"label": f"Label {key}", "line": f"Line of {key}."} for key in keys},
+        )  # fmt: skip
         translation = publish_translation(
             db.session, version, "es", summary="Resumen: tu dibujo, tus reglas.",
-            choices={key: {"label": f"Etiqueta {key}", "line": f"Línea de {key}."}
-                     for key in ("keep", "gallery", "training", "social", "credit")},
+            choices={key: {"label": f"Etiqueta {key}", "line": f"Línea de {key}."} for key in keys},
             text="Primer párrafo del texto completo.\n\nSegundo párrafo.",
         )  # fmt: skip
         encounter = encounter_by_uuid(db.session, client_uuid)
