@@ -249,9 +249,11 @@ class FieldFlow:
         )
 
     def value(self, element_id: str):
-        """A form control's value (its checked state for a checkbox)."""
+        """A form control's value (its checked state for a checkbox), or the answer chosen in
+        the radio group of that name ("" for none)."""
         return self.phone.evaluate(
             "const e = document.getElementById(arguments[0]);"
+            " if (!e) return document.querySelector(`input[name=${arguments[0]}]:checked`)?.value || '';"
             " return e.type === 'checkbox' ? e.checked : e.value;",
             element_id,
         )

@@ -536,3 +536,22 @@ def record_by(app, account_id: int | None, **fields) -> str:
             collector_id=account_id,
         )  # fmt: skip
     return client_uuid
+
+
+def answer_consent(page, *, keep: bool = True, gallery: bool = True, name: str | None = None):
+    """The drawer's own answers on the capture flow's consent step (a Playwright page): an
+    adult, then Yes or No to each choice (none is answered for them), then the credit."""
+    page.locator("label:has(#age-adult)").click()
+
+    def tap(choice: str, yes: bool) -> None:
+        value = "yes" if yes else "no"
+        page.locator(f"[data-choice={choice}] label:has(input[value={value}])").click()
+
+    tap("keep", keep)
+    if keep:
+        tap("gallery", gallery)
+        tap("training", False)
+        tap("social", False)
+    if name is not None:
+        page.locator("[data-choice=credit] label:has(input[value=name])").click()
+        page.get_by_label("Your name, as you want it shown").fill(name)

@@ -11,7 +11,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests import photo_corpus as corpus
-from tests.helpers import shoot
+from tests.helpers import answer_consent, shoot
 
 pytestmark = pytest.mark.browser
 pyzbar = pytest.importorskip("pyzbar.pyzbar", reason="libzbar0 is needed to decode QR codes")
@@ -62,9 +62,7 @@ def test_collector_runs_the_capture_flow_and_the_participant_sees_the_drawing(
     shoot(page, "03-venue")
     page.get_by_role("button", name="Confirm venue").click()
 
-    page.get_by_label("Show it in the public gallery").check()
-    page.get_by_text("Credit me by name").click()
-    page.get_by_label("Your name, as you want it shown").fill("Julia R.")
+    answer_consent(page, name="Julia R.")
     shoot(page, "04-consent")
     page.get_by_role("button", name="Done: back to the artist").click()
 

@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 
 from tests import photo_corpus as corpus
 from tests.field_phone import until
+from tests.helpers import answer_consent
 
 pytestmark = pytest.mark.browser
 pyzbar = pytest.importorskip("pyzbar.pyzbar", reason="libzbar0 is needed to decode QR codes")
@@ -108,11 +109,9 @@ class Phone:
         self.tap(self.button("Confirm venue"))
         # The participant's own choices: not the collector's taps.
         if photo is None:
-            page.get_by_label("Keep my drawing in the collection").uncheck()
+            answer_consent(page, keep=False)
         else:
-            page.get_by_label("Show it in the public gallery").check()
-            page.get_by_text("Credit me by name").click()
-            page.get_by_label("Your name, as you want it shown").fill("Julia R.")
+            answer_consent(page, name="Julia R.")
         shots and shoot(page, f"{shots}-consent")
         self.tap(self.button("Done: back to the artist"))
         if photo is None:
