@@ -118,13 +118,10 @@ def qr_geometry(modules: int, label_height: float) -> float:
     return max(fitted, MIN_QR_SYMBOL / modules)
 
 
-def _draw_label(page: Page, label: Label, x: float, y: float, width: float, height: float):
-    matrix = qr_modules(label.url)
+def draw_qr(page: Page, matrix: list[list[bool]], left: float, bottom: float, module: float):
+    """The QR code's dark modules, its bottom-left corner at (left, bottom), one filled path of
+    horizontal runs. The quiet zone around it is the caller's to leave white."""
     n = len(matrix)
-    module = qr_geometry(n, height)
-    quiet = QUIET_MODULES * module
-    left = x + max(PADDING, quiet)
-    bottom = y + (height - n * module) / 2
     runs = []
     for r, row in enumerate(matrix):
         top = bottom + (n - 1 - r) * module
@@ -139,6 +136,16 @@ def _draw_label(page: Page, label: Label, x: float, y: float, width: float, heig
             else:
                 c += 1
     page.fill_rects(runs)
+
+
+def _draw_label(page: Page, label: Label, x: float, y: float, width: float, height: float):
+    matrix = qr_modules(label.url)
+    n = len(matrix)
+    module = qr_geometry(n, height)
+    quiet = QUIET_MODULES * module
+    left = x + max(PADDING, quiet)
+    bottom = y + (height - n * module) / 2
+    draw_qr(page, matrix, left, bottom, module)
 
     text_x = left + n * module + quiet
     text_width = x + width - PADDING - text_x
