@@ -179,10 +179,11 @@ def check_layout(pdf: bytes, folder: Path) -> None:
     for _page, x0, y0, x1, y1, word in found:
         assert x0 >= MARGIN - 1 and x1 <= A4_POINTS[0] - MARGIN + 1, f"{word!r} leaves the margins"
         assert y0 >= MARGIN - 1 and y1 <= A4_POINTS[1] - MARGIN + 4, f"{word!r} leaves the margins"
+    found.sort(key=lambda w: (w[0], w[2]))  # by page, then top down
     for i, (page, x0, y0, x1, y1, word) in enumerate(found):
         for other in found[i + 1 :]:
-            if other[0] != page:
-                continue
+            if other[0] != page or other[2] >= y1:  # words below this one's line: none overlap
+                break
             width = min(x1, other[3]) - max(x0, other[1])
             height = min(y1, other[4]) - max(y0, other[2])
             assert width <= 0.5 or height <= 1.5, f"{word!r} overlaps {other[5]!r}"
@@ -304,6 +305,8 @@ def test_a_long_text_runs_onto_more_pages_inside_the_margins(
     assert f"page 1 of {len(images)}" in text and f"page {len(images)} of {len(images)}" in text
     assert "Paragraph 30:" in text and "Paragraph 1:" in text
     check_layout(response.data, tmp_path)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    images[-1].save(SCREENS / "receipt-long-last-page.png")
 
 
 def test_the_chinese_and_english_copies_as_png(app, client, poppler, chinese_fonts, tmp_path):
@@ -337,6 +340,8 @@ def test_a_withdrawn_drawings_copy_says_so_without_name_or_consent(app, client, 
     response = get_receipt(client, token, query_string="lang=es")
     text, images = read_pdf(response.data, tmp_path)
     assert len(images) == 1
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    images[0].save(SCREENS / "receipt-withdrawn-es.png")
     assert the_qr(images[0]) == f"http://localhost/p/{token}"
     assert f"#{number}" in text
     today = datetime.now(UTC)
@@ -384,3 +389,22 @@ def test_the_copys_headers(app, client):
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "Set-Cookie" not in response.headers
     assert response.data.startswith(b"%PDF-1.4")
+
+
+def test_a_drawing_withdrawn_before_it_arrived_has_a_copy_saying_so(
+    app, client, api_token, poppler, tmp_path
+):
+    from fieldapp.media.services import media_store
+    from fieldapp.tickets.services import ticket_by_token
+    from fieldapp.withdrawal.services import withdraw
+
+    ticket = client.post(
+        "/api/v1/tickets", json={"count": 1}, headers={"Authorization": f"Bearer {api_token}"}
+    ).get_json()["tickets"][0]
+    with app.app_context():
+        withdraw(db.session, media_store(), ticket_by_token(db.session, ticket["token"]))
+    response = get_receipt(client, ticket["token"])
+    text, images = read_pdf(response.data, tmp_path)
+    assert the_qr(images[0]) == f"http://localhost/p/{ticket['token']}"
+    assert f"#{ticket['number']}" in text and "Withdrawn on" in text
+    assert "Date of the drawing" not in text and "SHA-256" not in text
