@@ -408,3 +408,22 @@ def test_a_drawing_withdrawn_before_it_arrived_has_a_copy_saying_so(
     assert the_qr(images[0]) == f"http://localhost/p/{ticket['token']}"
     assert f"#{ticket['number']}" in text and "Withdrawn on" in text
     assert "Date of the drawing" not in text and "SHA-256" not in text
+
+
+# The PDF writer's wrapping -------------------------------------------------------------------
+
+
+def test_wrapping_breaks_at_spaces_and_between_chinese_characters_never_before_a_closing_mark():
+    from fieldapp.tickets.pdf import text_width, wrap_text
+
+    chinese = "我们会保存你的画作的一张照片，你可以随时撤回。它不会用于训练，除非你同意。" * 3
+    for width in (60, 97, 150, 233):
+        lines = wrap_text(chinese, width, 10)
+        assert "".join(lines) == chinese  # nothing lost, nothing added
+        assert all(text_width(line, 10) <= width for line in lines)
+        assert not [line for line in lines if line[0] in "，。、："]
+    spanish = "Puedes retirarlo cuando quieras: escanea el código o abre el enlace."
+    lines = wrap_text(spanish, 120, 10)
+    assert " ".join(lines) == spanish and all(text_width(x, 10) <= 120 for x in lines)
+    assert wrap_text("ab " + "x" * 40, 50, 10)[0] == "ab"  # a word longer than a line is cut
+    assert wrap_text("first\nsecond", 500, 10) == ["first", "second"]
