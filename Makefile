@@ -53,7 +53,8 @@ run: $(VENV)/.installed $(SECRET_FILE) translations
 
 ## Install the Debian packages the tests use (as root; else name the missing ones).
 ## Chromium (browser tests), WebKitGTK's WebKitWebDriver and Xvfb (the real-WebKit tests, see
-## tests/webkit.py), zbar (QR decoding), poppler (PDF rasterising), ExifTool (judges that no
+## tests/webkit.py), zbar (QR decoding), poppler (PDF rasterising; poppler-data and
+## fonts-droid-fallback draw the receipt's Chinese), ExifTool (judges that no
 ## image keeps metadata), PostgreSQL and Redis (the tests start their own servers). `make bench`
 ## needs none of them; `bench/load.py` wants `wrk`.
 system-packages:
@@ -62,6 +63,8 @@ system-packages:
 	command -v WebKitWebDriver >/dev/null 2>&1 || missing="$$missing webkit2gtk-driver"; \
 	command -v Xvfb >/dev/null 2>&1 || missing="$$missing xvfb"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	[ -d /usr/share/poppler/cMap/Adobe-GB1 ] || missing="$$missing poppler-data"; \
+	[ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || missing="$$missing fonts-droid-fallback"; \
 	ldconfig -p 2>/dev/null | grep -q libzbar.so.0 || missing="$$missing libzbar0"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v exiftool >/dev/null 2>&1 || missing="$$missing libimage-exiftool-perl"; \

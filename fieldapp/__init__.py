@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from fieldapp.ledger.views import bp as ledger
     from fieldapp.live.views import bp as live
     from fieldapp.pamphlet.views import bp as pamphlet
+    from fieldapp.participants.receipt import bp as receipts
     from fieldapp.participants.views import bp as participants
     from fieldapp.pwa.views import bp as pwa
     from fieldapp.review.views import bp as review
@@ -85,7 +86,7 @@ def _register_blueprints(app: Flask) -> None:
 
     blueprints = (
         health.bp, auth, encounters, consent, participants, gallery, pamphlet, pwa, api, signals,
-        tickets, review, backlog, withdrawal, dataset, ledger, diary, live, people,
+        tickets, review, backlog, withdrawal, dataset, ledger, diary, live, people, receipts,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -76,7 +76,7 @@ PUBLIC_ENDPOINTS = {
     "static", "health.healthz", "auth.setup", "auth.login", "pamphlet.pamphlet",
     "participants.page", "participants.qr_code_svg", "participants.qr_code_png",
     "participants.drawing", "participants.thumb", "participants.choices",
-    "withdrawal.participant", "api.openapi",
+    "withdrawal.participant", "receipts.receipt", "api.openapi",
     "gallery.index", "gallery.item", "gallery.display", "gallery.thumb",
     # The installable app's shell: nothing in them belongs to anyone.
     "pwa.service_worker", "pwa.web_manifest", "pwa.icon", "pwa.offline",

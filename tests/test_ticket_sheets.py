@@ -1,4 +1,5 @@
-"""Printable ticket sheets: the PDF, rasterised by poppler, every QR read back by zbar."""
+"""Printable ticket sheets: the PDF, rasterised by poppler, every QR read back by zbar, on the
+labels and on the drawers' take-home stubs."""
 
 from __future__ import annotations
 
@@ -16,7 +17,15 @@ from sqlalchemy import select
 
 from fieldapp.extensions import db
 from fieldapp.tickets.models import Ticket
-from fieldapp.tickets.sheet import LABELS_PER_PAGE, PAPERS, label_box, printed_link, wrap_link
+from fieldapp.tickets.sheet import (
+    LABELS_PER_PAGE,
+    PAPERS,
+    STUB_LINE,
+    label_box,
+    printed_link,
+    stub_box,
+    wrap_link,
+)
 from tests.conftest import csrf_token_from
 from tests.factories import count_rows
 
@@ -91,8 +100,9 @@ def post_sheet(client, *, paper: str, pages: int, csrf: bool = True):
 
 
 def check_sheet(pdf: bytes, tickets: list[Ticket], base: str, paper: str, tmp_path: Path):
-    """Label by label, as a phone scans them: one QR decoding to the ticket's link, and the
-    ticket's number and link in the label's text.
+    """Label by label and stub by stub, as a phone scans them: one QR decoding to the ticket's
+    link, and the ticket's number and link in the label's text; the stub says what its code
+    does.
 
     (zbar reading all 21 codes of a page at once misses one now and then; one code per
     crop is also how a phone meets them.)
@@ -107,18 +117,26 @@ def check_sheet(pdf: bytes, tickets: list[Ticket], base: str, paper: str, tmp_pa
     scale = DPI / 72
     for index, ticket in enumerate(tickets):
         page, slot = divmod(index, LABELS_PER_PAGE)
-        x, y, w, h = label_box(PAPERS[paper], slot)
-        top = PAPERS[paper].height - y - h
-        cell = images[page].crop(
-            (round(x * scale), round(top * scale), round((x + w) * scale), round((top + h) * scale))
-        )
-        codes = decoded(cell)
-        assert [code.data.decode() for code in codes] == [f"{base}/p/{ticket.token}"]
-        side_mm = min(codes[0].rect.width, codes[0].rect.height) / DPI * 25.4
-        assert side_mm >= 24.5, f"a QR code of {side_mm:.1f} mm is too small to scan"
-        text = label_text(source, (x, y, w, h), page + 1, PAPERS[paper].height)
-        assert f"#{ticket.number}" in text.split()
-        assert printed_link(f"{base}/p/{ticket.token}") in "".join(text.split())
+        for box, smallest_mm in ((label_box, 24.5), (stub_box, 20)):
+            x, y, w, h = box(PAPERS[paper], slot)
+            top = PAPERS[paper].height - y - h
+            cell = images[page].crop(
+                (
+                    round(x * scale),
+                    round(top * scale),
+                    round((x + w) * scale),
+                    round((top + h) * scale),
+                )
+            )
+            codes = decoded(cell)
+            assert [code.data.decode() for code in codes] == [f"{base}/p/{ticket.token}"]
+            side_mm = min(codes[0].rect.width, codes[0].rect.height) / DPI * 25.4
+            assert side_mm >= smallest_mm, f"a QR code of {side_mm:.1f} mm is too small to scan"
+            text = label_text(source, (x, y, w, h), page + 1, PAPERS[paper].height)
+            assert f"#{ticket.number}" in text.split()
+            assert printed_link(f"{base}/p/{ticket.token}") in "".join(text.split())
+            if box is stub_box:
+                assert " ".join(STUB_LINE.split()) in " ".join(text.split())
     return images
 
 
@@ -202,6 +220,18 @@ def test_the_cli_needs_a_public_url_and_a_folder_before_taking_numbers(app, tmp_
 # Layout helpers ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_each_ticket_is_a_label_over_its_stub_inside_the_margins(paper):
+    sheet = PAPERS[paper]
+    assert LABELS_PER_PAGE == 12  # 3 x 4: the stubs took the room of 21 labels' three rows
+    boxes = [(label_box(sheet, i), stub_box(sheet, i)) for i in range(LABELS_PER_PAGE)]
+    for (lx, ly, lw, lh), (sx, sy, sw, sh) in boxes:
+        assert (lx, lw) == (sx, sw) and abs(sy + sh - ly) < 0.01  # the stub right under it
+        assert round(lh / 72 * 25.4) == 36 and 27 <= sh / 72 * 25.4 <= 33
+        assert sx >= 10 / 25.4 * 72 - 0.01 and sx + sw <= sheet.width - 10 / 25.4 * 72 + 0.01
+        assert sy >= 12 / 25.4 * 72 - 0.01 and ly + lh <= sheet.height - 12 / 25.4 * 72 + 0.01
+
+
 def test_links_wrap_after_slashes_and_lose_nothing():
     url = "https://drawings.example.org/p/MmviQ9JBAd4ZoQRBnZ7_pB3p"
     lines = wrap_link(printed_link(url), 20)
@@ -240,7 +270,7 @@ def test_the_sheet_form_on_a_phone(page, live_server, poppler, tmp_path):
         rows = connection.execute(
             "SELECT number, token FROM tickets WHERE printed_at IS NOT NULL ORDER BY number"
         ).fetchall()
-    assert len(rows) == 21
+    assert len(rows) == LABELS_PER_PAGE
     first, last = rows[0][0], rows[-1][0]
     assert download.value.suggested_filename == f"tickets-{first}-{last}.pdf"
     tickets = [SimpleNamespace(number=number, token=token) for number, token in rows]
