@@ -62,8 +62,8 @@ QUERY_ARGUMENTS = [
         for sort in SORTS
     ),
 ]
-#: Query arguments read as text, never as a number or a date.
-TEXT_ARGUMENTS = {"v", "next", "paper"}
+#: Query arguments read as text, never as a number or a date (`lang`: one of i18n.LANGUAGES).
+TEXT_ARGUMENTS = {"v", "next", "paper", "lang"}
 INT_IN_RULE = re.compile(r"<int(?:\([^)]*\))?:(\w+)>")
 OTHER_IN_RULE = re.compile(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>")
 

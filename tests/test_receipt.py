@@ -427,3 +427,21 @@ def test_wrapping_breaks_at_spaces_and_between_chinese_characters_never_before_a
     assert " ".join(lines) == spanish and all(text_width(x, 10) <= 120 for x in lines)
     assert wrap_text("ab " + "x" * 40, 50, 10)[0] == "ab"  # a word longer than a line is cut
     assert wrap_text("first\nsecond", 500, 10) == ["first", "second"]
+
+
+def test_the_participant_page_links_to_the_receipt_in_its_language(app, client):
+    token = token_of(app, make_encounter(app, photo=small_jpeg()))
+    page = client.get(f"/p/{token}?lang=es").text
+    href = re.search(r'href="([^"]*receipt\.pdf[^"]*)"', page)
+    assert href and "Tu copia de lo que aceptaste (PDF)" in page
+    assert href.group(1) == f"/p/{token}/receipt.pdf?lang=es"
+    receipt = client.get(href.group(1))
+    assert receipt.status_code == 200 and receipt.mimetype == "application/pdf"
+    # A drawing still on its way has no copy yet: no link to one.
+    from fieldapp.tickets.services import reserve_tickets
+
+    with app.app_context():
+        [ticket] = reserve_tickets(db.session, 1, None)
+        db.session.commit()
+        waiting = ticket.token
+    assert "receipt.pdf" not in client.get(f"/p/{waiting}").text
