@@ -3,6 +3,9 @@ never changed, and never deleted while an encounter records it."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
@@ -240,3 +243,21 @@ def test_a_translation_no_encounter_records_can_be_deleted(app):
             )
             == 0
         )
+
+
+def test_the_encounter_page_and_the_csv_name_the_exact_text(app, client, logged_in):
+    version_id = publish_english(app)
+    spanish = translate(app, version_id, "es", SPANISH)
+    choices = {"keep": True, "gallery": False, "training": False, "social": False}
+    client_uuid = make_encounter(app, consent={"version": version_id, "language": "es", **choices})
+    page = client.get(f"/encounters/{client_uuid}").text
+    assert f"version {version_id} in Español (es)" in page
+    assert f"Text shown: version {version_id}, es, SHA-256" in page
+    assert spanish.sha256 in page
+    rows = list(csv.DictReader(io.StringIO(client.get("/encounters.csv").text)))
+    (row,) = [r for r in rows if r["uuid"] == client_uuid]
+    assert (row["consent_version"], row["consent_language"], row["consent_sha256"]) == (
+        str(version_id),
+        "es",
+        spanish.sha256,
+    )

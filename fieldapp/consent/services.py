@@ -456,6 +456,34 @@ def update_choices(
     return True
 
 
+def record_guardian_agreement(
+    session: Session, encounter: Encounter, *, agreed: bool, reason: str
+) -> bool:
+    """The collector confirms (or takes back) that a minor's parent or guardian agreed to the
+    public gallery: one event, with the reason (who agreed, and how). In one write transaction.
+
+    Returns False, recording nothing, when it is already so. ConsentError says why not: not a
+    minor, no gallery wished, no reason.
+    """
+    with write_transaction(session):
+        encounter = session.get_one(Encounter, encounter.id)
+        if encounter.is_minor and agreed and not encounter.gallery:
+            raise ConsentError(
+                "The drawer did not wish the gallery: a guardian's agreement would show nothing."
+            )
+        if encounter.is_minor and encounter.guardian_agreed == agreed:
+            return False
+        change_consent(
+            session,
+            encounter,
+            actor="collector",
+            method="guardian_consent",
+            reason=reason,
+            guardian_agreed=agreed,
+        )
+    return True
+
+
 def _credit_name(name: str | None) -> str | None:
     if name is None:
         return None

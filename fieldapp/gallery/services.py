@@ -1,4 +1,5 @@
-"""The public gallery: only drawings whose drawer chose keep + gallery and did not withdraw."""
+"""The public gallery: only drawings whose drawer chose keep + gallery and did not withdraw
+(and, for a minor, whose parent or guardian agreed)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from functools import cache
 from sqlalchemy import BindParameter, Connection, Select, bindparam, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
-from fieldapp.encounters.models import Encounter, EncounterStatus
+from fieldapp.encounters.models import AGE_MINOR, Encounter, EncounterStatus
 from fieldapp.media.images import THUMB_LONG_EDGE
 from fieldapp.media.models import Photo
 from fieldapp.signals.services import image_version, photo_version
@@ -56,6 +57,9 @@ def _in_gallery(query: Select) -> Select:
             Encounter.status == EncounterStatus.COMPLETED.value,
             Encounter.keep.is_(True),
             Encounter.gallery.is_(True),
+            # A minor's drawing only once the collector confirmed a parent's or guardian's
+            # agreement: the live screen and the diary read the gallery through here too.
+            or_(Encounter.age_group != AGE_MINOR, Encounter.guardian_agreed.is_(True)),
             Encounter.withdrawn_at.is_(None),
             Ticket.withdrawn_at.is_(None),
         )
