@@ -82,6 +82,7 @@ _PAGE_COLUMNS = (
     Encounter.credit_name,
     Encounter.time_limit_seconds,
     Encounter.training,
+    Encounter.age_group,
     Photo.display_width,
     Photo.display_height,
     Photo.original_sha256,
@@ -97,8 +98,11 @@ def _page_item(row) -> GalleryItem:
         time_limit_seconds=row.time_limit_seconds,
         display_width=row.display_width,
         display_height=row.display_height,
-        # Every drawing shown is kept (keep is required above): training alone decides.
-        image_version=photo_version(row.original_sha256, bool(row.training), row.credit_name),
+        # Every drawing shown is kept (keep is required above): training decides, never for a
+        # minor (training_allowed's rule, on the plain row).
+        image_version=photo_version(
+            row.original_sha256, bool(row.training) and row.age_group != AGE_MINOR, row.credit_name
+        ),
     )
 
 
