@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
 
@@ -312,11 +314,19 @@ def test_consent_current(client, api_token):
     body = client.get(
         "/api/v1/consent/current", headers={"Authorization": f"Bearer {api_token}"}
     ).get_json()
-    assert body["version"] == 1
-    assert "withdraw" in body["text"]
-    import hashlib
-
-    assert body["sha256"] == hashlib.sha256(body["text"].encode()).hexdigest()
+    assert body["version"] == 2  # a fresh database: the layered first text
+    assert body["language"] == "en"
+    assert "withdraw" in body["text"] and "withdraw" in body["summary"]
+    assert set(body["choices"]) == {"keep", "gallery", "training", "social", "credit"}
+    own = body["translations"][0]
+    assert own == {k: body[k] for k in ("language", "summary", "choices", "text", "sha256")}
+    canonical = json.dumps(
+        {k: own[k] for k in ("language", "summary", "choices", "text")},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    assert body["sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def test_a_photo_too_small_is_422_naming_the_photo(app, client, api_token):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -18,13 +19,33 @@ from fieldapp.consent.services import (
     publish_version,
     text_sha256,
 )
+from fieldapp.consent.texts import consent_sha256
 from fieldapp.encounters.services import encounter_by_uuid
 from fieldapp.extensions import db
 from tests.conftest import csrf_token_from
+from tests.consent_texts import ENGLISH
 from tests.factories import make_encounter, small_jpeg, token_of
 from tests.postgres import on_both_databases
 
-NEW_TEXT = "Thank you for drawing me.\n\nVersion two of what happens to your drawing."
+NEW_TEXT = "Thank you for drawing me.\n\nVersion three of what happens to your drawing."
+
+
+def version_form(page_text: str, **changes) -> dict:
+    """The settings form as the collector sends it: a whole layered text, in English."""
+    form = {
+        "csrf_token": csrf_token_from(page_text),
+        "language": "en",
+        "summary": ENGLISH["summary"],
+        "text": NEW_TEXT,
+    }
+    for key, parts in ENGLISH["choices"].items():
+        form[f"{key}_label"], form[f"{key}_line"] = parts["label"], parts["line"]
+    return form | changes
+
+
+def count_versions(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(ConsentVersion))
 
 
 # Versions --------------------------------------------------------------------------------
@@ -33,56 +54,80 @@ NEW_TEXT = "Thank you for drawing me.\n\nVersion two of what happens to your dra
 def test_settings_page_publishes_a_new_version_with_its_hash(app, client, logged_in):
     page = client.get("/settings/consent")
     assert page.status_code == 200
-    assert "Version 1" in page.text
+    assert "Version 2" in page.text and "Version 1" in page.text
     response = client.post(
         "/settings/consent",
-        data={
-            "text": NEW_TEXT.replace("\n", "\r\n") + "\n",
-            "csrf_token": csrf_token_from(page.text),
-        },
+        data=version_form(page.text, text=NEW_TEXT.replace("\n", "\r\n") + "\n"),
     )
     assert response.status_code == 302
     with app.app_context():
         newest = db.session.scalar(select(ConsentVersion).order_by(ConsentVersion.id.desc()))
-        assert newest.id == 2
+        assert newest.id == 3
         assert newest.text == NEW_TEXT
-        assert newest.sha256 == text_sha256(NEW_TEXT)
+        assert (newest.language, newest.summary) == ("en", ENGLISH["summary"])
+        assert json.loads(newest.choice_texts) == ENGLISH["choices"]
+        assert newest.sha256 == consent_sha256(
+            "en", ENGLISH["summary"], ENGLISH["choices"], NEW_TEXT
+        )
         assert newest.created_at is not None
-    assert client.get("/api/v1/consent/current").get_json()["version"] == 2
-    assert 'name="consent_version" type="hidden" value="2"' in client.get("/encounters/new").text
+    assert client.get("/api/v1/consent/current").get_json()["version"] == 3
+    page = client.get("/settings/consent").text
+    assert "Saved as consent version 3" in page
+    assert newest.sha256 in page
 
 
 def test_saving_the_same_text_again_creates_no_version(app, client, logged_in):
     for _ in range(2):
         page = client.get("/settings/consent")
-        client.post(
-            "/settings/consent", data={"text": NEW_TEXT, "csrf_token": csrf_token_from(page.text)}
-        )
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(ConsentVersion)) == 2
+        client.post("/settings/consent", data=version_form(page.text))
+    assert count_versions(app) == 3
+    assert "Unchanged: version 3" in client.get("/settings/consent").text
 
 
-def test_an_empty_text_is_refused(app, client, logged_in):
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"text": "  \n "}, "The full text is empty."),
+        ({"summary": ""}, "The summary is empty"),
+        ({"training_label": ""}, "The choice “training” needs a label."),
+        ({"credit_line": " "}, "The choice “credit” needs a one-line explanation."),
+        ({"social_line": "x" * 161}, "Field cannot be longer than 160 characters."),
+        ({"language": "fr"}, "Not a valid choice."),
+    ],
+    ids=["empty-text", "no-summary", "no-label", "no-line", "long-line", "forged-language"],
+)
+def test_an_incomplete_or_forged_version_is_refused(app, client, logged_in, changes, message):
+    page = client.get("/settings/consent")
+    response = client.post("/settings/consent", data=version_form(page.text, **changes))
+    assert response.status_code == 422
+    assert message in response.text
+    assert count_versions(app) == 2
+
+
+def test_a_version_form_missing_its_parts_is_refused(app, client, logged_in):
     page = client.get("/settings/consent")
     response = client.post(
-        "/settings/consent", data={"text": "  \n ", "csrf_token": csrf_token_from(page.text)}
+        "/settings/consent", data={"csrf_token": csrf_token_from(page.text), "text": NEW_TEXT}
     )
     assert response.status_code == 422
-    assert "empty" in response.text
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(ConsentVersion)) == 1
+    assert "The summary is empty" in response.text
+    assert count_versions(app) == 2
 
 
 def test_settings_without_csrf_changes_nothing(app, client, logged_in):
-    assert client.post("/settings/consent", data={"text": NEW_TEXT}).status_code == 400
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(ConsentVersion)) == 1
+    page = client.get("/settings/consent")
+    form = version_form(page.text)
+    del form["csrf_token"]
+    assert client.post("/settings/consent", data=form).status_code == 400
+    assert count_versions(app) == 2
 
 
 def test_participant_page_shows_the_version_its_drawer_saw_not_todays(app, client):
     token = token_of(app, make_encounter(app, photo=small_jpeg()))
     with app.app_context():
-        publish_version(db.session, NEW_TEXT)
+        publish_version(
+            db.session, NEW_TEXT, summary=ENGLISH["summary"], choices=ENGLISH["choices"]
+        )
         first = db.session.get(ConsentVersion, 1)
     page = client.get(f"/p/{token}").text
     assert "version 1" in page

@@ -153,7 +153,21 @@ def test_the_card_front_matter_is_valid_yaml_for_the_hub(exported):
         "Maintenance",
     ):
         assert f"## {section}" in datasheet  # fmt: skip
-    assert (folder / "consent" / "version-1.txt").read_text().strip()
+    # Version 1 came before layering: its file is its text, whose SHA-256 every row gives.
+    first = (folder / "consent" / "version-1.en.txt").read_bytes()
+    rows = [json.loads(line) for line in (folder / "train" / "metadata.jsonl").open()]
+    assert {(r["consent_version"], r["consent_language"]) for r in rows} == {(1, "en")}
+    assert {r["consent_sha256"] for r in rows} == {hashlib.sha256(first).hexdigest()}
+    index = json.loads((folder / "consent" / "index.json").read_text())
+    assert index == [
+        {
+            "consent_version": 1,
+            "consent_language": "en",
+            "consent_sha256": hashlib.sha256(first).hexdigest(),
+            "file": "version-1.en.txt",
+            "drawings": len(rows),
+        }
+    ]
 
 
 @pytest.mark.parametrize(

@@ -152,6 +152,7 @@ def route_arguments(app, people):
         "account_id": people["helper"],
         "device_id": 1,
         "token_id": 1,
+        "language": "es",
     }
 
 

@@ -145,6 +145,32 @@ def _without(data: dict, key: str) -> dict:
         pytest.param(encounter_data(credit={"name": "Ana\nMaria"}), id="name-on-two-lines"),
         pytest.param(encounter_data(credit={"name": "Ana\x1b"}), id="name-with-escape"),
         pytest.param(encounter_data(favourite_colour="red"), id="unknown-field"),
+        # The consent's language and the drawer's age group.
+        pytest.param(encounter_data(consent={**CONSENT, "language": "es"}), id="language"),
+        pytest.param(encounter_data(consent={**CONSENT, "language": "fr"}), id="language-fr"),
+        pytest.param(encounter_data(age_group="adult"), id="adult"),
+        pytest.param(encounter_data(age_group="child"), id="age-group-child"),
+        pytest.param(encounter_data(declined=True, age_group="minor"), id="declined-minor"),
+        pytest.param(encounter_data(declined=True, age_group=""), id="declined-empty-age"),
+        pytest.param(encounter_data(age_group="minor"), id="minor"),
+        pytest.param(
+            encounter_data(age_group="minor", consent={**CONSENT, "training": False}),
+            id="minor-posted",
+        ),
+        pytest.param(
+            encounter_data(
+                age_group="minor", consent={**CONSENT, "training": False, "social": False}
+            ),
+            id="minor-in-the-gallery",
+        ),
+        pytest.param(
+            encounter_data(
+                age_group="minor",
+                consent={**CONSENT, "training": False, "social": False},
+                credit={"name": "Ana"},
+            ),
+            id="minor-credited",
+        ),
     ],
 )
 def test_the_upload_schema_accepts_what_the_validator_accepts(spec, data):

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from fieldapp.consent.texts import CHOICE_KEYS
 from tests.conftest import csrf_token_from
 from tests.factories import encounter_data, put_encounter, small_jpeg, token_of
 from tests.xss_corpus import PAYLOADS, assert_inert
@@ -170,7 +171,14 @@ def correction(name: str):
 
 
 def consent_text(work: Fieldwork, payload: str):
-    form = {"csrf_token": work.csrf("/settings/consent"), "text": f"Intro.\n\n{payload}"}
+    form = {
+        "csrf_token": work.csrf("/settings/consent"),
+        "language": "en",
+        "summary": f"Summary. {payload}",
+        "text": f"Intro.\n\n{payload}",
+    }
+    for key in CHOICE_KEYS:
+        form[f"{key}_label"], form[f"{key}_line"] = key.capitalize(), f"{key}: {payload}"[:160]
     response = work.client.post("/settings/consent", data=form)
     assert response.status_code == 302, response.status_code
     return "", response

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from fieldapp.encounters.models import VENUE_TYPES
+from fieldapp.consent.services import MINOR_RULES
+from fieldapp.consent.texts import CHOICE_KEYS
+from fieldapp.encounters.models import AGE_GROUPS, VENUE_TYPES
 from fieldapp.encounters.validation import (
     CONSENT_FIELDS,
     MAX_ID,
@@ -13,6 +15,7 @@ from fieldapp.encounters.validation import (
     NOT_FOR_DECLINED,
     TEXT_LIMITS,
 )
+from fieldapp.i18n import LANGUAGES
 from fieldapp.tickets.services import MAX_TICKETS_PER_REQUEST
 
 _MOMENT = {
@@ -82,6 +85,12 @@ _COMPLETED_ENCOUNTER_DATA = {
                     "maximum": MAX_ID,
                     "description": "The consent text shown (GET /api/v1/consent/current).",
                 },
+                "language": {
+                    "enum": list(LANGUAGES),
+                    "description": "The language of the text shown (BCP 47): the version's own "
+                    "or one of its `translations`. Absent: the version's own language. A "
+                    "language the version has no text in is refused (422, `consent.language`).",
+                },
                 "keep": {"type": "boolean"},
                 "gallery": {"type": "boolean"},
                 "training": {"type": "boolean"},
@@ -119,6 +128,44 @@ _COMPLETED_ENCOUNTER_DATA = {
             ]
         },
         "notes": _text(TEXT_LIMITS["notes"]),
+        "age_group": {
+            "enum": list(AGE_GROUPS),
+            "description": "The drawer's age group, as they said it (never a date of birth). "
+            "Absent: adult (encounters queued before age groups were asked).",
+        },
+    },
+    "if": {"required": ["age_group"], "properties": {"age_group": {"const": "minor"}}},
+    "then": {
+        "properties": {
+            "consent": {"properties": {"training": {"const": False}, "social": {"const": False}}},
+            "credit": {"required": ["anonymous"]},
+        },
+        "description": "; ".join(MINOR_RULES.values()).capitalize()
+        + " (422 naming consent.training, consent.social or credit.name).",
+    },
+}
+
+_CHOICE_TEXTS = {
+    "type": "object",
+    "required": list(CHOICE_KEYS),
+    "additionalProperties": {
+        "type": "object",
+        "required": ["label", "line"],
+        "properties": {"label": {"type": "string"}, "line": {"type": "string"}},
+    },
+    "description": "One label and one-line explanation per choice; empty for a version "
+    "published before layering.",
+}
+_CONSENT_TEXT_PROPERTIES = {
+    "language": {"enum": list(LANGUAGES)},
+    "summary": {"type": "string"},
+    "choices": {"oneOf": [_CHOICE_TEXTS, {"type": "object", "maxProperties": 0}]},
+    "text": {"type": "string"},
+    "sha256": {
+        "type": "string",
+        "pattern": "^[0-9a-f]{64}$",
+        "description": "SHA-256 of the canonical JSON of language, summary, choices and text "
+        "(fieldapp/consent/texts.py); of the text alone for a version before layering.",
     },
 }
 
@@ -163,8 +210,16 @@ _RECORD_WITH_THE_FIRST_TICKET = {
 }
 _ASK_WITH_THIS_CONSENT = {
     "operationId": "putEncounter",
-    "requestBody": {"data": {"consent": {"version": "$response.body#/version"}}},
-    "description": "The encounter records which consent text the drawer was shown.",
+    "requestBody": {
+        "data": {
+            "consent": {
+                "version": "$response.body#/version",
+                "language": "$response.body#/language",
+            }
+        }
+    },
+    "description": "The encounter records which consent text the drawer was shown, and in "
+    "which language (here the version's own; any of its `translations` is as good).",
 }
 _RECORDED_LINKS = {
     "GetTheRecordedEncounter": {
@@ -410,11 +465,29 @@ def openapi_document() -> dict:
                 },
                 "ConsentVersion": {
                     "type": "object",
-                    "required": ["version", "text", "sha256"],
+                    "required": [
+                        "version",
+                        "language",
+                        "summary",
+                        "choices",
+                        "text",
+                        "sha256",
+                        "translations",
+                    ],  # fmt: skip
                     "properties": {
                         "version": {"type": "integer"},
-                        "text": {"type": "string"},
-                        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                        **_CONSENT_TEXT_PROPERTIES,
+                        "translations": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "object",
+                                "required": ["language", "summary", "choices", "text", "sha256"],
+                                "properties": _CONSENT_TEXT_PROPERTIES,
+                            },
+                            "description": "Every published language of this version, its own "
+                            "first; send the one shown as `consent.language`.",
+                        },
                     },
                 },
                 "TicketRequest": {

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from fieldapp.api.openapi import openapi_document
 from fieldapp.auth.access import forbidden_page, helper_allowed, refused_to_helper
 from fieldapp.auth.services import collector_for_api_token
-from fieldapp.consent.services import current_version
+from fieldapp.consent.services import current_version, texts_of
 from fieldapp.database import utcnow, write_transaction
 from fieldapp.encounters.models import Encounter
 from fieldapp.encounters.services import (
@@ -99,8 +99,23 @@ def progress():
 @bp.get("/consent/current")
 @helper_allowed
 def consent_current():
-    version = current_version(db.session())
-    return {"version": version.id, "text": version.text, "sha256": version.sha256}
+    """The consent shown to the next drawer: its own language's layers at the top (as before,
+    `text` and `sha256` are that language's), and every published language in `translations`,
+    the version's own first. The phone records the language it showed (`consent.language`)."""
+    session = db.session()
+    version = current_version(session)
+    assert version is not None  # the first migration publishes version 1
+    texts = texts_of(session, version)
+    own = texts[0]
+    return {
+        "version": version.id,
+        "language": own.language,
+        "summary": own.summary,
+        "choices": own.choices,
+        "text": own.text,
+        "sha256": own.sha256,
+        "translations": [text.document() | {"sha256": text.sha256} for text in texts],
+    }
 
 
 @bp.post("/tickets")

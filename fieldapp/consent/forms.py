@@ -5,13 +5,29 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from fieldapp.consent.services import NAME_LIMIT
-from fieldapp.consent.texts import MAX_CONSENT_TEXT
+from fieldapp.consent.texts import (
+    CHOICE_KEYS,
+    LABEL_LIMIT,
+    LINE_LIMIT,
+    MAX_CONSENT_TEXT,
+    SUMMARY_LIMIT,
+    ConsentText,
+)
 from fieldapp.encounters.history import REASON_LIMIT
+from fieldapp.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 
 class SharingFields(FlaskForm):
@@ -79,10 +95,78 @@ class CorrectionForm(ChoicesForm):
     )
 
 
-class ConsentTextForm(FlaskForm):
+class LayeredTextForm(FlaskForm):
+    """The three layers of one consent text: a summary, one label and line per choice, the
+    full text. Every part is required: the drawer is shown all of it."""
+
+    summary = TextAreaField(
+        "Summary, shown first",
+        [DataRequired("The summary is empty: a few plain sentences, shown first."),
+         Length(max=SUMMARY_LIMIT)],
+        description="A few plain sentences: what happens to the drawing, and that nothing is "
+        "chosen for the drawer.",
+    )  # fmt: skip
     text = TextAreaField(
-        "Consent text shown to the next participant",
-        [DataRequired("The consent text is empty."), Length(max=MAX_CONSENT_TEXT)],
-        description="Leave a blank line between paragraphs. Saving publishes a new version; "
-        "versions already shown never change.",
+        "Full text, one tap away",
+        [DataRequired("The full text is empty."), Length(max=MAX_CONSENT_TEXT)],
+        description="Leave a blank line between paragraphs.",
     )
+
+    def choice_fields(self) -> list[tuple[str, Field, Field]]:
+        """(key, label field, line field) for each choice, in the order the drawer sees them."""
+        return [(key, self[f"{key}_label"], self[f"{key}_line"]) for key in CHOICE_KEYS]
+
+    def choices(self) -> dict[str, dict[str, str]]:
+        return {
+            key: {"label": label.data or "", "line": line.data or ""}
+            for key, label, line in self.choice_fields()
+        }
+
+    @staticmethod
+    def data_of(text: ConsentText | None) -> dict:
+        """The form's values for a published text (a draft to start from)."""
+        if text is None:
+            return {}
+        data = {"summary": text.summary, "text": text.text}
+        for key, parts in text.choices.items():
+            data[f"{key}_label"] = parts.get("label", "")
+            data[f"{key}_line"] = parts.get("line", "")
+        return data
+
+
+for _key in CHOICE_KEYS:
+    setattr(
+        LayeredTextForm,
+        f"{_key}_label",
+        StringField(
+            f"“{_key}”: label",
+            [DataRequired(f"The choice “{_key}” needs a label."), Length(max=LABEL_LIMIT)],
+        ),
+    )
+    setattr(
+        LayeredTextForm,
+        f"{_key}_line",
+        StringField(
+            f"“{_key}”: one-line explanation",
+            [DataRequired(f"The choice “{_key}” needs a one-line explanation."),
+             Length(max=LINE_LIMIT)],
+        ),
+    )  # fmt: skip
+
+
+class ConsentTextForm(LayeredTextForm):
+    """A new consent version, in its own language."""
+
+    language = SelectField(
+        "Language of this version",
+        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        default=DEFAULT_LANGUAGE,
+        validate_choice=True,
+    )
+
+
+class TranslationForm(LayeredTextForm):
+    """The current version in another language. `version` is the version the collector was
+    looking at: a newer one published meanwhile refuses the form rather than translate it."""
+
+    version = HiddenField()

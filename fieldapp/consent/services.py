@@ -230,6 +230,46 @@ def version_usage(session: Session) -> dict[int, int]:
     return {version_id: count for version_id, count in rows if version_id is not None}
 
 
+def language_usage(session: Session) -> dict[tuple[int, str], int]:
+    """How many encounters saw each text, by (version number, language)."""
+    rows = session.execute(
+        select(Encounter.consent_version_id, Encounter.consent_language, func.count())
+        .where(Encounter.consent_version_id.is_not(None))
+        .group_by(Encounter.consent_version_id, Encounter.consent_language)
+    )
+    own = {
+        row.id: row.language
+        for row in session.execute(select(ConsentVersion.id, ConsentVersion.language))
+    }
+    usage: dict[tuple[int, str], int] = {}
+    for version_id, language, count in rows:
+        if version_id is None:
+            continue
+        key = (version_id, language or own[version_id])
+        usage[key] = usage.get(key, 0) + count
+    return usage
+
+
+def earlier_text_in(session: Session, version: ConsentVersion, language: str) -> ConsentText | None:
+    """The newest text in `language` published before `version` (a version of its own in that
+    language, or a translation): the draft a new translation starts from."""
+    translation = session.scalar(
+        select(ConsentTranslation)
+        .where(ConsentTranslation.language == language, ConsentTranslation.version_id < version.id)
+        .order_by(ConsentTranslation.version_id.desc())
+        .limit(1)
+    )
+    own = session.scalar(
+        select(ConsentVersion)
+        .where(ConsentVersion.language == language, ConsentVersion.id < version.id)
+        .order_by(ConsentVersion.id.desc())
+        .limit(1)
+    )
+    if own is not None and (translation is None or own.id > translation.version_id):
+        return _as_text(own, own.id)
+    return _as_text(translation, translation.version_id) if translation is not None else None
+
+
 @event.listens_for(ConsentVersion, "before_update")
 def _refuse_update(_mapper, _connection, version: ConsentVersion) -> None:
     # The database refuses too (triggers of migration 3884487b9dfc); this says it in Python.
@@ -253,6 +293,24 @@ def _refuse_translation_update(_mapper, _connection, translation: ConsentTransla
         f"The {translation.language} text of consent version {translation.version_id} cannot "
         "be changed: publish a new version instead."
     )
+
+
+@event.listens_for(ConsentTranslation, "before_delete")
+def _refuse_translation_delete_if_used(
+    _mapper, connection, translation: ConsentTranslation
+) -> None:
+    # The database refuses too (triggers of migration b9a000000001).
+    used = connection.scalar(
+        select(func.count()).where(
+            Encounter.consent_version_id == translation.version_id,
+            Encounter.consent_language == translation.language,
+        )
+    )
+    if used:
+        raise ConsentVersionImmutable(
+            f"The {translation.language} text of consent version {translation.version_id} "
+            f"cannot be deleted: {used} encounter(s) record it."
+        )
 
 
 # Events ----------------------------------------------------------------------------------
@@ -394,6 +452,34 @@ def update_choices(
             training=training,
             social=social,
             credit_name=credit_name,
+        )
+    return True
+
+
+def record_guardian_agreement(
+    session: Session, encounter: Encounter, *, agreed: bool, reason: str
+) -> bool:
+    """The collector confirms (or takes back) that a minor's parent or guardian agreed to the
+    public gallery: one event, with the reason (who agreed, and how). In one write transaction.
+
+    Returns False, recording nothing, when it is already so. ConsentError says why not: not a
+    minor, no gallery wished, no reason.
+    """
+    with write_transaction(session):
+        encounter = session.get_one(Encounter, encounter.id)
+        if encounter.is_minor and agreed and not encounter.gallery:
+            raise ConsentError(
+                "The drawer did not wish the gallery: a guardian's agreement would show nothing."
+            )
+        if encounter.is_minor and encounter.guardian_agreed == agreed:
+            return False
+        change_consent(
+            session,
+            encounter,
+            actor="collector",
+            method="guardian_consent",
+            reason=reason,
+            guardian_agreed=agreed,
         )
     return True
 

@@ -65,6 +65,10 @@ class ConsentText:
             "text": self.text,
         }
 
+    def hashed_bytes(self) -> bytes:
+        """Exactly the bytes whose SHA-256 is `sha256` (see the module's docstring)."""
+        return hashed_bytes(self.language, self.summary, self.choices, self.text)
+
 
 def normal_text(text: str) -> str:
     """As stored: Windows/old-Mac line ends made \\n, outer blank space removed."""
@@ -75,17 +79,23 @@ def one_line(text: str) -> str:
     return " ".join((text or "").split())
 
 
-def consent_sha256(language: str, summary: str, choices: dict, text: str) -> str:
-    """The fingerprint of a consent text as the drawer saw it (see the module's docstring)."""
+def hashed_bytes(language: str, summary: str, choices: dict, text: str) -> bytes:
+    """What a consent text's SHA-256 is taken of: the canonical JSON of its four parts, or
+    the text alone for a version published before layering."""
     if not summary and not choices:
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return text.encode("utf-8")
     canonical = json.dumps(
         {"language": language, "summary": summary, "choices": choices, "text": text},
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return canonical.encode("utf-8")
+
+
+def consent_sha256(language: str, summary: str, choices: dict, text: str) -> str:
+    """The fingerprint of a consent text as the drawer saw it (see the module's docstring)."""
+    return hashlib.sha256(hashed_bytes(language, summary, choices, text)).hexdigest()
 
 
 def parse_choices(stored: str) -> dict[str, dict[str, str]]:

@@ -58,6 +58,7 @@ class ExportContext:
     figures: CollectionFigures
     created_at: datetime
     consent_versions: list
+    consent_texts: list  # ConsentText: each version and language the drawings record
     metadata_sha256: str
     image_extension: str
 
@@ -273,7 +274,11 @@ def _structure_text(ctx: ExportContext) -> str:
         "A Hugging Face ImageFolder with one split, `train`:\n\n"
         f"- `train/portrait-NNNNN.{ext}`: the images, named by portrait number;\n"
         "- `train/metadata.jsonl`: one JSON object per image, whose `file_name` names it;\n"
-        "- `consent/version-N.txt`: every consent text a drawing here records, verbatim;\n"
+        "- `consent/version-N.LANG.json` (`.txt` for a text published before layering): every "
+        "consent text a drawing here records, in the language its drawer read it, as exactly "
+        "the bytes whose SHA-256 is `consent_sha256` (`sha256sum consent/*` recomputes it): "
+        "the canonical JSON of its language, summary, one line per choice and full text; "
+        "`consent/index.json` lists them;\n"
         "- `croissant.json`: the same structure in MLCommons Croissant 1.1, with RAI fields;\n"
         "- `DATASHEET.md`: the datasheet; `SHA256SUMS`: a checksum of every other file "
         "(`sha256sum -c SHA256SUMS`).\n\n"
@@ -286,10 +291,13 @@ def _structure_text(ctx: ExportContext) -> str:
         "| `time_limit_seconds` | the time the collector gave the drawer (null: no limit) |\n"
         "| `drawing_seconds` | the drawing time measured by the on-screen timer, or null |\n"
         "| `credit` | the drawer's name **only** if they chose to be credited; else null |\n"
-        "| `consent_version`, `consent_sha256` | the consent text they read "
-        "(`consent/version-N.txt`) and its SHA-256 |\n"
+        "| `consent_version`, `consent_language`, `consent_sha256` | the exact consent text "
+        "they read: its version, the language they read it in (BCP 47) and the SHA-256 of "
+        "that text (`consent/version-N.LANG.json`) |\n"
         "| `consent_keep`, `consent_gallery`, `consent_training`, `consent_social` | what they "
-        "allowed: keeping it, the public gallery, ML training, social media |\n\n"
+        "allowed: keeping it, the public gallery, ML training, social media |\n"
+        "| `age_group` | `adult` or `minor`, as the drawer said (never a date of birth); a "
+        "training export holds no minor's drawing |\n\n"
         "```python\nfrom datasets import load_dataset\n"
         'drawings = load_dataset("imagefolder", data_dir="train", split="train")\n```\n'
     )
@@ -311,8 +319,9 @@ def _collection_text(ctx: ExportContext) -> str:
     median = s.median_drawing_seconds
     versions = (
         ", ".join(
-            f"version {v.id} ({s.versions[v.id]:,} drawings, SHA-256 `{v.sha256[:16]}…`)"
-            for v in ctx.consent_versions
+            f"version {t.version_id} in {t.language} "
+            f"({s.texts[t.version_id, t.language]:,} drawings, SHA-256 `{t.sha256[:16]}…`)"
+            for t in ctx.consent_texts
         )
         or "none"
     )
@@ -329,12 +338,32 @@ def _collection_text(ctx: ExportContext) -> str:
         f"{f.withdrawn:,} drawers later withdrew their drawing: it was deleted and is in no "
         f"export. {f.kept:,} drawings are kept, of which {f.training:,} may be used for "
         "training.\n\n"
-        "Before drawing, each drawer read a consent text on the collector's phone and chose "
+        + minors_text(ctx)
+        + "\n\nBefore drawing, each drawer read a consent text on the collector's phone and chose "
         "what they allow; each got a QR code to a page where they can change their mind or "
         f"withdraw at any time. Consent texts used here: {versions}.\n\n"
         "Processing: each photo was turned upright, stripped of all camera metadata (no EXIF, "
         f"no GPS) and stored; for this export it was decoded again and written as "
         f"{ctx.image_description}, with the drawer's rights embedded as XMP."
+    )
+
+
+def minors_text(ctx: ExportContext) -> str:
+    """How minors were handled, and what that left out of this export."""
+    s, f = ctx.stats, ctx.figures
+    held = (
+        f"This training export holds no minor's drawing: the {f.minors_kept:,} kept drawings "
+        "by minors were left out of it, whatever was chosen."
+        if ctx.training
+        else f"This archive holds {s.minors:,} drawings by minors (`age_group` = `minor`); "
+        "none of them may be used for training."
+    )
+    return (
+        "Minors: drawers were asked only their age group (adult or minor), never their age or "
+        "date of birth. A minor's drawing is never credited by name, never used to train "
+        "machine-learning models and never posted on social media, whatever is ticked; it is "
+        "shown in the public gallery only once a parent or guardian agreed, which the "
+        f"collector records with who agreed and how. {held}"
     )
 
 
@@ -357,7 +386,8 @@ def _personal_text() -> str:
 def _limitations_text(ctx: ExportContext) -> str:
     return (
         "One subject (the collector), drawn by people who were where he went: bars, parties, "
-        "fairs and conferences in the cities he visited, mostly adults out at night. Drawing "
+        "fairs and conferences in the cities he visited, mostly adults out at night (minors' "
+        "drawings are never in a training export). Drawing "
         "skill, time pressure and alcohol vary and are not recorded beyond the time limit. "
         "A drawer who declined is not represented at all. "
         + (
@@ -453,10 +483,15 @@ def datasheet(ctx: ExportContext) -> str:
                 ),
                 (
                     "Were the people concerned notified, and did they consent? How can they revoke?",
-                    "Yes, in person, before drawing, with the consent text in `consent/` (its version "
-                    "and SHA-256 are on every row). Each drawer holds a QR link to their drawing's "
+                    "Yes, in person, before drawing, with the consent text in `consent/`, in the "
+                    "language they chose (its version, language and SHA-256 are on every row). "
+                    "Each drawer holds a QR link to their drawing's "
                     "page, where they can change what they allow or withdraw it at any time; every "
                     "change is an event in the collector's log, never an overwrite.",
+                ),
+                (
+                    "Were any of the people concerned minors? How were they handled?",
+                    minors_text(ctx),
                 ),
                 ("Was an ethical review conducted?", ctx.answer("other")),
             ],
@@ -584,12 +619,17 @@ COLUMNS = {
     "time_limit_seconds": ("sc:Integer", "The time the collector gave; null: no limit."),
     "drawing_seconds": ("sc:Integer", "Drawing time measured by the on-screen timer."),
     "credit": ("sc:Text", "The drawer's name only if they chose credit; null: anonymous."),
-    "consent_version": ("sc:Integer", "The consent text the drawer read (consent/version-N.txt)."),
-    "consent_sha256": ("sc:Text", "SHA-256 of that consent text."),
+    "consent_version": ("sc:Integer", "The version of the consent text the drawer read."),
+    "consent_language": ("sc:Text", "The language the drawer read it in (BCP 47)."),
+    "consent_sha256": (
+        "sc:Text",
+        "SHA-256 of that exact text (consent/version-N.LANG.json holds the hashed bytes).",
+    ),
     "consent_keep": ("sc:Boolean", "The drawer allowed the collection to keep the drawing."),
     "consent_gallery": ("sc:Boolean", "The drawer allowed the public gallery."),
     "consent_training": ("sc:Boolean", "The drawer allowed training machine-learning models."),
     "consent_social": ("sc:Boolean", "The drawer allowed posting on social media."),
+    "age_group": ("sc:Text", "adult or minor, as the drawer said; never in a training export."),
 }
 
 

@@ -28,6 +28,8 @@ from sqlalchemy import Table, and_, func, select
 from sqlalchemy.orm import Session
 
 from fieldapp.consent.models import ConsentVersion
+from fieldapp.consent.services import texts_of
+from fieldapp.consent.texts import ConsentText
 from fieldapp.database import utcnow, write_transaction
 from fieldapp.dataset import documents
 from fieldapp.dataset.images import render_export_image
@@ -39,7 +41,7 @@ from fieldapp.dataset.models import (
     DatasetSettings,
 )
 from fieldapp.dataset.streaming_zip import StreamingZip
-from fieldapp.encounters.models import Encounter, EncounterStatus
+from fieldapp.encounters.models import AGE_MINOR, Encounter, EncounterStatus
 from fieldapp.media.models import Photo
 from fieldapp.media.storage import MediaStore
 from fieldapp.media.xmp import with_rights
@@ -123,7 +125,8 @@ def _eligible(kind: str):
         Encounter.keep.is_(True),
     ]
     if kind == "training":
-        conditions.append(Encounter.training.is_(True))
+        # A minor's drawing is never trained on, whatever its choices say.
+        conditions += [Encounter.training.is_(True), Encounter.age_group != AGE_MINOR]
     return and_(*conditions)
 
 
@@ -143,7 +146,7 @@ _ROW_COLUMNS = (
     Encounter.venue_type, Encounter.city, Encounter.time_limit_seconds,
     Encounter.drawing_started_at, Encounter.drawing_finished_at, Encounter.credit_name,
     Encounter.consent_version_id, Encounter.keep, Encounter.gallery, Encounter.training,
-    Encounter.social, Photo.display_name,
+    Encounter.social, Encounter.consent_language, Encounter.age_group, Photo.display_name,
 )  # fmt: skip
 
 
@@ -186,7 +189,9 @@ class ExportStats:
     time_limits: Counter = field(default_factory=Counter)
     drawing_seconds: list[int] = field(default_factory=list)
     versions: Counter = field(default_factory=Counter)
+    texts: Counter = field(default_factory=Counter)  # by (version, language)
     choices: Counter = field(default_factory=Counter)
+    minors: int = 0
 
     def add(self, row: dict) -> None:
         self.count += 1
@@ -200,6 +205,9 @@ class ExportStats:
         if row["drawing_seconds"] is not None:
             self.drawing_seconds.append(row["drawing_seconds"])
         self.versions[row["consent_version"]] += 1
+        if row["consent_version"] is not None:
+            self.texts[row["consent_version"], row["consent_language"]] += 1
+        self.minors += row["age_group"] == AGE_MINOR
         for name in ("gallery", "training", "social"):
             self.choices[name] += bool(row[f"consent_{name}"])
 
@@ -222,6 +230,7 @@ class CollectionFigures:
     withdrawn: int
     kept: int
     training: int
+    minors_kept: int  # minors' drawings kept: every one left out of training
 
 
 def collection_figures(session: Session) -> CollectionFigures:
@@ -236,11 +245,14 @@ def collection_figures(session: Session) -> CollectionFigures:
         withdrawn=count(completed, Encounter.withdrawn_at.is_not(None)),
         kept=count(_eligible("archive")),
         training=count(_eligible("training")),
+        minors_kept=count(_eligible("archive"), Encounter.age_group == AGE_MINOR),
     )
 
 
-def metadata_row(row, file_name: str, version: ConsentVersion | None) -> dict:
-    """One line of `metadata.jsonl`: the drawing's provenance and its drawer's choices."""
+def metadata_row(row, file_name: str, text: ConsentText | None) -> dict:
+    """One line of `metadata.jsonl`: the drawing's provenance, the exact consent text its
+    drawer read (version, language, SHA-256: the translation's if they read one) and their
+    choices."""
     seconds = None
     if row.drawing_started_at and row.drawing_finished_at:
         seconds = round((row.drawing_finished_at - row.drawing_started_at).total_seconds())
@@ -254,12 +266,14 @@ def metadata_row(row, file_name: str, version: ConsentVersion | None) -> dict:
         "time_limit_seconds": row.time_limit_seconds,
         "drawing_seconds": seconds,
         "credit": row.credit_name,  # None: the drawer chose to stay anonymous
-        "consent_version": version.id if version else None,
-        "consent_sha256": version.sha256 if version else None,
+        "consent_version": text.version_id if text else None,
+        "consent_language": text.language if text else None,
+        "consent_sha256": text.sha256 if text else None,
         "consent_keep": bool(row.keep),
         "consent_gallery": bool(row.gallery),
         "consent_training": bool(row.training),
         "consent_social": bool(row.social),
+        "age_group": row.age_group,
     }
 
 
@@ -366,6 +380,7 @@ def _archive_chunks(
     settings = dataset_settings(session)
     figures = collection_figures(session)
     versions = {v.id: v for v in session.scalars(select(ConsentVersion))}
+    texts = {(t.version_id, t.language): t for v in versions.values() for t in texts_of(session, v)}
     _freeze(session, settings, *versions.values())
     session.commit()  # the card describes the settings as they were when the export began
     stats = ExportStats()
@@ -393,7 +408,7 @@ def _archive_chunks(
             )
             file_name = f"portrait-{current.number:05d}.{extension}"
             archive.add_bytes(f"train/{file_name}", data, compress=False)
-            entry = metadata_row(current, file_name, versions.get(current.consent_version_id))
+            entry = metadata_row(current, file_name, _text_of(current, versions, texts))
             metadata.write(json.dumps(entry, ensure_ascii=False).encode() + b"\n")
             stats.add(entry)
             included.append((current.id, current.number))
@@ -401,8 +416,11 @@ def _archive_chunks(
             yield tally.out(archive.take())
         metadata_sha256 = archive.add_file("train/metadata.jsonl", metadata)
     used = [versions[v] for v in sorted(v for v in stats.versions if v is not None)]
-    for version in used:
-        archive.add_bytes(f"consent/version-{version.id}.txt", version.text.encode() + b"\n")
+    used_texts = [texts[key] for key in sorted(stats.texts)]
+    for text in used_texts:
+        # The file holds exactly the bytes hashed: `sha256sum` of it is `consent_sha256`.
+        archive.add_bytes(consent_file(text), text.hashed_bytes())
+    archive.add_bytes("consent/index.json", _consent_index(used_texts, stats))
     context = documents.ExportContext(
         settings=settings,
         options=options,
@@ -410,6 +428,7 @@ def _archive_chunks(
         figures=figures,
         created_at=created_at,
         consent_versions=used,
+        consent_texts=used_texts,
         metadata_sha256=metadata_sha256,
         image_extension="png" if options.ink else "jpg",
     )
@@ -435,6 +454,37 @@ def _archive_chunks(
         zip_bytes=tally.byte_count,
         zip_sha256=tally.digest.hexdigest(),
     )
+
+
+def _text_of(
+    row, versions: dict[int, ConsentVersion], texts: dict[tuple[int, str], ConsentText]
+) -> ConsentText | None:
+    """The exact text a drawing's drawer read: its version in their language."""
+    version = versions.get(row.consent_version_id)
+    if version is None:
+        return None
+    return texts[version.id, row.consent_language or version.language]
+
+
+def consent_file(text: ConsentText) -> str:
+    """The file of a consent text in an export: JSON for a layered text, else the text."""
+    extension = "json" if text.layered else "txt"
+    return f"consent/version-{text.version_id}.{text.language}.{extension}"
+
+
+def _consent_index(texts: list[ConsentText], stats: ExportStats) -> bytes:
+    """consent/index.json: each text the drawings record, its file, hash and drawings."""
+    index = [
+        {
+            "consent_version": text.version_id,
+            "consent_language": text.language,
+            "consent_sha256": text.sha256,
+            "file": consent_file(text).removeprefix("consent/"),
+            "drawings": stats.texts[text.version_id, text.language],
+        }
+        for text in texts
+    ]
+    return json.dumps(index, indent=2, ensure_ascii=False).encode() + b"\n"
 
 
 def _render(store: MediaStore, name: str, options: ExportOptions) -> tuple[bytes, str] | None:

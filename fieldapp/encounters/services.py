@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fieldapp.consent.models import ConsentVersion
-from fieldapp.consent.services import record_field_grant
+from fieldapp.consent.services import record_field_grant, text_in, texts_of
 from fieldapp.database import write_transaction
 from fieldapp.encounters.models import FINGERPRINT_ERASED, Encounter, EncounterStatus
 from fieldapp.encounters.validation import EncounterData, InvalidEncounter
@@ -113,7 +113,8 @@ def _insert(
         data_sha256=data.fingerprint,
     )
     if data.status == EncounterStatus.COMPLETED:
-        if session.get(ConsentVersion, data.consent_version) is None:
+        version = session.get(ConsentVersion, data.consent_version)
+        if version is None:
             raise InvalidEncounter(
                 [
                     {
@@ -122,6 +123,8 @@ def _insert(
                     }
                 ]
             )
+        encounter.consent_language = _consent_language(session, version, data.consent_language)
+        encounter.age_group = data.age_group
         encounter.ticket = _claim_ticket(session, data.ticket, collector_id)
         encounter.drawing_started_at = data.drawing_started_at
         encounter.drawing_finished_at = data.drawing_finished_at
@@ -134,6 +137,27 @@ def _insert(
     if data.choices is not None:
         record_field_grant(session, encounter, data.choices, credited=data.credit_name is not None)
     return encounter
+
+
+def _consent_language(
+    session: Session, version: ConsentVersion, language: str | None
+) -> str | None:
+    """The language to record: None for the version's own (said or not), else a translation's
+    code, which must exist: the encounter points at the exact text its drawer saw."""
+    if language is None or language == version.language:
+        return None
+    if text_in(session, version, language) is None:
+        published = ", ".join(text.language for text in texts_of(session, version))
+        raise InvalidEncounter(
+            [
+                {
+                    "field": "consent.language",
+                    "message": f"consent version {version.id} has no {language} text "
+                    f"(it has: {published})",
+                }
+            ]
+        )
+    return language
 
 
 def _claim_ticket(session: Session, token: str | None, collector_id: int | None) -> Ticket:

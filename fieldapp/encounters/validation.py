@@ -8,8 +8,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fieldapp.consent.services import ConsentChoices
-from fieldapp.encounters.models import VENUE_TYPES, EncounterStatus
+from fieldapp.consent.services import MINOR_RULES, ConsentChoices
+from fieldapp.encounters.models import (
+    AGE_ADULT,
+    AGE_GROUPS,
+    AGE_MINOR,
+    VENUE_TYPES,
+    EncounterStatus,
+)
+from fieldapp.i18n import LANGUAGES
 
 MAX_TIME_LIMIT_SECONDS = 24 * 3600
 MAX_FUTURE_SKEW = timedelta(days=1)  # a phone clock a little ahead is fine; next year is not
@@ -21,7 +28,7 @@ MAX_ID = 2**31 - 1  # the largest id every database we run on stores
 _CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
 FIELDS = {
     "status", "ticket", "venue_type", "venue", "city", "started_at", "drawing_started_at",
-    "drawing_finished_at", "time_limit_seconds", "consent", "credit", "notes",
+    "drawing_finished_at", "time_limit_seconds", "consent", "credit", "notes", "age_group",
 }  # fmt: skip
 CONSENT_FIELDS = ("keep", "gallery", "training", "social")
 # A declined approach keeps the venue and the time, nothing about the person: these fields may
@@ -30,7 +37,7 @@ CONSENT_FIELDS = ("keep", "gallery", "training", "social")
 # losing its drawer's choices. The OpenAPI document says the same (`DeclinedEncounterData`).
 NOT_FOR_DECLINED = (
     "ticket", "drawing_started_at", "drawing_finished_at", "time_limit_seconds", "consent",
-    "credit", "notes",
+    "credit", "notes", "age_group",
 )  # fmt: skip
 
 
@@ -56,9 +63,15 @@ class EncounterData:
     drawing_finished_at: datetime | None = None
     time_limit_seconds: int | None = None
     consent_version: int | None = None
+    # The language of the consent text shown (a tag of LANGUAGES), None when the phone did not
+    # say: the version's own language. Whether that version has a text in it is checked when
+    # the encounter is stored (the database knows the translations).
+    consent_language: str | None = None
     choices: ConsentChoices | None = None
     credit_name: str | None = None  # None: anonymous
     notes: str = ""
+    # Phones that queued an encounter before age groups existed send none: those were adults.
+    age_group: str = AGE_ADULT
     fingerprint: str = ""  # SHA-256 of the canonical JSON: equal uploads have equal prints
 
 
@@ -100,17 +113,33 @@ def _completed_fields(reader: _Reader) -> dict[str, Any]:
         reader.error("drawing_started_at", "is needed when drawing_finished_at is given")
     if drawing_started and drawing_finished and drawing_finished < drawing_started:
         reader.error("drawing_finished_at", "is before drawing_started_at")
-    version, choices = _consent(reader)
+    version, language, choices = _consent(reader)
+    credit_name = _credit(reader)
+    age_group = reader.choice("age_group", AGE_GROUPS) or AGE_ADULT
+    if age_group == AGE_MINOR:
+        _minor_limits(reader, choices, credit_name)
     return {
         "ticket": ticket,
         "drawing_started_at": drawing_started,
         "drawing_finished_at": drawing_finished,
         "time_limit_seconds": _time_limit(reader),
         "consent_version": version,
+        "consent_language": language,
         "choices": choices,
-        "credit_name": _credit(reader),
+        "credit_name": credit_name,
         "notes": reader.text("notes"),
+        "age_group": age_group,
     }
+
+
+def _minor_limits(reader: _Reader, choices: ConsentChoices | None, credit_name: str | None) -> None:
+    """A minor's drawing is never trained on, posted or credited by name: each is refused."""
+    if choices is not None and choices.training:
+        reader.error("consent.training", MINOR_RULES["training"])
+    if choices is not None and choices.social:
+        reader.error("consent.social", MINOR_RULES["social"])
+    if credit_name is not None:
+        reader.error("credit.name", MINOR_RULES["credit"])
 
 
 def whole_number(value: Any) -> int | None:
@@ -142,24 +171,31 @@ def _time_limit(reader: _Reader) -> int | None:
     return None
 
 
-def _consent(reader: _Reader) -> tuple[int | None, ConsentChoices | None]:
+def _consent(reader: _Reader) -> tuple[int | None, str | None, ConsentChoices | None]:
     consent = reader.raw.get("consent")
     if not isinstance(consent, dict):
         reader.error("consent", "is required: {version, keep, gallery, training, social}")
-        return None, None
-    for key in sorted(set(consent) - {"version", *CONSENT_FIELDS}):
+        return None, None, None
+    for key in sorted(set(consent) - {"version", "language", *CONSENT_FIELDS}):
         reader.error(f"consent.{key}", "is not a consent choice")
     version = whole_number(consent.get("version"))
     if version is None or not 1 <= version <= MAX_ID:
         reader.error("consent.version", "must be the number of the consent text shown")
         version = None
+    language = consent.get("language")
+    if language is not None and (not isinstance(language, str) or language not in LANGUAGES):
+        reader.error(
+            "consent.language",
+            f"must be the language of the consent text shown: one of {', '.join(LANGUAGES)}",
+        )
+        language = None
     flags: dict[str, Any] = {}  # as sent; booleans once checked below
     for key in CONSENT_FIELDS:
         flags[key] = consent.get(key)
         if not isinstance(flags[key], bool):
             reader.error(f"consent.{key}", "must be true or false")
     if any(not isinstance(v, bool) for v in flags.values()):
-        return version, None
+        return version, language, None
     choices = ConsentChoices(**flags)
     if not choices.keep:
         for key in ("gallery", "training", "social"):
@@ -168,7 +204,7 @@ def _consent(reader: _Reader) -> tuple[int | None, ConsentChoices | None]:
                     f"consent.{key}",
                     "needs consent.keep: a drawing not kept cannot be shown or used",
                 )
-    return version, choices
+    return version, language, choices
 
 
 def _credit(reader: _Reader) -> str | None:

@@ -1,4 +1,5 @@
-"""The public gallery: only drawings whose drawer chose keep + gallery and did not withdraw."""
+"""The public gallery: only drawings whose drawer chose keep + gallery and did not withdraw
+(and, for a minor, whose parent or guardian agreed)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from functools import cache
 from sqlalchemy import BindParameter, Connection, Select, bindparam, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
-from fieldapp.encounters.models import Encounter, EncounterStatus
+from fieldapp.encounters.models import AGE_MINOR, Encounter, EncounterStatus
 from fieldapp.media.images import THUMB_LONG_EDGE
 from fieldapp.media.models import Photo
 from fieldapp.signals.services import image_version, photo_version
@@ -56,6 +57,9 @@ def _in_gallery(query: Select) -> Select:
             Encounter.status == EncounterStatus.COMPLETED.value,
             Encounter.keep.is_(True),
             Encounter.gallery.is_(True),
+            # A minor's drawing only once the collector confirmed a parent's or guardian's
+            # agreement: the live screen and the diary read the gallery through here too.
+            or_(Encounter.age_group != AGE_MINOR, Encounter.guardian_agreed.is_(True)),
             Encounter.withdrawn_at.is_(None),
             Ticket.withdrawn_at.is_(None),
         )
@@ -78,6 +82,7 @@ _PAGE_COLUMNS = (
     Encounter.credit_name,
     Encounter.time_limit_seconds,
     Encounter.training,
+    Encounter.age_group,
     Photo.display_width,
     Photo.display_height,
     Photo.original_sha256,
@@ -93,8 +98,11 @@ def _page_item(row) -> GalleryItem:
         time_limit_seconds=row.time_limit_seconds,
         display_width=row.display_width,
         display_height=row.display_height,
-        # Every drawing shown is kept (keep is required above): training alone decides.
-        image_version=photo_version(row.original_sha256, bool(row.training), row.credit_name),
+        # Every drawing shown is kept (keep is required above): training decides, never for a
+        # minor (training_allowed's rule, on the plain row).
+        image_version=photo_version(
+            row.original_sha256, bool(row.training) and row.age_group != AGE_MINOR, row.credit_name
+        ),
     )
 
 

@@ -154,3 +154,19 @@ class AttachTicketForm(FlaskForm):
 class PhotoForm(FlaskForm):
     photo = FileField("New photo of the drawing")
     reason = reason_field()
+
+
+class GuardianForm(FlaskForm):
+    """The collector confirms that a minor's parent or guardian agreed to the gallery (or that
+    the agreement is taken back): who agreed and how goes into the consent history."""
+
+    agreed = SelectField(
+        "A parent or guardian agreed",
+        choices=[SelectChoice("yes", "Agreed"), SelectChoice("no", "Not agreed")],
+        validate_choice=True,
+    )
+    reason = StringField(
+        "Who agreed, and how",
+        [DataRequired("Say who agreed and how: the history keeps it."), Length(max=REASON_LIMIT)],
+        description='e.g. "her mother, in person at the fair", "father, by email on 3 June"',
+    )

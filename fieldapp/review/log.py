@@ -15,7 +15,7 @@ from sqlalchemy import Select, SQLColumnExpression, and_, exists, func, literal,
 from sqlalchemy.orm import Session
 
 from fieldapp.arguments import BIGGEST_INTEGER, database_int
-from fieldapp.encounters.models import VENUE_TYPES, Encounter, EncounterStatus
+from fieldapp.encounters.models import AGE_GROUPS, VENUE_TYPES, Encounter, EncounterStatus
 from fieldapp.encounters.validation import EARLIEST
 from fieldapp.media.models import Photo
 from fieldapp.tickets.models import Ticket
@@ -45,6 +45,7 @@ class LogFilters:
     status: str = ""
     choices: dict[str, bool] = field(default_factory=dict)  # e.g. {"gallery": True}
     photo: str = ""  # "with", "without" or ""
+    age_group: str = ""  # "minor", "adult" or "": the drawer's age group as they said it
     q: str = ""
     sort: str = "newest"
     view: str = "table"
@@ -63,6 +64,7 @@ class LogFilters:
             status=_one_of(args.get("status"), STATUSES),
             choices=choices,
             photo=_one_of(args.get("photo"), ("with", "without")),
+            age_group=_one_of(args.get("age"), AGE_GROUPS),
             q=" ".join((args.get("q") or "").split())[:SEARCH_LIMIT],
             sort=_one_of(args.get("sort"), tuple(SORTS)) or "newest",
             view=_one_of(args.get("view"), VIEWS) or "table",
@@ -77,6 +79,7 @@ class LogFilters:
             "venue_type": current.venue_type,
             "status": current.status,
             "photo": current.photo,
+            "age": current.age_group,
             "q": current.q,
             "sort": "" if current.sort == "newest" else current.sort,
             "view": "" if current.view == "table" else current.view,
@@ -146,6 +149,9 @@ def _conditions(session: Session, filters: LogFilters) -> list:
     for name, wanted in filters.choices.items():
         column = getattr(Encounter, name)
         conditions.append(column.is_(True) if wanted else or_(column.is_(False), column.is_(None)))
+    if filters.age_group:
+        # Minors are few: no index of their own (the log walks (started_at, id) to find them).
+        conditions.append(Encounter.age_group == filters.age_group)
     if filters.photo:
         has_photo = exists().where(Photo.encounter_id == Encounter.id)
         conditions.append(has_photo if filters.photo == "with" else ~has_photo)

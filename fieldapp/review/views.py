@@ -26,7 +26,13 @@ from flask_login import current_user
 
 from fieldapp.auth.access import collector_required
 from fieldapp.consent.forms import CorrectionForm
-from fieldapp.consent.services import ConsentError, consent_history, update_choices
+from fieldapp.consent.services import (
+    ConsentError,
+    consent_history,
+    record_guardian_agreement,
+    text_seen,
+    update_choices,
+)
 from fieldapp.encounters.history import history
 from fieldapp.encounters.models import VENUE_TYPES, Encounter
 from fieldapp.encounters.services import encounter_by_uuid
@@ -35,7 +41,13 @@ from fieldapp.media.images import UnacceptablePhoto
 from fieldapp.media.services import VARIANTS, media_store, prepare_photo, read_upload
 from fieldapp.review import services
 from fieldapp.review.export import csv_lines
-from fieldapp.review.forms import AttachTicketForm, EditForm, PhotoForm, RenumberForm
+from fieldapp.review.forms import (
+    AttachTicketForm,
+    EditForm,
+    GuardianForm,
+    PhotoForm,
+    RenumberForm,
+)
 from fieldapp.review.log import SORTS, LogFilters, log_page
 from fieldapp.review.services import (
     LABELS,
@@ -107,18 +119,27 @@ def fix_context(encounter: Encounter, **forms) -> dict:
     return context
 
 
-def detail_page(encounter: Encounter, status: int = 200, *, correction=None, **forms):
+def detail_page(
+    encounter: Encounter, status: int = 200, *, correction=None, guardian=None, **forms
+):
     """The encounter page: its consent history, correction and fix forms; after a refusal, with
     the refused form and its message (nothing changed)."""
     declare_training(training_allowed(encounter))
     correctable = encounter.is_completed and encounter.keep and not encounter.is_withdrawn
     if correction is None and correctable:
         correction = CorrectionForm(formdata=None, data=CorrectionForm.data_of(encounter))
+    # A minor who wished the gallery is shown there once a parent or guardian agreed.
+    shown = encounter.gallery or encounter.guardian_agreed
+    if guardian is None and correctable and encounter.is_minor and shown:
+        agreed = "no" if encounter.guardian_agreed else "yes"
+        guardian = GuardianForm(formdata=None, prefix="guardian", data={"agreed": agreed})
     return render_template(
         "review/encounter.html",
         encounter=encounter,
         history=consent_history(db.session(), encounter),
+        text_seen=text_seen(db.session(), encounter),
         correction=correction,
+        guardian=guardian,
         recorded_by=recorded_by(db.session(), encounter),
         **fix_context(encounter, **forms),
     ), status
@@ -257,6 +278,32 @@ def correct_consent(uuid: str):
             flash("Consent corrected." if changed else "Nothing changed.")
             return redirect(url_for("review.detail", uuid=uuid))
     return detail_page(encounter, 422, correction=form)
+
+
+@bp.post("/encounters/<uuid>/guardian")
+def guardian_agreement(uuid: str):
+    """The collector records that a minor's parent or guardian agreed to the gallery (or not)."""
+    encounter = _encounter_or_404(uuid)
+    if encounter.is_withdrawn:
+        return _refused_tombstone(encounter)
+    form = GuardianForm(prefix="guardian")
+    if form.validate_on_submit():
+        agreed = form.agreed.data == "yes"
+        try:
+            changed = record_guardian_agreement(
+                db.session(), encounter, agreed=agreed, reason=form.reason.data
+            )
+        except ConsentError as refused:
+            form.form_errors.append(str(refused))
+        else:
+            if not changed:
+                flash("Nothing changed.")
+            elif agreed:
+                flash("Recorded: a parent or guardian agreed. The drawing is in the gallery.")
+            else:
+                flash("Recorded: no guardian's agreement. The drawing left the gallery.")
+            return redirect(url_for("review.detail", uuid=uuid))
+    return detail_page(encounter, 422, guardian=form)
 
 
 def _refused_tombstone(encounter: Encounter):
