@@ -1,6 +1,7 @@
 """Layered consent texts for tests: the parts `publish_version` and `publish_translation` take.
 
-The real Spanish and Chinese texts arrive with the migration later: tests publish their own.
+A fresh database's current version (the migration's) has Spanish and Chinese already; a test
+that needs a version without them publishes its own (`english_only_version`).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from fieldapp.consent.models import ConsentTranslation
-from fieldapp.consent.services import current_version, publish_translation
+from fieldapp.consent.services import current_version, publish_translation, publish_version
 from fieldapp.extensions import db
 
 ENGLISH = {
@@ -69,3 +70,11 @@ def translate_current(app, language: str = "es") -> ConsentTranslation:
         db.session.refresh(translation)
         db.session.expunge(translation)
         return translation
+
+
+def english_only_version(app) -> int:
+    """Publish a new current version in English alone (no translation yet); its number."""
+    with app.app_context():
+        version, _ = publish_version(db.session, **ENGLISH)
+        db.session.commit()
+        return version.id

@@ -152,3 +152,31 @@ def test_detail_page_shows_the_encounter(app, client, logged_in):
     assert "Drawing #1" in html and "Ana" in html and "asked about the red ink" in html
     assert client.get(f"/encounters/{client_uuid}/photo/display").status_code == 200
     assert client.get("/encounters/00000000-0000-4000-8000-000000000000").status_code == 404
+
+
+def test_without_javascript_each_question_is_asked_and_none_is_answered(client, logged_in):
+    """The same step as a plain form: every language's question on the page, nothing checked,
+    and a form posted with an answer missing refused with what is missing."""
+    page = client.get("/encounters/new").text
+    for name in ("age_group", "keep", "gallery", "training", "social"):
+        assert re.findall(rf'<input type="radio" name="{name}" value="\w+" checked', page) == []
+    form = capture_form(client, training=None, age_group=None)
+    response = client.post("/encounters/new", data=form, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "The drawer&#39;s age was not answered" in response.text
+    assert "Machine-learning training: the drawer did not answer yes or no." in response.text
+    with client.application.app_context():
+        from fieldapp.encounters.models import Encounter
+        from fieldapp.extensions import db
+
+        assert db.session.query(Encounter).count() == 0
+    form = capture_form(client, consent_language="zh-Hans", age_group="minor", credit=None,
+                        credit_name=None, training="no", social="no")  # fmt: skip
+    response = client.post("/encounters/new", data=form, content_type="multipart/form-data")
+    assert response.status_code == 302
+    with client.application.app_context():
+        from fieldapp.encounters.services import encounter_by_uuid
+        from fieldapp.extensions import db
+
+        recorded = encounter_by_uuid(db.session, form["uuid"])
+        assert (recorded.age_group, recorded.consent_language) == ("minor", "zh-Hans")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories import small_jpeg
 from tests.field_phone import FieldFlow, answer, check_console, open_field
 
 pytestmark = pytest.mark.browser
@@ -151,3 +152,29 @@ def test_a_drawing_not_kept_asks_nothing_more(field):
     assert (state["gallery"], state["training"], state["social"]) == ("no", "no", "no")
     phone.click("#consent-done")
     field.wait_step("timer")
+
+
+def test_a_minor_answering_in_spanish_reaches_the_server_as_they_answered(field, tmp_path):
+    """Through the outbox and the test proxy: the language shown and the age group are what
+    the server records, with the limits a minor's drawing keeps."""
+    photo = tmp_path / "drawing.jpg"
+    photo.write_bytes(small_jpeg())
+    to_consent(field)
+    phone = field.phone
+    phone.click("button.lang[data-lang=es]")
+    phone.click("label:has(#age-minor)")
+    answer(phone, "keep", True)
+    answer(phone, "gallery", True)
+    phone.click("#consent-done")
+    field.draw(timed=False)
+    field.take_photo(photo)
+    field.tap_text("Show the QR code")
+    phone.wait_visible("#handoff")
+    field.wait_for_empty_outbox()
+    assert (
+        field.server_count(
+            "age_group = 'minor' AND consent_language = 'es' AND keep AND gallery"
+            " AND NOT training AND NOT social AND credit_name IS NULL AND NOT guardian_agreed"
+        )
+        == 1
+    )

@@ -126,7 +126,10 @@ def test_entrypoint_migrates_an_empty_postgresql_database_and_serves(tmp_path, p
 
     with psycopg.connect(host=str(postgres_server.socket_dir), port=postgres_server.port,
                          user="postgres", dbname="entrypoint") as connection:  # fmt: skip
-        assert connection.execute("SELECT count(*) FROM consent_versions").fetchone() == (1,)
+        # The first text, and its layered successor with its two translations (b9a000000001).
+        assert connection.execute("SELECT count(*) FROM consent_versions").fetchone() == (2,)
+        translations = connection.execute("SELECT count(*) FROM consent_translations")
+        assert translations.fetchone() == (2,)
 
 
 def test_entrypoint_gives_up_on_an_unreachable_database_with_a_clear_message(tmp_path):

@@ -36,7 +36,7 @@ def add_entry(app, body: str, *, public: bool = True, day: date = date(2026, 3, 
 def test_hostile_markdown_is_inert(app, client):
     add_entry(app, HOSTILE, title="<b>Title</b>")
     html = client.get("/diary").text
-    body = html.split("<main>")[1]
+    body = html.split('<main id="main">')[1]
     assert "<script" not in body
     assert not re.search(r"<img", body)
     assert not re.search(r"<[^>]+\son\w+\s*=", body)  # no event-handler attribute on any tag

@@ -111,8 +111,9 @@ def capture_form(name: str, *, photo: bool = True):
         form = {
             "csrf_token": work.csrf("/encounters/new"), "uuid": client_uuid,
             "started_at": "2026-05-17T20:00:00+00:00", "venue_type": "bar", "venue": "pool night",
-            "city": "Lyon", "time_limit": "120", "consent_version": "1", "keep": "y",
-            "gallery": "y", "credit": "name", "credit_name": "Ana", "notes": "",
+            "city": "Lyon", "time_limit": "120", "consent_version": "1", "age_group": "adult",
+            "keep": "yes", "gallery": "yes", "training": "no", "social": "no", "credit": "name",
+            "credit_name": "Ana", "notes": "",
         }  # fmt: skip
         form[name] = payload
         if photo:
