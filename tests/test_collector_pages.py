@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -180,3 +182,18 @@ def test_without_javascript_each_question_is_asked_and_none_is_answered(client, 
 
         recorded = encounter_by_uuid(db.session, form["uuid"])
         assert (recorded.age_group, recorded.consent_language) == ("minor", "zh-Hans")
+
+
+def test_the_age_asked_is_the_configured_one_in_every_language(app, client, logged_in):
+    app.config["ADULT_AGE"] = 16
+    try:
+        page = client.get("/encounters/new").text
+    finally:
+        app.config["ADULT_AGE"] = 18
+    assert "Are you 16 or older?" in page
+    # Every language of the step, carried in the page for the switch (and offline use).
+    carried = json.loads(html.unescape(re.search(r'data-texts="([^"]*)"', page).group(1)))
+    questions = {language: texts["words"]["age_question"] for language, texts in carried.items()}
+    assert questions == {
+        "en": "Are you 16 or older?", "es": "¿Tienes 16 años o más?", "zh-Hans": "你年满 16 岁了吗？",
+    }  # fmt: skip

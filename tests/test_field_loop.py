@@ -17,7 +17,7 @@ import zipfile
 import pytest
 
 from tests import photo_corpus as corpus
-from tests.field_phone import FieldFlow, check_console, open_field
+from tests.field_phone import FieldFlow, answer, check_console, open_field
 
 pytestmark = pytest.mark.browser
 pytest.importorskip("pyzbar.pyzbar", reason="libzbar0 is needed to decode QR codes")
@@ -358,17 +358,25 @@ def test_one_thumb_on_a_small_screen(field, camera_photos):
       const r = el.getBoundingClientRect();
       return [r.left + r.width / 2, r.top + r.height / 2];
     """
-    steps = [
-        ("#venue-fields [data-next]", "consent"),
-        (".step.current [data-next]", "timer"),
-        ("#timer-skip", "photo"),
-    ]
     phone.fill("#venue", "Pool night")
-    for selector, next_step in steps:
+
+    def tap_and_check(selector: str, next_step: str, answers=()) -> None:
         x, y = phone.evaluate(centre, selector)
         phone.click(selector)
         field.wait_step(next_step)
         assert phone.evaluate(under_finger, x, y) is None, f"after {selector}"
+        for choice, yes in answers:
+            answer(phone, choice, yes)
+
+    tap_and_check("#venue-fields [data-next]", "consent")
+    # The drawer's age answered, the choices appear: none of them under that finger either.
+    tap_and_check(
+        "label:has(#age-adult)",
+        "consent",
+        answers=[("keep", True), ("gallery", False), ("training", False), ("social", False)],
+    )
+    tap_and_check("#consent-done", "timer")
+    tap_and_check("#timer-skip", "photo")
     shoot(field, "360-photo-step")
     x, y = phone.evaluate(centre, "#camera")
     phone.set_file("#photo", camera_photos(6))
