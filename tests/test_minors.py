@@ -141,3 +141,24 @@ def test_the_log_filters_minors_and_the_csv_names_them(app, client, logged_in):
     assert [(r["number"], r["age_group"], r["guardian_agreed"]) for r in rows] == [
         (str(number_of(app, minor)), "minor", "no")
     ]
+
+
+def test_a_minors_pages_reserve_training_even_if_a_row_says_otherwise(app, client):
+    """The participant page and its images declare the reservation for a minor's drawing, even
+    when the row was forced to training=true (a record from before the rule)."""
+    from sqlalchemy import text
+
+    from tests.factories import token_of
+
+    minor = make_encounter(app, photo=small_jpeg(), age_group="minor", consent=GALLERY_ONLY)
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE encounters SET training = true WHERE uuid = :uuid"), {"uuid": minor}
+        )
+        db.session.commit()
+    token = token_of(app, minor)
+    for path in (f"/p/{token}", f"/p/{token}/drawing.jpg"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["tdm-reservation"] == "1", path
+        assert "noai" in response.headers["X-Robots-Tag"], path

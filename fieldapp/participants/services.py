@@ -190,6 +190,7 @@ class EncounterShown:
     time_limit_seconds: int | None
     consent_version_id: int | None
     consent_language: str | None  # None: the consent version's own language
+    age_group: str  # "adult" or "minor": a minor's drawing is never trained on (signals)
     photo: PhotoShown | None
 
     @property
@@ -234,6 +235,7 @@ def participant_page(connection: Connection, token: str) -> ParticipantPage | No
         time_limit_seconds=row.time_limit_seconds,
         consent_version_id=row.consent_version_id,
         consent_language=row.consent_language,
+        age_group=row.age_group,
         photo=photo,
     )
     return ParticipantPage(ticket, encounter, row.consent_sha256)
@@ -255,6 +257,7 @@ def _page_query() -> DirectSelect:
             Encounter.training,
             Encounter.social,
             Encounter.credit_name,
+            Encounter.age_group,
             Encounter.started_at,
             Encounter.utc_offset_minutes,
             Encounter.time_limit_seconds,
