@@ -131,6 +131,10 @@ def test_a_minor_cannot_allow_training_social_media_or_a_name(field):
         "return document.querySelector('[data-choice=credit] input[value=name]').disabled"
     )
     assert "Shown only once a parent or guardian agrees" in phone.text("#why-not-gallery")
+    for key in CHOICES[:4]:  # the reasons take the place of the locked choices' explanations
+        assert on_first_screen(field, f"[data-choice={key}] .answer-button"), key
+    assert on_first_screen(field, "#why-not-credit")  # anonymous, and it says so: no dead button
+    assert "Anonymous: no name is kept for someone under 18" in phone.text("#why-not-credit")
     field.phone.screenshot(f"consent-{field.engine}-minor-360x640", full_page=False)
 
     # The age was wrong after all: the "no" given for them is taken back, they answer it.

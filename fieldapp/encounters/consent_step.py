@@ -41,6 +41,7 @@ def step_words(age: int, version: int) -> dict[str, str]:
         "no_name": _("Write your name, or choose Anonymous."),
         "minor_never": _("Never for a drawing by someone under %(age)s.", age=age),
         "minor_gallery": _("Shown only once a parent or guardian agrees."),
+        "minor_anonymous": _("Anonymous: no name is kept for someone under %(age)s.", age=age),
         "not_kept": _("Not kept: nothing else happens to it."),
         # For a consent version written before layering (no summary, no choice lines).
         "keep": _("Keep the drawing"),

@@ -312,7 +312,7 @@
       else if (minor() && name !== "gallery") reason = w.minor_never;
       limit(name, reason);
     });
-    limit("credit", minor() ? w.minor_never : "");
+    limit("credit", minor() ? w.minor_anonymous : "");
     const galleryNote = $("why-not-gallery");
     if (minor() && answer("keep") !== "no") {
       galleryNote.textContent = w.minor_gallery;
