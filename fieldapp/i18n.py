@@ -12,10 +12,11 @@ of the page (`lang_args()`), never in a cookie: the participant page sets none.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel
+from flask_babel import Babel, format_date
 
 #: The languages the drawer can read the app in, each named in itself, as BCP 47 tags.
 LANGUAGES = {"en": "English", "es": "Español", "zh-Hans": "简体中文"}
@@ -75,6 +76,16 @@ def drawer_page() -> bool:
     return request.endpoint is None
 
 
+def drawer_date(moment: date | datetime) -> str:
+    """A day as the page's language writes it: 20 May 2026, 20 de mayo de 2026, 2026年5月20日.
+
+    A datetime is read on its own clock (the room's): its date is taken before formatting,
+    which would otherwise move it to UTC first and give 21 May for 23:30 in New York.
+    """
+    day = moment.date() if isinstance(moment, datetime) else moment
+    return format_date(day, "d MMMM y" if page_language() == DEFAULT_LANGUAGE else "long")
+
+
 def _locale() -> str:
     """The drawer's pages in their language; the collector's in English, whatever the browser
     prefers (the consent step renders each of its languages itself: force_locale)."""
@@ -88,4 +99,5 @@ def init_app(app: Flask) -> None:
         page_language=page_language,
         lang_args=lang_args,
         drawer_page=drawer_page,
+        drawer_date=drawer_date,
     )

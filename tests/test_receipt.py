@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from itertools import count
 from pathlib import Path
 
@@ -445,3 +445,18 @@ def test_the_participant_page_links_to_the_receipt_in_its_language(app, client):
         db.session.commit()
         waiting = ticket.token
     assert "receipt.pdf" not in client.get(f"/p/{waiting}").text
+
+
+def test_a_late_evening_drawing_keeps_the_rooms_date(app, client, poppler, tmp_path):
+    """23:30 in New York is already the next day in UTC: the copy gives the room's day, as the
+    participant page does."""
+    new_york = timezone(timedelta(hours=-4))
+    token = token_of(
+        app,
+        make_encounter(
+            app, photo=photo(), started_at=datetime(2026, 5, 20, 23, 30, tzinfo=new_york)
+        ),
+    )
+    text, _ = read_pdf(get_receipt(client, token).data, tmp_path)
+    assert "20 May 2026" in text and "21 May 2026" not in text
+    assert "20 May 2026" in client.get(f"/p/{token}").text

@@ -14,10 +14,9 @@ way. Built by the project's own small PDF writer (fieldapp/tickets/pdf.py).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, Response, render_template
-from flask_babel import format_date
 from flask_babel import gettext as _
 
 from fieldapp.consent.services import text_seen
@@ -25,7 +24,7 @@ from fieldapp.consent.texts import CHOICE_KEYS, ConsentText
 from fieldapp.database import utcnow
 from fieldapp.encounters.models import Encounter
 from fieldapp.extensions import db
-from fieldapp.i18n import page_language
+from fieldapp.i18n import drawer_date
 from fieldapp.participants.services import ParticipantView, participant_view
 from fieldapp.tickets.links import link_for
 from fieldapp.tickets.pdf import COURIER_ADVANCE, MONO, Page, text_width, wrap_text, write_pdf
@@ -83,11 +82,6 @@ def _not_found(title: str, message: str):
     return render_template("errors/error.html", title=title, message=message), 404
 
 
-def _date(day: date | datetime) -> str:
-    """A date as the page's language writes it: 20 May 2026, 20 de mayo de 2026, 2026年5月20日."""
-    return format_date(day, "d MMMM y" if page_language() == "en" else "long")
-
-
 def _room_time(encounter: Encounter | None, moment: datetime) -> datetime:
     """`moment` on the clock of the room where the drawing was made (UTC without one)."""
     minutes = encounter.utc_offset_minutes if encounter is not None else 0
@@ -101,7 +95,7 @@ def _receipt(encounter: Encounter, number: int, link: str) -> list[Page]:
     flow = _Flow()
     _header(flow, number, encounter.local_started_at, link)
     today = _room_time(encounter, utcnow())
-    flow.heading(_("Your choices, as they stand on %(date)s", date=_date(today)))
+    flow.heading(_("Your choices, as they stand on %(date)s", date=drawer_date(today)))
     for label, value in _choices(encounter):
         flow.row(label, value)
     if encounter.is_minor:
@@ -191,7 +185,7 @@ def _withdrawn(view: ParticipantView, link: str) -> list[Page]:
     started = encounter.local_started_at if encounter is not None else None
     _header(flow, view.ticket.number, started, link)
     assert view.ticket.withdrawn_at is not None
-    withdrawn_on = _date(_room_time(encounter, view.ticket.withdrawn_at))
+    withdrawn_on = drawer_date(_room_time(encounter, view.ticket.withdrawn_at))
     flow.heading(_("Withdrawn on %(date)s", date=withdrawn_on), size=16)
     flow.paragraph(
         _(
@@ -222,7 +216,7 @@ def _header(flow: _Flow, number: int, started: datetime | None, link: str) -> No
     flow.paragraph(_("Drawing #%(number)s", number=number), size=24, bold=True, width=column)
     flow.paragraph(_("Your own copy"), size=12, gray=0.35, width=column, after=8)
     if started is not None:
-        flow.row(_("Date of the drawing"), _date(started), width=column)
+        flow.row(_("Date of the drawing"), drawer_date(started), width=column)
     flow.paragraph(_("Your page:"), size=9, width=column, after=1)
     per_line = int(column // (COURIER_ADVANCE * LINK_SIZE))
     for line in wrap_link(printed_link(link), per_line):
