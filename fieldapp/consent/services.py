@@ -21,8 +21,6 @@ from fieldapp.consent.texts import (
     checked_parts,
     consent_sha256,
     dump_choices,
-    normal_text,
-    parse_choices,
 )
 from fieldapp.database import utcnow, write_transaction
 from fieldapp.encounters.history import erase_personal_history
@@ -96,11 +94,6 @@ def current_version(session: Session) -> ConsentVersion | None:
 def text_sha256(text: str) -> str:
     """The fingerprint of a consent text published before layering (the text alone)."""
     return consent_sha256("", "", {}, text)
-
-
-def normal_consent_text(text: str) -> str:
-    """The text as it is stored: Windows/old-Mac line ends made \\n, outer blank space removed."""
-    return normal_text(text)
 
 
 def publish_version(
@@ -179,14 +172,7 @@ def publish_translation(
 
 
 def _as_text(row: ConsentVersion | ConsentTranslation, version_id: int) -> ConsentText:
-    return ConsentText(
-        version_id=version_id,
-        language=row.language,
-        summary=row.summary,
-        choices=parse_choices(row.choice_texts),
-        text=row.text,
-        sha256=row.sha256,
-    )
+    return ConsentText.from_row(row, version_id)
 
 
 def texts_of(session: Session, version: ConsentVersion) -> list[ConsentText]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Self
 
 from fieldapp.i18n import LANGUAGES
 
@@ -43,12 +45,34 @@ class ConsentText:
     text: str = ""
     sha256: str = ""
 
+    @classmethod
+    def from_row(cls, row: Any, version_id: int, **more: Any) -> Self:
+        """From a stored version or translation (a model or a plain row of its columns)."""
+        return cls(
+            version_id=version_id,
+            language=row.language,
+            summary=row.summary,
+            choices=parse_choices(row.choice_texts),
+            text=row.text,
+            sha256=row.sha256,
+            **more,
+        )
+
     @property
     def layered(self) -> bool:
         """A summary and one line per choice (versions before layering have only the text)."""
         return bool(self.summary and self.choices)
 
-    @property
+    @cached_property
+    def choice_lines(self) -> list[tuple[str, str]]:
+        """(label, line) of each choice, in the order the drawer saw them."""
+        return [
+            (self.choices[key]["label"], self.choices[key]["line"])
+            for key in CHOICE_KEYS
+            if key in self.choices
+        ]
+
+    @cached_property  # the participant page's texts are kept per process (participants)
     def paragraphs(self) -> list[str]:
         return [p for p in self.text.split("\n\n") if p.strip()]
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from fieldapp.consent.models import ConsentVersion
 from fieldapp.consent.services import texts_of
 from fieldapp.consent.texts import CHOICE_KEYS, ConsentText
-from fieldapp.i18n import LANGUAGES, babel_locale, page_language
+from fieldapp.i18n import babel_locale, page_language
 
 
 def step_words(age: int, version: int) -> dict[str, str]:
@@ -34,7 +34,6 @@ def step_words(age: int, version: int) -> dict[str, str]:
         "by_name": _("My name"),
         "name_label": _("Your name, as you want it shown"),
         "full_text": _("Read the full text"),
-        "close": _("Close"),
         "version": _("Consent text, version %(version)s", version=version),
         "done": _("Done: back to the artist"),
         "unanswered": _("Answer each question first: tap Yes or No."),
@@ -53,22 +52,18 @@ def step_words(age: int, version: int) -> dict[str, str]:
 
 
 def consent_step(session: Session, version: ConsentVersion, adult_age: int) -> dict:
-    """The texts of `version` by language, its words, and the language shown first."""
-    texts = texts_of(session, version)
-    by_language = {t.language: t for t in texts}
-    words = {}
-    for language in by_language:
-        with force_locale(babel_locale(language)):
-            words[language] = step_words(adult_age, version.id)
-    wanted = page_language()
-    first = by_language.get(wanted) or by_language[version.language]
+    """Every language of `version` as the page's script switches to it, each language's name,
+    and the text shown first (the page's language if the version has it, else its own)."""
+    texts = texts_of(session, version)  # its own language first
+    for_page = {}
+    for text in texts:
+        with force_locale(babel_locale(text.language)):
+            for_page[text.language] = _for_page(text, step_words(adult_age, version.id))
+    first = next((t for t in texts if t.language == page_language()), texts[0])
     return {
-        "texts": texts,
         "first": first,
-        "words": words,
-        "names": {language: LANGUAGES.get(language, language) for language in by_language},
-        "choice_keys": CHOICE_KEYS,
-        "for_page": {t.language: _for_page(t, words[t.language]) for t in texts},
+        "names": {t.language: t.language_name for t in texts},
+        "for_page": for_page,
     }
 
 

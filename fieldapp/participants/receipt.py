@@ -20,7 +20,7 @@ from flask import Blueprint, Response, render_template
 from flask_babel import gettext as _
 
 from fieldapp.consent.services import text_seen
-from fieldapp.consent.texts import CHOICE_KEYS, ConsentText
+from fieldapp.consent.texts import ConsentText
 from fieldapp.database import utcnow
 from fieldapp.encounters.models import Encounter
 from fieldapp.extensions import db
@@ -170,9 +170,9 @@ def _consent(flow: _Flow, seen: ConsentText) -> None:
     if seen.layered:
         flow.paragraph(seen.summary, size=10.5)
         flow.space(4)
-        for key in (key for key in CHOICE_KEYS if key in seen.choices):
-            flow.paragraph(seen.choices[key]["label"], bold=True, after=1)
-            flow.paragraph(seen.choices[key]["line"], indent=10, after=5)
+        for label, line in seen.choice_lines:
+            flow.paragraph(label, bold=True, after=1)
+            flow.paragraph(line, indent=10, after=5)
         flow.space(4)
         flow.heading(_("The full text"), size=11)
     for paragraph in seen.paragraphs:

@@ -11,9 +11,8 @@ from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
 from fieldapp.consent.models import ConsentTranslation, ConsentVersion
-from fieldapp.consent.texts import CHOICE_KEYS, parse_choices
+from fieldapp.consent.texts import ConsentText
 from fieldapp.encounters.models import Encounter, EncounterStatus
-from fieldapp.i18n import LANGUAGES
 from fieldapp.media.models import Photo
 from fieldapp.tickets.models import Ticket
 from fieldapp.web.direct_select import DirectSelect
@@ -71,25 +70,11 @@ def _view_query():
 
 
 @dataclass(frozen=True)
-class ConsentShown:
-    """A consent text as the participant page shows it: the version, in the language its drawer
-    was shown, its layers ready to render (escaped by the template)."""
+class ConsentShown(ConsentText):
+    """A consent text as the participant page shows it: the text its drawer was shown, in
+    their language, and when its version was published."""
 
-    id: int
-    language: str  # BCP 47, one of LANGUAGES
-    sha256: str  # of this text in this language (a translation has its own)
-    created_at: datetime  # of the version
-    summary: str = ""
-    choices: tuple[tuple[str, str], ...] = ()  # (label, line), in CHOICE_KEYS order
-    paragraphs: tuple[str, ...] = ()
-
-    @property
-    def language_name(self) -> str:
-        return LANGUAGES.get(self.language, self.language)
-
-    @property
-    def layered(self) -> bool:
-        return bool(self.summary and self.choices)
+    created_at: datetime | None = None
 
 
 #: Rendered consent texts of this process, by (version id, SHA-256 of the version, language).
@@ -139,18 +124,7 @@ def consent_shown(
         ).first()
         if row is None:
             return None
-    choices = parse_choices(row.choice_texts)
-    shown = ConsentShown(
-        id=version.id,
-        language=row.language,
-        sha256=row.sha256,
-        created_at=version.created_at,
-        summary=row.summary,
-        choices=tuple(
-            (choices[key]["label"], choices[key]["line"]) for key in CHOICE_KEYS if key in choices
-        ),
-        paragraphs=tuple(p for p in row.text.split("\n\n") if p.strip()),
-    )
+    shown = ConsentShown.from_row(row, version.id, created_at=version.created_at)
     if len(_consent_shown) < CONSENT_VERSIONS_KEPT:
         _consent_shown[key] = shown
     return shown

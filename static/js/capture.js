@@ -143,7 +143,7 @@
     form.querySelectorAll("input[name=time_limit]").forEach((r) => { r.checked = r.value === v.time_limit; });
     // Past the consent step, the drawer agreed to the text of the page they saw then.
     fields.consent_version.value = past ? draft.consent_version : pageConsentVersion;
-    speak(past ? v.consent_language || pageLanguage : v.consent_language || pageLanguage);
+    speak(v.consent_language || pageLanguage);
     if (draft.photo) {
       showPhoto(draft.photo);
       if (!draft.photo.width) resumeCopy();
@@ -273,7 +273,6 @@
   function ageAsked(answered) {
     $("consent-age").hidden = answered;
     $("consent-choices").hidden = !answered;
-    $("age-shown-text").textContent = minor() ? words().age_shown_minor : words().age_shown_adult;
   }
   // "click", not "change": tapping the answer already chosen (after "Change") goes on too.
   form.querySelectorAll("input[name=age_group]").forEach((r) => r.addEventListener("click", () => {
@@ -328,7 +327,7 @@
     $("credit-name-field").hidden = !named();
     if (focus && named()) fields.credit_name.focus();
   }
-  ["keep", "gallery", "training", "social"].forEach((name) =>
+  ["keep", ...USES].forEach((name) =>
     form.querySelectorAll(`input[name=${name}]`).forEach((r) => r.addEventListener("change", () => {
       const set = form.querySelector(`[data-choice=${name}]`);
       set.classList.remove("unanswered");
