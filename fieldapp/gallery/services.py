@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, contains_eager
 from fieldapp.encounters.models import AGE_MINOR, Encounter, EncounterStatus
 from fieldapp.media.images import THUMB_LONG_EDGE
 from fieldapp.media.models import Photo
-from fieldapp.signals.services import image_version, photo_version
+from fieldapp.signals.services import image_version, photo_version, training_allowed
 from fieldapp.tickets.models import Ticket
 from fieldapp.web.direct_select import DirectSelect
 
@@ -81,6 +81,7 @@ _PAGE_COLUMNS = (
     Encounter.utc_offset_minutes,
     Encounter.credit_name,
     Encounter.time_limit_seconds,
+    Encounter.keep,
     Encounter.training,
     Encounter.age_group,
     Photo.display_width,
@@ -98,11 +99,7 @@ def _page_item(row) -> GalleryItem:
         time_limit_seconds=row.time_limit_seconds,
         display_width=row.display_width,
         display_height=row.display_height,
-        # Every drawing shown is kept (keep is required above): training decides, never for a
-        # minor (training_allowed's rule, on the plain row).
-        image_version=photo_version(
-            row.original_sha256, bool(row.training) and row.age_group != AGE_MINOR, row.credit_name
-        ),
+        image_version=photo_version(row.original_sha256, training_allowed(row), row.credit_name),
     )
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from typing import Protocol
 
-from fieldapp.encounters.models import AGE_ADULT, AGE_MINOR, Encounter
+from fieldapp.encounters.models import AGE_MINOR, Encounter
 from fieldapp.media.xmp import rights_xmp
 
 #: X-Robots-Tag directives asking crawlers not to use the page or its images for AI.
@@ -36,16 +36,18 @@ class Choices(Protocol):
     @property
     def training(self) -> bool | None: ...
 
+    @property
+    def age_group(self) -> str: ...
+
 
 def training_allowed(encounter: Choices | None) -> bool:
     """True only when the drawer allowed training *and* the collection keeps the drawing, and
-    the drawer is not a minor (whose drawing is never trained on, whatever a row says; a
-    row without its age group is read as an adult's, as encounters before age groups were).
+    the drawer is not a minor (whose drawing is never trained on, whatever a row says).
 
     The one place that turns consent into a signal: when consent becomes a history of
     events, derive the current state here.
     """
-    if encounter is None or getattr(encounter, "age_group", AGE_ADULT) == AGE_MINOR:
+    if encounter is None or encounter.age_group == AGE_MINOR:
         return False
     return bool(encounter.keep and encounter.training)
 
