@@ -28,7 +28,7 @@ from fieldapp.i18n import drawer_date
 from fieldapp.participants.services import ParticipantView, participant_view
 from fieldapp.tickets.links import link_for
 from fieldapp.tickets.pdf import COURIER_ADVANCE, MONO, Page, text_width, wrap_text, write_pdf
-from fieldapp.tickets.sheet import QUIET_MODULES, draw_qr, printed_link, qr_modules, wrap_link
+from fieldapp.tickets.sheet import QUIET_MODULES, draw_qr, link_lines, qr_modules
 
 bp = Blueprint("receipts", __name__, url_prefix="/p")
 
@@ -218,8 +218,7 @@ def _header(flow: _Flow, number: int, started: datetime | None, link: str) -> No
     if started is not None:
         flow.row(_("Date of the drawing"), drawer_date(started), width=column)
     flow.paragraph(_("Your page:"), size=9, width=column, after=1)
-    per_line = int(column // (COURIER_ADVANCE * LINK_SIZE))
-    for line in wrap_link(printed_link(link), per_line):
+    for line in link_lines(link, column, LINK_SIZE):
         flow.y -= LINK_SIZE * 1.3
         page.text(MARGIN, flow.y + 2, line, font=MONO, size=LINK_SIZE)
     flow.space(4)

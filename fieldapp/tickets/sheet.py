@@ -171,12 +171,11 @@ def _draw_label(page: Page, label: Label, x: float, y: float, width: float, heig
     text_x = left + n * module + quiet
     text_width = x + width - PADDING - text_x
     number = f"#{label.number}"
-    size = min(NUMBER_MAX_SIZE, text_width / (len(number) * HELVETICA_BOLD_DIGIT_ADVANCE))
+    size = _number_size(number, text_width, NUMBER_MAX_SIZE)
     baseline = y + height - PADDING - 0.75 * size - 2
     page.text(text_x, baseline, number, font="F1", size=size)
-    lines = wrap_link(printed_link(label.url), int(text_width // (COURIER_ADVANCE * LINK_SIZE)))
     line_y = baseline - 0.35 * size - LINK_SIZE
-    for line in lines:
+    for line in link_lines(label.url, text_width, LINK_SIZE):
         page.text(text_x, line_y, line, font="F2", size=LINK_SIZE)
         line_y -= LINK_SIZE * 1.15
 
@@ -193,7 +192,7 @@ def _draw_stub(page: Page, label: Label, x: float, y: float, width: float, heigh
     text_x = x + n * module + 2 * quiet
     text_width = x + width - PADDING - text_x
     number = f"#{label.number}"
-    size = min(STUB_NUMBER_MAX_SIZE, text_width / (len(number) * HELVETICA_BOLD_DIGIT_ADVANCE))
+    size = _number_size(number, text_width, STUB_NUMBER_MAX_SIZE)
     line_y = y + height - quiet - 0.75 * size
     page.text(text_x, line_y, number, font="F1", size=size)
     line_y -= 0.35 * size + STUB_LINE_SIZE
@@ -201,10 +200,19 @@ def _draw_stub(page: Page, label: Label, x: float, y: float, width: float, heigh
         page.rich_text(text_x, line_y, line, size=STUB_LINE_SIZE)
         line_y -= STUB_LINE_SIZE * 1.2
     line_y -= STUB_LINK_SIZE * 0.4
-    per_line = int(text_width // (COURIER_ADVANCE * STUB_LINK_SIZE))
-    for line in wrap_link(printed_link(label.url), per_line):
+    for line in link_lines(label.url, text_width, STUB_LINK_SIZE):
         page.text(text_x, line_y, line, font="F2", size=STUB_LINK_SIZE)
         line_y -= STUB_LINK_SIZE * 1.15
+
+
+def _number_size(number: str, width: float, largest: float) -> float:
+    """The font size at which "#123" fills `width` points (Helvetica-Bold), at most `largest`."""
+    return min(largest, width / (len(number) * HELVETICA_BOLD_DIGIT_ADVANCE))
+
+
+def link_lines(url: str, width: float, size: float) -> list[str]:
+    """The link as printed, in Courier lines no wider than `width` points at `size`."""
+    return wrap_link(printed_link(url), int(width // (COURIER_ADVANCE * size)))
 
 
 def printed_link(url: str) -> str:
