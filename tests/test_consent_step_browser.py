@@ -158,12 +158,16 @@ def test_a_drawing_not_kept_asks_nothing_more(field):
     field.wait_step("timer")
 
 
-def test_a_minor_answering_in_spanish_reaches_the_server_as_they_answered(field, tmp_path):
-    """Through the outbox and the test proxy: the language shown and the age group are what
-    the server records, with the limits a minor's drawing keeps."""
+def test_a_minor_answering_in_spanish_reaches_the_server_as_they_answered(
+    field, net_proxy, tmp_path
+):
+    """Through the outbox and the test proxy, after a bar's wifi that connects and never
+    answers: the language shown and the age group are what the server records, with the
+    limits a minor's drawing keeps."""
     photo = tmp_path / "drawing.jpg"
     photo.write_bytes(small_jpeg())
     to_consent(field)
+    net_proxy.set_mode("hang")
     phone = field.phone
     phone.click("button.lang[data-lang=es]")
     phone.click("label:has(#age-minor)")
@@ -174,7 +178,13 @@ def test_a_minor_answering_in_spanish_reaches_the_server_as_they_answered(field,
     field.take_photo(photo)
     field.tap_text("Show the QR code")
     phone.wait_visible("#handoff")
+    # Kept on the phone, as answered, while the network hangs.
+    data = phone.evaluate_async("return (await FieldStore.listRecords())[0].data;")
+    assert data["age_group"] == "minor" and data["consent"]["language"] == "es"
+    assert field.server_count() == 0
+    net_proxy.set_mode("pass")
     field.wait_for_empty_outbox()
+    net_proxy.release_hung()
     assert (
         field.server_count(
             "age_group = 'minor' AND consent_language = 'es' AND keep AND gallery"
