@@ -206,7 +206,7 @@ def test_direct_selects_read_what_sqlalchemy_reads_and_leave_no_transaction_open
             )
     assert first.started_at == start and first.started_at.tzinfo is not None
     assert first.keep is True and first.training is False and first.display_width > 0
-    assert unphotographed.original_sha256 is None and unphotographed.credit_name == "Ana Lima"
+    assert unphotographed.display_name is None and unphotographed.credit_name == "Ana Lima"
     assert unphotographed.time_limit_seconds == 90
     assert [row.number for row in older] == [number_of(live_app, made[n]) for n in (1, 0)]
 

@@ -539,7 +539,7 @@ def openapi_document() -> dict:
                                 {"type": "null"},
                                 {
                                     "type": "object",
-                                    "required": ["sha256", "width", "height"],
+                                    "required": ["sha256", "width", "height", "framing"],
                                     "properties": {
                                         "sha256": {
                                             "type": "string",
@@ -547,6 +547,15 @@ def openapi_document() -> dict:
                                         },
                                         "width": {"type": "integer"},
                                         "height": {"type": "integer"},
+                                        "framing": {
+                                            "enum": ["auto", "manual", "none"],
+                                            "description": (
+                                                "How the drawing is cut from the photo: the "
+                                                "sheet found automatically, framed by the "
+                                                "artist, or none found (the whole photo is "
+                                                "shown and the drawing needs framing)"
+                                            ),
+                                        },
                                     },
                                 },
                             ]

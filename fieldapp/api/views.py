@@ -206,7 +206,12 @@ def encounter_body(encounter: Encounter) -> dict:
         "token": encounter.token,
         "status": encounter.status,
         "participant_url": link_for(encounter.token) if encounter.token else None,
-        "photo": {"sha256": photo.original_sha256, "width": photo.width, "height": photo.height}
+        "photo": {
+            "sha256": photo.original_sha256,
+            "width": photo.width,
+            "height": photo.height,
+            "framing": photo.framing,
+        }
         if photo
         else None,
     }

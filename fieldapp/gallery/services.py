@@ -86,7 +86,7 @@ _PAGE_COLUMNS = (
     Encounter.age_group,
     Photo.display_width,
     Photo.display_height,
-    Photo.original_sha256,
+    Photo.display_name,
 )
 
 
@@ -99,7 +99,7 @@ def _page_item(row) -> GalleryItem:
         time_limit_seconds=row.time_limit_seconds,
         display_width=row.display_width,
         display_height=row.display_height,
-        image_version=photo_version(row.original_sha256, training_allowed(row), row.credit_name),
+        image_version=photo_version(row.display_name, training_allowed(row), row.credit_name),
     )
 
 

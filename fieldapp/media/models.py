@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldapp.database import UTCDateTime, utcnow
@@ -17,6 +17,13 @@ class Photo(Model):
     File names are relative to the media directory and made of each file's own SHA-256.
     `original_sha256` is the hash of the bytes the phone sent: the same photo sent twice is
     recognised, and it can belong to one encounter only.
+
+    The archive is the whole upright photo; the display image and thumbnail show its framing
+    (media.framing): the sheet found at ingest ("auto"), placed by the artist ("manual"), or
+    the whole photo when no sheet was found ("none": the drawing needs framing). `corners` are
+    the framing's four corners as fractions of the archive (NULL for "none");
+    `framing_detector` the version of the sheet detector that last looked at the photo (NULL:
+    stored before framing existed; see `flask media reframe`).
     """
 
     __tablename__ = "photos"
@@ -33,6 +40,9 @@ class Photo(Model):
     display_width: Mapped[int]
     display_height: Mapped[int]
     thumb_name: Mapped[str] = mapped_column(String(128))
+    framing: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
+    corners: Mapped[list | None] = mapped_column(JSON)
+    framing_detector: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     encounter = relationship("Encounter", back_populates="photo")

@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from flask import current_app
+from PIL import Image
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from fieldapp.database import write_transaction
+from fieldapp.media.framing import AUTO, DETECTOR_VERSION, NONE, Corners
 from fieldapp.media.images import (
+    DETECTION_LONG_EDGE,
     SIZED_WIDTHS,
     ProcessedPhoto,
     UnacceptablePhoto,
+    display_renditions,
     process_photo,
     scale_to_width,
 )
 from fieldapp.media.models import Photo
+from fieldapp.media.sheet_detection import find_sheet
 from fieldapp.media.storage import MediaStore, StorageUnavailable, StoredFile
 
 VARIANTS = ("archive", "display", "thumb")
+ARCHIVE_FORMATS = ("JPEG", "PNG")  # what media.images writes an archive as
 #: The folder of reduced display images, made on first request (see sized_display()).
 SIZED = "sized"
 
@@ -58,6 +65,9 @@ def attach_photo(
             display_width=processed.display.width,
             display_height=processed.display.height,
             thumb_name=thumb.name,
+            framing=processed.framing,
+            corners=corners_json(processed.corners),
+            framing_detector=DETECTOR_VERSION,
         )
         session.add(photo)
         session.flush()
@@ -65,6 +75,64 @@ def attach_photo(
         remove_created(store, written)
         raise
     return photo, written
+
+
+def corners_json(corners: Corners | None) -> list | None:
+    """Corners as stored in Photo.corners (JSON lists)."""
+    return None if corners is None else [list(point) for point in corners]
+
+
+def stored_corners(photo: Photo) -> Corners | None:
+    """A photo's framing corners as media.framing takes them (None: the whole photo)."""
+    return None if photo.corners is None else tuple((x, y) for x, y in photo.corners)
+
+
+@dataclass(frozen=True)
+class Reframed:
+    """What a new framing changed: files to undo if the commit fails, files to remove after."""
+
+    written: list[StoredFile]
+    replaced: list[str]  # the old display image and thumbnail (remove_unreferenced after commit)
+
+
+def reframe_photo(
+    session: Session, store: MediaStore, photo: Photo, corners: Corners | None, framing: str
+) -> Reframed:
+    """Make the display image and thumbnail again from the archive, framed by `corners`
+    (None: the whole photo, as stored), and point the row at them (the caller commits).
+
+    `framing` AUTO with corners None means "look for the sheet now": the detector runs on the
+    archive and the framing becomes AUTO or NONE by what it finds. The new files are written
+    before the row changes; the old ones are the caller's to remove after its commit.
+    """
+    path = store.path(photo.archive_name)
+    if framing == AUTO and corners is None:
+        corners = find_sheet(_detection_copy(path))
+        framing = AUTO if corners is not None else NONE
+        photo.framing_detector = DETECTOR_VERSION
+    with Image.open(path, formats=ARCHIVE_FORMATS) as archive:
+        icc = archive.info.get("icc_profile")
+        display, thumb = display_renditions(archive.convert("RGB"), corners, icc=icc)
+    written: list[StoredFile] = []
+    try:
+        written.append(store.write("display", display.data, display.extension))
+        written.append(store.write("thumb", thumb.data, thumb.extension))
+    except BaseException:
+        remove_created(store, written)
+        raise
+    replaced = [photo.display_name, photo.thumb_name]
+    photo.display_name, photo.thumb_name = written[0].name, written[1].name
+    photo.display_width, photo.display_height = display.width, display.height
+    photo.framing, photo.corners = framing, corners_json(corners)
+    session.flush()
+    return Reframed(written, [name for name in replaced if name not in (w.name for w in written)])
+
+
+def _detection_copy(path) -> Image.Image:
+    """The archive decoded small for the sheet detector (a JPEG at 1/2, 1/4 or 1/8 scale)."""
+    with Image.open(path, formats=ARCHIVE_FORMATS) as archive:
+        archive.draft("RGB", (DETECTION_LONG_EDGE, DETECTION_LONG_EDGE))
+        return archive.convert("RGB")
 
 
 def remove_created(store: MediaStore, files: list[StoredFile]) -> None:

@@ -149,7 +149,7 @@ class TicketShown:
 class PhotoShown:
     display_width: int
     display_height: int
-    original_sha256: str
+    display_name: str  # named by its content: a new framing is a new name (image_version())
 
 
 @dataclass(frozen=True)
@@ -195,8 +195,8 @@ def participant_page(connection: Connection, token: str) -> ParticipantPage | No
     if row.encounter_id is None:
         return ParticipantPage(ticket, None, None)
     photo = None
-    if row.original_sha256 is not None:
-        photo = PhotoShown(row.display_width, row.display_height, row.original_sha256)
+    if row.display_name is not None:
+        photo = PhotoShown(row.display_width, row.display_height, row.display_name)
     offset = timezone(timedelta(minutes=row.utc_offset_minutes))
     encounter = EncounterShown(
         status=row.status,
@@ -239,7 +239,7 @@ def _page_query() -> DirectSelect:
             Encounter.consent_language,
             Photo.display_width,
             Photo.display_height,
-            Photo.original_sha256,
+            Photo.display_name,
             ConsentVersion.sha256.label("consent_sha256"),
         )
         .outerjoin(Encounter, Encounter.ticket_id == Ticket.id)

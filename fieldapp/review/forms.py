@@ -9,6 +9,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -154,6 +155,16 @@ class AttachTicketForm(FlaskForm):
 class PhotoForm(FlaskForm):
     photo = FileField("New photo of the drawing")
     reason = reason_field()
+
+
+class FramingForm(FlaskForm):
+    """The framing editor: how to frame the drawing and, for "corners", where the sheet's
+    corners are (JSON fractions of the archive photo, see media.framing). The reason is
+    optional: a framing is a routine fix, and the history says which one it was."""
+
+    how = HiddenField(default="corners")
+    corners = HiddenField()
+    reason = StringField("Reason (optional)", [Length(max=REASON_LIMIT)])
 
 
 class GuardianForm(FlaskForm):

@@ -1,5 +1,5 @@
 """The collector's after-hours fixes: edits with a reason, renumbering, attaching a printed
-ticket and replacing the photo. Each is one write transaction that also appends a revision
+ticket, replacing the photo and framing the drawing in it. Each is one write transaction that also appends a revision
 to the encounter's audit history; a withdrawn encounter (a tombstone) refuses them all."""
 
 from __future__ import annotations
@@ -16,13 +16,16 @@ from fieldapp.database import utcnow, write_transaction
 from fieldapp.encounters.history import REASON_LIMIT, record_revision
 from fieldapp.encounters.models import FINGERPRINT_ERASED, PERSONAL_FIELDS, VENUE_TYPES, Encounter
 from fieldapp.encounters.validation import MAX_TIME_LIMIT_SECONDS, NAME_LIMIT, TEXT_LIMITS
+from fieldapp.media.framing import AUTO, MANUAL, NONE, WHOLE_PHOTO, Corners, is_whole_photo
 from fieldapp.media.images import ProcessedPhoto
 from fieldapp.media.models import Photo
 from fieldapp.media.services import (
     attach_photo,
     photo_file_names,
+    reframe_photo,
     remove_created,
     remove_unreferenced,
+    stored_corners,
 )
 from fieldapp.media.storage import MediaStore
 from fieldapp.tickets.models import Ticket
@@ -37,8 +40,15 @@ LABELS = {
     "venue_type": "venue type", "venue": "occasion", "city": "city", "started_at": "date and time",
     "time_limit_seconds": "time limit", "drawing_started_at": "drawing started",
     "drawing_finished_at": "drawing finished", "notes": "notes", "credit_name": "credit name",
-    "number": "number", "ticket": "ticket", "photo": "photo",
+    "number": "number", "ticket": "ticket", "photo": "photo", "framing": "framing",
 }  # fmt: skip
+
+#: The framing editor's three ways to save, and what the history says of each by default.
+FRAMINGS = {
+    "corners": "Framed by hand.",
+    "whole": "The whole photo is the drawing.",
+    "auto": "Framing reset to automatic.",
+}
 
 
 class ReviewRefused(ValueError):
@@ -348,6 +358,66 @@ def replace_photo(
         )
     remove_unreferenced(session, store, doomed)
     return "Photo replaced." if old_label != "none" else "Photo added."
+
+
+def change_framing(
+    session: Session,
+    store: MediaStore,
+    encounter: Encounter,
+    how: str,
+    corners: Corners | None = None,
+    *,
+    reason: str | None = None,
+    collector_id: int | None,
+) -> str:
+    """Frame the drawing again: by the artist's `corners` ("corners"), as the whole photo
+    ("whole", turned as `corners` say when given), or as the sheet detector finds it ("auto").
+
+    The display image and thumbnail are made again from the archive photo (which never
+    changes); their URLs change with them. The old files are removed after the commit, like a
+    replaced photo's, and the change goes into the edit history.
+    """
+    if how not in FRAMINGS:
+        raise ReviewRefused("Choose how to frame the drawing.")
+    if how == "corners" and corners is None:
+        raise ReviewRefused("Place the four corners on the sheet first.")
+    if how == "whole":
+        corners = corners if is_whole_photo(corners) else WHOLE_PHOTO
+    reason = _check_reason(reason or FRAMINGS[how])
+    with write_transaction(session) as undo:
+        encounter = _editable(session, encounter)
+        photo = session.scalar(select(Photo).where(Photo.encounter_id == encounter.id))
+        if photo is None:
+            raise ReviewRefused("This drawing has no photo to frame.")
+        before = framing_label(photo.framing, stored_corners(photo))
+        if how == "auto":
+            reframed = reframe_photo(session, store, photo, None, AUTO)
+        else:
+            reframed = reframe_photo(session, store, photo, corners, MANUAL)
+        undo.append(lambda: remove_created(store, reframed.written))
+        after = framing_label(photo.framing, stored_corners(photo))
+        record_revision(
+            session,
+            encounter.id,
+            collector_id=collector_id,
+            kind="framing",
+            reason=reason,
+            changes=[("framing", before, after)],
+        )
+    remove_unreferenced(session, store, reframed.replaced)
+    if photo.framing == NONE:
+        return "No sheet found: the whole photo is shown. Frame it by hand."
+    return "Framing saved."
+
+
+def framing_label(framing: str, corners: Corners | None) -> str:
+    """A framing as the edit history shows it."""
+    if framing == NONE:
+        return "none (whole photo)"
+    if is_whole_photo(corners):
+        return f"{framing}: whole photo"
+    points = ", ".join(f"{x:.3f} {y:.3f}" for x, y in corners or ())
+    return f"{framing}: {points}"
 
 
 def recorded_by(session: Session, encounter: Encounter) -> str | None:

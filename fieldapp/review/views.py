@@ -37,6 +37,7 @@ from fieldapp.encounters.history import history
 from fieldapp.encounters.models import VENUE_TYPES, Encounter
 from fieldapp.encounters.services import encounter_by_uuid
 from fieldapp.extensions import db
+from fieldapp.media.framing import FramingRefused, parse_corners
 from fieldapp.media.images import UnacceptablePhoto
 from fieldapp.media.services import VARIANTS, media_store, prepare_photo, read_upload
 from fieldapp.review import services
@@ -44,6 +45,7 @@ from fieldapp.review.export import csv_lines
 from fieldapp.review.forms import (
     AttachTicketForm,
     EditForm,
+    FramingForm,
     GuardianForm,
     PhotoForm,
     RenumberForm,
@@ -115,6 +117,10 @@ def fix_context(encounter: Encounter, **forms) -> dict:
         if encounter.keep:
             context["photo_form"] = forms.get("photo_form") or PhotoForm(
                 formdata=None, prefix="retake"
+            )
+        if encounter.photo is not None:
+            context["framing_form"] = forms.get("framing_form") or FramingForm(
+                formdata=None, prefix="framing"
             )
     return context
 
@@ -255,6 +261,35 @@ def replace_photo(uuid: str):
             flash(message)
             return redirect(url_for("review.detail", uuid=uuid))
     return detail_page(encounter, status, photo_form=form)
+
+
+@bp.post("/encounters/<uuid>/framing")
+def change_framing(uuid: str):
+    """The framing editor saves: the display copies are made again from the archive photo."""
+    encounter = _encounter_or_404(uuid)
+    if encounter.is_withdrawn:
+        return _refused_tombstone(encounter)
+    form = FramingForm(prefix="framing")
+    status = 422
+    if form.validate_on_submit():
+        try:
+            how = form.how.data or "corners"
+            corners = parse_corners(form.corners.data) if form.corners.data else None
+            message = services.change_framing(
+                db.session(),
+                media_store(),
+                encounter,
+                how,
+                corners,
+                reason=form.reason.data,
+                collector_id=current_user.id,
+            )
+        except (FramingRefused, ReviewRefused) as refused:
+            form.form_errors.append(str(refused))
+        else:
+            flash(message)
+            return redirect(url_for("review.detail", uuid=uuid, _anchor="framing"))
+    return detail_page(encounter, status, framing_form=form)
 
 
 @bp.post("/encounters/<uuid>/consent")

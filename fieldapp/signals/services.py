@@ -60,17 +60,18 @@ def signal_headers(allowed: bool) -> dict[str, str]:
 
 
 def image_version(encounter: Encounter) -> str:
-    """A short hash of the stored photo and of its drawer's current rights XMP.
+    """A short hash of the stored display image and of its drawer's current rights XMP.
 
     Image URLs carry it (`.../display.jpg?v=<version>`), so an image is cached for a year, and
-    a change of the served bytes (a new credit, another training choice) makes a new URL.
+    a change of the served bytes (a new photo or framing, whose display file is named by its
+    content; a new credit, another training choice) makes a new URL.
     """
     return photo_version(
-        encounter.photo.original_sha256, training_allowed(encounter), encounter.credit_name
+        encounter.photo.display_name, training_allowed(encounter), encounter.credit_name
     )
 
 
-def photo_version(original_sha256: str, allowed: bool, creator: str | None) -> str:
+def photo_version(display_name: str, allowed: bool, creator: str | None) -> str:
     """image_version() from its parts, for a query that selects columns, not encounters."""
     rights = rights_xmp(training_allowed=allowed, creator=creator)
-    return hashlib.sha256(original_sha256.encode() + rights).hexdigest()[:16]
+    return hashlib.sha256(display_name.encode() + rights).hexdigest()[:16]
