@@ -1,4 +1,5 @@
-"""`flask --app fieldapp user create`, `token create`, `tickets sheet`, `media sweep` and `media scrub`."""
+"""`flask --app fieldapp user create`, `token create`, `tickets sheet`, `media sweep`, `media scrub`
+and `media reframe`."""
 
 from __future__ import annotations
 
@@ -170,6 +171,37 @@ def media_scrub(once: bool) -> None:
     if not mark.exists():
         store.root.mkdir(parents=True, exist_ok=True)
         mark.write_text("Every photo file was checked and written without metadata.\n")
+
+
+@media.command("reframe")
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="Every photo not framed by hand that this version's detector has not looked at.",
+)
+@click.option(
+    "--needs-framing",
+    is_flag=True,
+    help="Only the photos shown whole because no sheet was found in them.",
+)
+def media_reframe(every: bool, needs_framing: bool) -> None:
+    """Find the sheet in stored photos and frame their display images (never a framing made
+    by hand). Safe to stop and run again: it goes on where it stopped."""
+    from fieldapp.media.reframe import photos_to_reframe, reframe_stored
+    from fieldapp.media.services import media_store
+
+    if every == needs_framing:
+        raise click.UsageError("Say which photos: --all or --needs-framing.")
+    photo_ids = photos_to_reframe(db.session(), needs_framing=needs_framing)
+    if not photo_ids:
+        click.echo("Every photo is framed already: nothing to do.", err=True)
+        return
+    with click.progressbar(length=len(photo_ids), label="Framing photos", file=None) as bar:
+        report = reframe_stored(db.session(), media_store(), photo_ids, progress=bar.update)
+    click.echo(report.summary(), err=True)
+    if report.problems:
+        raise click.ClickException("Not framed: " + ", ".join(report.problems))
 
 
 def register(app: Flask) -> None:

@@ -32,6 +32,7 @@ from fieldapp.encounters.services import (
     record_encounter,
 )
 from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data
+from fieldapp.media.framing import NONE
 from fieldapp.media.images import ProcessedPhoto, UnacceptablePhoto
 from fieldapp.media.services import photo_unless_held, read_upload
 from fieldapp.media.storage import MediaStore
@@ -289,7 +290,16 @@ def _recorded_outcome(label: str, recorded: Recorded) -> Outcome:
         message, status = f"Recorded {what} (from the phone's outbox).", "imported"
     else:
         message, status = f"Already on the server as {what}; skipped.", "duplicate"
-    return Outcome(label, status, message, number, encounter.uuid, from_outbox=True)
+    photo = encounter.photo
+    return Outcome(
+        label,
+        status,
+        message,
+        number,
+        encounter.uuid,
+        from_outbox=True,
+        needs_framing=photo is not None and photo.framing == NONE,
+    )
 
 
 def _refused(label: str, message: str) -> Outcome:

@@ -31,6 +31,7 @@ from fieldapp.database import write_transaction
 from fieldapp.encounters.history import record_revision
 from fieldapp.encounters.services import EncounterConflict, EncounterGone, record_encounter
 from fieldapp.encounters.validation import InvalidEncounter, parse_encounter_data
+from fieldapp.media.framing import NONE
 from fieldapp.media.images import UnacceptablePhoto, process_photo
 from fieldapp.media.models import Photo
 from fieldapp.media.storage import MediaStore
@@ -80,6 +81,8 @@ class Outcome:
     # A record of a phone's rescue zip: numbered by its own ticket, not by the batch, so the
     # batch's next number does not follow it.
     from_outbox: bool = False
+    # No sheet was found in the photo: shown whole until the artist frames it (the editor).
+    needs_framing: bool = False
 
     def as_json(self) -> dict:
         return {
@@ -89,6 +92,7 @@ class Outcome:
             "number": self.number,
             "uuid": self.uuid,
             "from_outbox": self.from_outbox,
+            "needs_framing": self.needs_framing,
         }
 
 
@@ -199,6 +203,7 @@ def import_photo(
         number.number,
         recorded.encounter.uuid,
         tuple(skipped),
+        needs_framing=processed.framing == NONE,
     )
 
 

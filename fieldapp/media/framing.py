@@ -94,6 +94,16 @@ def is_whole_photo(corners: Corners | None) -> bool:
     return corners is not None and sorted(corners) == sorted(WHOLE_PHOTO)
 
 
+def framing_label(framing: str, corners: Corners | None) -> str:
+    """A framing as the edit history shows it."""
+    if framing == NONE:
+        return "none (whole photo)"
+    if is_whole_photo(corners):
+        return f"{framing}: whole photo"
+    points = ", ".join(f"{x:.3f} {y:.3f}" for x, y in corners or ())
+    return f"{framing}: {points}"
+
+
 def rectify(
     image: Image.Image, corners: Corners, long_edge: int, *, orientation: int = 1
 ) -> Image.Image:

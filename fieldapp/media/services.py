@@ -12,11 +12,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from fieldapp.database import write_transaction
-from fieldapp.media.framing import AUTO, DETECTOR_VERSION, NONE, Corners
+from fieldapp.media.framing import AUTO, DETECTOR_VERSION, MANUAL, NONE, Corners
 from fieldapp.media.images import (
     DETECTION_LONG_EDGE,
     SIZED_WIDTHS,
     ProcessedPhoto,
+    Rendition,
     UnacceptablePhoto,
     display_renditions,
     process_photo,
@@ -88,6 +89,17 @@ def stored_corners(photo: Photo) -> Corners | None:
 
 
 @dataclass(frozen=True)
+class Framed:
+    """A photo's display image and thumbnail made for a framing, not yet stored."""
+
+    archive_name: str  # the archive they were made from
+    framing: str
+    corners: Corners | None
+    display: Rendition
+    thumb: Rendition
+
+
+@dataclass(frozen=True)
 class Reframed:
     """What a new framing changed: files to undo if the commit fails, files to remove after."""
 
@@ -95,37 +107,46 @@ class Reframed:
     replaced: list[str]  # the old display image and thumbnail (remove_unreferenced after commit)
 
 
-def reframe_photo(
-    session: Session, store: MediaStore, photo: Photo, corners: Corners | None, framing: str
-) -> Reframed:
-    """Make the display image and thumbnail again from the archive, framed by `corners`
-    (None: the whole photo, as stored), and point the row at them (the caller commits).
+def frame_archive(
+    store: MediaStore, archive_name: str, corners: Corners | None, framing: str
+) -> Framed:
+    """The display image and thumbnail of an archive photo framed by `corners` (None: the
+    whole photo as stored). Slow (the full photo is decoded): call it outside a transaction.
 
     `framing` AUTO with corners None means "look for the sheet now": the detector runs on the
-    archive and the framing becomes AUTO or NONE by what it finds. The new files are written
-    before the row changes; the old ones are the caller's to remove after its commit.
+    archive and the framing is AUTO or NONE by what it finds.
     """
-    path = store.path(photo.archive_name)
+    path = store.path(archive_name)
     if framing == AUTO and corners is None:
         corners = find_sheet(_detection_copy(path))
         framing = AUTO if corners is not None else NONE
-        photo.framing_detector = DETECTOR_VERSION
     with Image.open(path, formats=ARCHIVE_FORMATS) as archive:
         icc = archive.info.get("icc_profile")
         display, thumb = display_renditions(archive.convert("RGB"), corners, icc=icc)
+    return Framed(archive_name, framing, corners, display, thumb)
+
+
+def apply_framing(session: Session, store: MediaStore, photo: Photo, framed: Framed) -> Reframed:
+    """Store a framing's files and point the photo's row at them (the caller commits, then
+    removes `replaced`). The files are written before the row changes."""
+    if photo.archive_name != framed.archive_name:
+        raise ValueError("the photo was replaced while it was being framed")
     written: list[StoredFile] = []
     try:
-        written.append(store.write("display", display.data, display.extension))
-        written.append(store.write("thumb", thumb.data, thumb.extension))
+        written.append(store.write("display", framed.display.data, framed.display.extension))
+        written.append(store.write("thumb", framed.thumb.data, framed.thumb.extension))
     except BaseException:
         remove_created(store, written)
         raise
     replaced = [photo.display_name, photo.thumb_name]
     photo.display_name, photo.thumb_name = written[0].name, written[1].name
-    photo.display_width, photo.display_height = display.width, display.height
-    photo.framing, photo.corners = framing, corners_json(corners)
+    photo.display_width, photo.display_height = framed.display.width, framed.display.height
+    photo.framing, photo.corners = framed.framing, corners_json(framed.corners)
+    if framed.framing != MANUAL:
+        photo.framing_detector = DETECTOR_VERSION
     session.flush()
-    return Reframed(written, [name for name in replaced if name not in (w.name for w in written)])
+    kept = {stored.name for stored in written}
+    return Reframed(written, [name for name in replaced if name not in kept])
 
 
 def _detection_copy(path) -> Image.Image:

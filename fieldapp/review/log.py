@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from fieldapp.arguments import BIGGEST_INTEGER, database_int
 from fieldapp.encounters.models import AGE_GROUPS, VENUE_TYPES, Encounter, EncounterStatus
 from fieldapp.encounters.validation import EARLIEST
+from fieldapp.media.framing import NONE
 from fieldapp.media.models import Photo
 from fieldapp.tickets.models import Ticket
 
@@ -29,6 +30,7 @@ SORTS = {
     "number_asc": "Lowest number first (drawings only)",
 }
 VIEWS = ("table", "grid")
+PHOTO_FILTERS = ("with", "without", "needs_framing")
 PER_PAGE = 48  # fills grids of 2, 3 or 4 columns
 SEARCH_LIMIT = 100
 # UTC offsets run from -12:00 to +14:00: a local day lies within these hours of the UTC day.
@@ -44,7 +46,7 @@ class LogFilters:
     venue_type: str = ""
     status: str = ""
     choices: dict[str, bool] = field(default_factory=dict)  # e.g. {"gallery": True}
-    photo: str = ""  # "with", "without" or ""
+    photo: str = ""  # "with", "without", "needs_framing" (no sheet found in it) or ""
     age_group: str = ""  # "minor", "adult" or "": the drawer's age group as they said it
     q: str = ""
     sort: str = "newest"
@@ -63,7 +65,7 @@ class LogFilters:
             venue_type=_one_of(args.get("venue_type"), VENUE_TYPES),
             status=_one_of(args.get("status"), STATUSES),
             choices=choices,
-            photo=_one_of(args.get("photo"), ("with", "without")),
+            photo=_one_of(args.get("photo"), PHOTO_FILTERS),
             age_group=_one_of(args.get("age"), AGE_GROUPS),
             q=" ".join((args.get("q") or "").split())[:SEARCH_LIMIT],
             sort=_one_of(args.get("sort"), tuple(SORTS)) or "newest",
@@ -152,7 +154,10 @@ def _conditions(session: Session, filters: LogFilters) -> list:
     if filters.age_group:
         # Minors are few: no index of their own (the log walks (started_at, id) to find them).
         conditions.append(Encounter.age_group == filters.age_group)
-    if filters.photo:
+    if filters.photo == "needs_framing":
+        # No sheet was found in the photo: the artist frames it by hand (the framing editor).
+        conditions.append(exists().where(Photo.encounter_id == Encounter.id, Photo.framing == NONE))
+    elif filters.photo:
         has_photo = exists().where(Photo.encounter_id == Encounter.id)
         conditions.append(has_photo if filters.photo == "with" else ~has_photo)
     if filters.q:
@@ -171,6 +176,11 @@ def _conditions(session: Session, filters: LogFilters) -> list:
             )
         )
     return conditions
+
+
+def needing_framing(session: Session) -> int:
+    """How many drawings' photos have no sheet found in them (the log links to them)."""
+    return session.scalar(select(func.count()).where(Photo.framing == NONE)) or 0
 
 
 def _utc_midnight(day: date, shift: timedelta) -> datetime | None:

@@ -16,13 +16,22 @@ from fieldapp.database import utcnow, write_transaction
 from fieldapp.encounters.history import REASON_LIMIT, record_revision
 from fieldapp.encounters.models import FINGERPRINT_ERASED, PERSONAL_FIELDS, VENUE_TYPES, Encounter
 from fieldapp.encounters.validation import MAX_TIME_LIMIT_SECONDS, NAME_LIMIT, TEXT_LIMITS
-from fieldapp.media.framing import AUTO, MANUAL, NONE, WHOLE_PHOTO, Corners, is_whole_photo
+from fieldapp.media.framing import (
+    AUTO,
+    MANUAL,
+    NONE,
+    WHOLE_PHOTO,
+    Corners,
+    framing_label,
+    is_whole_photo,
+)
 from fieldapp.media.images import ProcessedPhoto
 from fieldapp.media.models import Photo
 from fieldapp.media.services import (
+    apply_framing,
     attach_photo,
+    frame_archive,
     photo_file_names,
-    reframe_photo,
     remove_created,
     remove_unreferenced,
     stored_corners,
@@ -384,40 +393,32 @@ def change_framing(
     if how == "whole":
         corners = corners if is_whole_photo(corners) else WHOLE_PHOTO
     reason = _check_reason(reason or FRAMINGS[how])
+    held = encounter.photo
+    if held is None or encounter.is_withdrawn:
+        raise ReviewRefused("This drawing has no photo to frame.")
+    # Decoding the photo takes a moment: done before the write transaction, then checked.
+    framed = frame_archive(store, held.archive_name, None if how == "auto" else corners,
+                           AUTO if how == "auto" else MANUAL)  # fmt: skip
     with write_transaction(session) as undo:
         encounter = _editable(session, encounter)
         photo = session.scalar(select(Photo).where(Photo.encounter_id == encounter.id))
-        if photo is None:
-            raise ReviewRefused("This drawing has no photo to frame.")
+        if photo is None or photo.archive_name != framed.archive_name:
+            raise ReviewRefused("The photo was replaced meanwhile: frame the new one.")
         before = framing_label(photo.framing, stored_corners(photo))
-        if how == "auto":
-            reframed = reframe_photo(session, store, photo, None, AUTO)
-        else:
-            reframed = reframe_photo(session, store, photo, corners, MANUAL)
+        reframed = apply_framing(session, store, photo, framed)
         undo.append(lambda: remove_created(store, reframed.written))
-        after = framing_label(photo.framing, stored_corners(photo))
         record_revision(
             session,
             encounter.id,
             collector_id=collector_id,
             kind="framing",
             reason=reason,
-            changes=[("framing", before, after)],
+            changes=[("framing", before, framing_label(framed.framing, framed.corners))],
         )
     remove_unreferenced(session, store, reframed.replaced)
-    if photo.framing == NONE:
+    if framed.framing == NONE:
         return "No sheet found: the whole photo is shown. Frame it by hand."
     return "Framing saved."
-
-
-def framing_label(framing: str, corners: Corners | None) -> str:
-    """A framing as the edit history shows it."""
-    if framing == NONE:
-        return "none (whole photo)"
-    if is_whole_photo(corners):
-        return f"{framing}: whole photo"
-    points = ", ".join(f"{x:.3f} {y:.3f}" for x, y in corners or ())
-    return f"{framing}: {points}"
 
 
 def recorded_by(session: Session, encounter: Encounter) -> str | None:

@@ -50,7 +50,7 @@ from fieldapp.review.forms import (
     PhotoForm,
     RenumberForm,
 )
-from fieldapp.review.log import SORTS, LogFilters, log_page
+from fieldapp.review.log import SORTS, LogFilters, log_page, needing_framing
 from fieldapp.review.services import (
     LABELS,
     ReviewRefused,
@@ -81,7 +81,12 @@ def index():
     filters = LogFilters.from_args(request.args)
     page = log_page(db.session(), filters, after=request.args.get("after"))
     return render_template(
-        "review/log.html", page=page, filters=filters, venue_types=VENUE_TYPES, sorts=SORTS
+        "review/log.html",
+        page=page,
+        filters=filters,
+        venue_types=VENUE_TYPES,
+        sorts=SORTS,
+        unframed=needing_framing(db.session()),
     )
 
 

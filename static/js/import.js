@@ -11,6 +11,9 @@
   const bar = document.getElementById("import-bar");
   const count = document.getElementById("import-count");
   const list = document.getElementById("import-outcomes");
+  const unframedPanel = document.getElementById("import-unframed");
+  const unframedList = document.getElementById("import-unframed-list");
+  const unframedTitle = document.getElementById("h-import-unframed");
   const summary = document.getElementById("import-summary");
   const done = document.getElementById("import-done");
   const PROBE_BYTES = 256 * 1024;
@@ -58,6 +61,23 @@
       item.append(outcome.message);
     }
     list.append(item);
+    if (outcome.status === "imported" && outcome.needs_framing) unframed(outcome);
+  }
+
+  // A photo with no sheet found in it: one tap from its framing editor.
+  function unframed(outcome) {
+    const frame = document.createElement("a");
+    frame.className = "button";
+    frame.href = form.dataset.log.replace(/\/?$/, "/") + outcome.uuid + "#framing";
+    frame.textContent = `Frame #${outcome.number}`;
+    const item = document.createElement("li");
+    const name = document.createElement("span");
+    name.className = "file";
+    name.textContent = outcome.filename;
+    item.append(frame, " ", name);
+    unframedList.append(item);
+    unframedPanel.hidden = false;
+    unframedTitle.textContent = `${unframedList.children.length} could not be framed`;
   }
 
   form.addEventListener("submit", async (event) => {
@@ -68,6 +88,8 @@
     button.disabled = true;
     panel.hidden = false;
     list.textContent = "";
+    unframedList.textContent = "";
+    unframedPanel.hidden = true;
     summary.hidden = true;
     done.hidden = true;
     panel.scrollIntoView({ block: "start" });
