@@ -11,6 +11,7 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
+import mlcroissant
 import pytest
 from mlcroissant._src.core.versions import VERSION_PATTERN_REGEX
 
@@ -112,7 +113,11 @@ def test_the_rai_fields_describe_this_export(exported):
 def test_ink_and_square_options_are_in_the_preprocessing_text(app, tmp_path):
     make_collection(app)
     run_export(app, tmp_path / "ink.zip", "--size", "256", "--ink")
-    document = croissant_of(unzip(tmp_path / "ink.zip", tmp_path / "ink"))
+    folder = unzip(tmp_path / "ink.zip", tmp_path / "ink")
+    document = croissant_of(folder)
+    assert (
+        len(list(mlcroissant.Dataset(jsonld=str(folder / "croissant.json")).records("train"))) == 2
+    )
     [preprocessing] = document["rai:dataPreprocessingProtocol"]
     assert "ink extraction" in preprocessing and "256×256" in preprocessing
     assert {d["encodingFormat"] for d in document["distribution"]} >= {"image/png"}
@@ -121,7 +126,11 @@ def test_ink_and_square_options_are_in_the_preprocessing_text(app, tmp_path):
 def test_the_archive_says_it_is_not_for_training_in_its_use_conditions(app, tmp_path):
     make_collection(app)
     run_export(app, tmp_path / "archive.zip", "--archive")
-    document = croissant_of(unzip(tmp_path / "archive.zip", tmp_path / "archive"))
+    folder = unzip(tmp_path / "archive.zip", tmp_path / "archive")
+    document = croissant_of(folder)
+    assert (
+        len(list(mlcroissant.Dataset(jsonld=str(folder / "croissant.json")).records("train"))) == 3
+    )
     consent_work = document["usageInfo"][1]
     assert consent_work["description"].startswith("NOT for training")
     assert "not for training" in document["rai:dataUseCases"]
