@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import jsonschema
 import pytest
@@ -22,7 +23,7 @@ from fieldapp.media.xmp import (
 )
 from fieldapp.signals.services import training_allowed
 from tests import photo_corpus as corpus
-from tests.factories import make_encounter, small_jpeg
+from tests.factories import make_encounter, number_of, small_jpeg
 from tests.helpers import assert_no_camera_metadata, consent, jpeg_xmp, rights_in
 
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
@@ -71,14 +72,27 @@ def set_training(app, client_uuid: str, allowed: bool) -> None:
         db.session.commit()
 
 
+def content_usage(response) -> dict[str, str]:
+    """The `Content-Usage` header read as the IETF AI-preferences draft reads it: a Structured
+    Field Dictionary (RFC 9651 section 4.2.2, without inner lists), member parameters dropped."""
+    members = {}
+    for member in response.headers["Content-Usage"].split(","):
+        key, _, value = member.strip().partition("=")
+        assert re.fullmatch(r"[a-z*][a-z0-9_.*-]*", key), member
+        members[key] = value.split(";")[0] or "?1"  # a bare key is the Boolean true
+    return members
+
+
 def assert_reserved(response) -> None:
     assert response.headers["tdm-reservation"] == "1"
+    assert content_usage(response)["train-ai"] == "n"
     directives = [d.strip() for d in response.headers["X-Robots-Tag"].split(",")]
     assert {"noai", "noimageai"} <= set(directives)
 
 
 def assert_allowed(response) -> None:
     assert response.headers["tdm-reservation"] == "0"
+    assert content_usage(response)["train-ai"] == "y"
     assert "noai" not in response.headers.get("X-Robots-Tag", "")
 
 
@@ -133,6 +147,25 @@ def test_the_collectors_detail_page_states_the_drawers_choice(app, logged_in, cl
     reserved = drawing(app, training=False, photo=small_jpeg((0, 0, 255)))
     assert_allowed(client.get(f"/encounters/{allowed}"))
     assert_reserved(client.get(f"/encounters/{reserved}"))
+
+
+def test_the_gallery_reserves_and_its_drawing_pages_state_their_drawers_choice(app, client):
+    allowing = number_of(app, drawing(app, training=True, photo=small_jpeg((255, 0, 0))))
+    refusing = number_of(app, drawing(app, training=False, photo=small_jpeg((0, 0, 255))))
+    index = client.get("/gallery")
+    assert index.status_code == 200
+    assert_reserved(index)  # many people's drawings on one page
+    for number, assert_choice in ((allowing, assert_allowed), (refusing, assert_reserved)):
+        for path in ("", "/display.jpg", "/thumb.jpg"):
+            response = client.get(f"/gallery/{number}{path}")
+            assert response.status_code == 200, path
+            assert_choice(response)
+
+
+def test_content_usage_is_exactly_the_drafts_dictionary(app, client):
+    token = token_of(app, drawing(app, training=True))
+    assert client.get(f"/p/{token}").headers["Content-Usage"] == "train-ai=y"
+    assert client.get("/pamphlet").headers["Content-Usage"] == "train-ai=n"
 
 
 # Images -----------------------------------------------------------------------------------

@@ -6,11 +6,14 @@ the dataset card (`README.md`, Hugging Face), `DATASHEET.md` (Datasheets for Dat
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from fieldapp.dataset.licenses import LICENSES
+from fieldapp.dataset.versioning import VERSION_RULES
 
 if TYPE_CHECKING:  # services.py imports this module
     from fieldapp.dataset.models import DatasetSettings
@@ -61,6 +64,7 @@ class ExportContext:
     consent_texts: list  # ConsentText: each version and language the drawings record
     metadata_sha256: str
     image_extension: str
+    version: str = "1.0.0"  # semantic, from the earlier exports (dataset/versioning.py)
 
     @property
     def training(self) -> bool:
@@ -83,7 +87,7 @@ class ExportContext:
         size = (
             "the stored display size (long edge at most 2016 px)"
             if self.options.image_size is None
-            else f"a {self.options.image_size}×{self.options.image_size} px square, the photo "
+            else f"a {self.options.image_size}×{self.options.image_size} px square, the drawing "
             "fitted inside and padded with white"
         )
         if self.options.ink:
@@ -92,7 +96,10 @@ class ExportContext:
                 "on a clean white background (the paper's light, shadows and tint divided "
                 "out; pencil and paper removed)"
             )
-        return f"JPEG (quality 90), {size}; the photo of the drawing as taken, re-encoded"
+        return (
+            f"JPEG (quality 90), {size}; the framed drawing (the sheet of paper cut out of the "
+            "photo and straightened), re-encoded"
+        )
 
     @property
     def scope(self) -> str:
@@ -167,7 +174,8 @@ def dataset_card(ctx: ExportContext) -> str:
                     f"- **License:** {ctx.license.name} (`{ctx.license.spdx}`, {ctx.license.url}); each "
                     "drawing's own choice is also embedded in its image as XMP (`plus:DataMining`, and "
                     "`dc:creator` only for credited drawers)\n"
-                    f"- **Images:** {ctx.image_description}",
+                    f"- **Images:** {ctx.image_description}\n"
+                    f"- **Version:** {ctx.version}. {VERSION_RULES}",
                 ),
                 (
                     "Dataset Sources",
@@ -279,7 +287,8 @@ def _structure_text(ctx: ExportContext) -> str:
         "the bytes whose SHA-256 is `consent_sha256` (`sha256sum consent/*` recomputes it): "
         "the canonical JSON of its language, summary, one line per choice and full text; "
         "`consent/index.json` lists them;\n"
-        "- `croissant.json`: the same structure in MLCommons Croissant 1.1, with RAI fields;\n"
+        "- `croissant.json`: the same structure in MLCommons Croissant 1.1, with RAI fields, "
+        "the use conditions and the SHA-256 of every file above;\n"
         "- `DATASHEET.md`: the datasheet; `SHA256SUMS`: a checksum of every other file "
         "(`sha256sum -c SHA256SUMS`).\n\n"
         "| Column | Meaning |\n| --- | --- |\n"
@@ -342,9 +351,42 @@ def _collection_text(ctx: ExportContext) -> str:
         + "\n\nBefore drawing, each drawer read a consent text on the collector's phone and chose "
         "what they allow; each got a QR code to a page where they can change their mind or "
         f"withdraw at any time. Consent texts used here: {versions}.\n\n"
-        "Processing: each photo was turned upright, stripped of all camera metadata (no EXIF, "
-        f"no GPS) and stored; for this export it was decoded again and written as "
-        f"{ctx.image_description}, with the drawer's rights embedded as XMP."
+        "Processing: " + preprocessing_text(ctx)
+    )
+
+
+#: How each drawing was framed (Photo.framing), as the preprocessing text counts them.
+FRAMING_WORDS = {
+    "auto": "framed automatically",
+    "manual": "framed by the artist, who set the sheet's four corners on the photo",
+    "none": "with no sheet found: the image is the whole photo",
+    None: "stored before framing was recorded: the image is the whole photo",
+}
+
+
+def framing_text(framings: Counter) -> str:
+    """How many drawings were framed each way, e.g. "3 drawings framed automatically, 1
+    drawing framed by the artist, ..."."""
+    parts = [
+        f"{framings[key]:,} drawing{'s' if framings[key] != 1 else ''} {words}"
+        for key, words in FRAMING_WORDS.items()
+        if framings.get(key)
+    ]
+    return "; ".join(parts) or "no drawings"
+
+
+def preprocessing_text(ctx: ExportContext) -> str:
+    """What was done to a photo before its image is in this export: framing, scrubbing, and
+    this export's size and ink options (the card, the datasheet and croissant.json say it)."""
+    return (
+        "each photo was turned upright by its EXIF orientation and re-encoded from its pixels, "
+        "so no camera metadata (EXIF, GPS) survives. Then the drawing was framed: where its "
+        "sheet of paper was found, the sheet's four corners located, the perspective corrected "
+        "and the sheet cropped at its own aspect ratio. In this export: "
+        f"{framing_text(ctx.stats.framings)}. The whole upright photo stays in the collector's "
+        "archive and is never exported. For this export each drawing's display image was "
+        f"decoded again and written as {ctx.image_description}, with the drawer's training "
+        "choice and, only if they chose credit, their name embedded as XMP."
     )
 
 
@@ -365,6 +407,10 @@ def minors_text(ctx: ExportContext) -> str:
         "shown in the public gallery only once a parent or guardian agreed, which the "
         f"collector records with who agreed and how. {held}"
     )
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _limit(seconds: int | None) -> str:
@@ -436,8 +482,8 @@ def datasheet(ctx: ExportContext) -> str:
                 (
                     "What do the instances represent?",
                     "Each instance is one hand-drawn portrait of the collector, in red ink on paper, "
-                    "by one stranger, photographed, with the facts of its encounter and its drawer's "
-                    "consent choices.",
+                    "by one stranger, photographed and framed to its sheet of paper, with the facts "
+                    "of its encounter and its drawer's consent choices.",
                 ),
                 (
                     "How many instances are there?",
@@ -499,16 +545,11 @@ def datasheet(ctx: ExportContext) -> str:
         (
             "Preprocessing, cleaning, labelling",
             [
-                (
-                    "What preprocessing was done?",
-                    "Photos were turned upright by their EXIF orientation, re-encoded from pixels "
-                    "(no camera metadata survives), downsized for display, then for this export "
-                    f"decoded and written as {ctx.image_description}. The drawer's training choice "
-                    "and, only if chosen, their name are embedded as XMP in each image.",
-                ),
+                ("What preprocessing was done?", _sentence(preprocessing_text(ctx))),
                 (
                     "Was the raw data saved?",
-                    "The collector keeps the full-size photos; they are not part of this export.",
+                    "The collector keeps the full-size photos, whole and upright, without "
+                    "metadata; they are never part of an export.",
                 ),
             ],
         ),
@@ -551,7 +592,10 @@ def datasheet(ctx: ExportContext) -> str:
                     f"{ctx.settings.creator or 'The collector'}. Contact: "
                     f"{ctx.settings.contact or NOT_ANSWERED}",
                 ),
-                ("Will it be updated? How will withdrawals be handled?", _maintenance_text(ctx)),
+                (
+                    "Will it be updated? How will withdrawals be handled?",
+                    f"This is version {ctx.version}. {VERSION_RULES}\n\n{_maintenance_text(ctx)}",
+                ),
             ],
         ),
     ]
@@ -633,15 +677,29 @@ COLUMNS = {
 }
 
 
-def croissant(ctx: ExportContext) -> dict:
+#: Media types of the files an export lists, by extension.
+MEDIA_TYPES = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "jsonl": "application/jsonlines",
+    "json": "application/json",
+    "txt": "text/plain",
+    "md": "text/markdown",
+}
+
+
+def croissant(ctx: ExportContext, sums: Sequence[tuple[str, str]]) -> dict:
     """croissant.json: Croissant 1.1 metadata, RAI fields included, of the unzipped export.
 
     Paths are relative to the folder the zip is extracted into; the record set `train` joins
-    each metadata line to its image file by `file_name`.
+    each metadata line to its image file by `file_name`. `sums` are the (path, SHA-256) of every
+    file already in the zip: each is listed as a FileObject with its `sha256` (a FileSet has no
+    checksum, so the images are listed one by one too, besides the FileSet the record set
+    reads). Not listed: croissant.json itself and SHA256SUMS (which hashes it), nor the zip.
     """
     s = ctx.stats
     ext = ctx.image_extension
-    mime = "image/png" if ext == "png" else "image/jpeg"
+    mime = MEDIA_TYPES[ext]
     period = [s.first_date, s.last_date] if s.first_date else []
     fields = [
         {
@@ -676,37 +734,42 @@ def croissant(ctx: ExportContext) -> dict:
         "@type": "sc:Dataset",
         "conformsTo": "http://mlcommons.org/croissant/1.1",
         "name": ctx.name,
-        "description": (
+        "description": _plain(
             f"{s.count:,} hand-drawn portraits of one person, each in red ink by a different "
-            f"stranger, with each drawer's consent. This export holds {ctx.scope}."
+            f"stranger, with each drawer's consent; each image is the drawing's sheet of paper, "
+            f"framed from a phone photo. This export holds {ctx.scope}."
             + ("" if ctx.training else " NOT FOR TRAINING: the collector's archive.")
-        ).replace("**", ""),
+        ),
         "license": ctx.license.url,
-        "version": ctx.created_at.strftime("%Y.%m.%d"),
+        "usageInfo": _usage_info(ctx, sums),
+        "version": ctx.version,
         "datePublished": ctx.created_at.date().isoformat(),
         "creator": {"@type": "sc:Person", "name": ctx.settings.creator or "The collector"},
         "citeAs": f"{ctx.settings.creator or 'The collector'}. {ctx.name}. {ctx.created_at:%Y}.",
         "keywords": ["drawings", "portraits", "consent", "provenance", "red ink"],
         "isLiveDataset": False,
-        "rai:dataCollection": _collection_text(ctx).replace("**", ""),
+        # Property names as the RAI vocabulary (croissant_rai.ttl) spells them; mlcroissant
+        # 1.1.1 reads two under other names (dataCollectionTimeFrame,
+        # dataDataManipulationProtocol) and ignores these, which still validate.
+        "rai:dataCollection": _plain(_collection_text(ctx)),
         "rai:dataCollectionType": ["Direct measurement", "Manual Human Curation"],
         "rai:dataCollectionTimeframe": period,
-        "rai:dataCollectionRawData": "Phone photos of paper drawings, stripped of all camera "
-        "metadata on arrival; the collector keeps the full-size copies.",
-        "rai:dataPreprocessingProtocol": ctx.image_description.replace("**", ""),
+        "rai:dataCollectionRawData": "Phone photos of paper drawings, turned upright and "
+        "stripped of all camera metadata on arrival; the collector keeps them whole and never "
+        "exports them.",
+        "rai:dataPreprocessingProtocol": [_plain(_sentence(preprocessing_text(ctx)))],
         "rai:dataAnnotationProtocol": "No after-the-fact annotation: every column was recorded "
         "by the collector during the encounter or chosen by the drawer.",
-        "rai:dataManipulationProtocol": "Consent filter at export time: "
-        + ctx.scope.replace("**", ""),
+        "rai:dataManipulationProtocol": "Consent filter at export time: " + _plain(ctx.scope),
         "rai:personalSensitiveInformation": _personal_text(),
-        "rai:dataUseCases": ctx.answer("uses")
-        if ctx.training
-        else "Backup only; not for training.",
+        "rai:dataUseCases": _plain(_use_cases(ctx)),
         "rai:dataLimitations": _limitations_text(ctx),
-        "rai:dataBiases": _limitations_text(ctx),
-        "rai:dataSocialImpact": ctx.answer("purpose"),
+        "rai:dataBiases": _biases_text(ctx),
+        "rai:dataSocialImpact": _social_impact_text(ctx),
         "rai:hasSyntheticData": False,
-        "rai:dataReleaseMaintenancePlan": _maintenance_text(ctx).replace("**", ""),
+        "rai:dataReleaseMaintenancePlan": _plain(
+            f"Version {ctx.version}. {VERSION_RULES} {_maintenance_text(ctx)}"
+        ),
         "distribution": [
             {
                 "@type": "cr:FileObject",
@@ -714,7 +777,7 @@ def croissant(ctx: ExportContext) -> dict:
                 "name": "metadata",
                 "description": "One JSON object per image.",
                 "contentUrl": "train/metadata.jsonl",
-                "encodingFormat": "application/jsonlines",
+                "encodingFormat": MEDIA_TYPES["jsonl"],
                 "sha256": ctx.metadata_sha256,
             },
             {
@@ -725,6 +788,7 @@ def croissant(ctx: ExportContext) -> dict:
                 "encodingFormat": mime,
                 "includes": f"train/*.{ext}",
             },
+            *_file_objects(sums),
         ],
         "recordSet": [
             {
@@ -741,6 +805,100 @@ def croissant(ctx: ExportContext) -> dict:
     if url:
         document["url"] = url
     return document
+
+
+def _file_objects(sums: Sequence[tuple[str, str]]) -> list[dict]:
+    """A FileObject with its SHA-256 for each file of the zip but metadata.jsonl (listed as
+    `metadata`, which the record set reads)."""
+    return [
+        {
+            "@type": "cr:FileObject",
+            "@id": path,
+            "name": path,
+            "contentUrl": path,
+            "encodingFormat": MEDIA_TYPES[path.rsplit(".", 1)[-1]],
+            "sha256": digest,
+        }
+        for path, digest in sums
+        if path != "train/metadata.jsonl"
+    ]
+
+
+def _usage_info(ctx: ExportContext, sums: Sequence[tuple[str, str]]) -> list[dict]:
+    """schema.org usageInfo (Croissant 1.1, "Data Use Conditions"): the license, and what the
+    drawers' consent allows, pointing at the consent texts they read (their FileObjects)."""
+    texts = [{"@id": path} for path, _ in sums if path.startswith("consent/")]
+    return [
+        {
+            "@type": "sc:CreativeWork",
+            "name": ctx.license.name,
+            "url": ctx.license.url,
+            "description": f"The license of the dataset ({ctx.license.spdx}).",
+        },
+        {
+            "@type": "sc:CreativeWork",
+            "name": "The drawers' consent",
+            "description": _plain(_consent_conditions(ctx)),
+            "url": "consent/index.json",
+            "hasPart": texts,
+        },
+    ]
+
+
+def _consent_conditions(ctx: ExportContext) -> str:
+    """What the data may be used for, by the drawers' consent, beyond the license."""
+    if ctx.training:
+        allowed = (
+            "Every drawing here may be used to train, fine-tune and evaluate machine-learning "
+            "models: its drawer allowed it, in person, in the consent text named on its row "
+            "(consent_version, consent_language, consent_sha256; the texts are in consent/). "
+        )
+    else:
+        allowed = (
+            "NOT for training, fine-tuning or evaluating any model, nor for publication: this "
+            "is the collector's archive and holds drawings whose drawers refused training. "
+            "Backup and audit by the collector only. "
+        )
+    return (
+        allowed + "Show a drawing publicly or post it on social media only where its row's "
+        "consent_gallery or consent_social allows it; credit a drawer only by the credit "
+        "column. Remove every drawing its drawer withdraws (see the maintenance plan). Never "
+        "identify or profile the drawers."
+    )
+
+
+def _use_cases(ctx: ExportContext) -> str:
+    if not ctx.training:
+        return "Backup and audit by the collector only; not for training."
+    return (
+        "Training and evaluating generative and image-to-image models on hand-drawn portraits "
+        "of one subject, by drawers who each allowed it. " + ctx.answer("uses")
+    )
+
+
+def _biases_text(ctx: ExportContext) -> str:
+    return (
+        "Sampling: the drawers are the people who were where the collector went (bars, "
+        "parties, fairs, conferences, in the cities listed in the collection text), who "
+        "agreed to draw, and, in a training export, who allowed training; people who declined "
+        "are not represented. One subject, drawn under time limits the collector set. Framing "
+        "may crop or distort a drawing whose sheet edges were hard to find; the preprocessing "
+        "text counts how each drawing was framed."
+    )
+
+
+def _social_impact_text(ctx: ExportContext) -> str:
+    return (
+        "Shows that a dataset of people's creative work can be collected with informed, "
+        "revocable, per-person consent, every image traceable to the exact text its drawer "
+        "read. Models trained on it may imitate amateur hand drawing; only drawers who allowed "
+        "that are in a training export. " + ctx.answer("purpose")
+    )
+
+
+def _plain(text: str) -> str:
+    """Markdown emphasis dropped, for JSON-LD text."""
+    return text.replace("**", "")
 
 
 def _url(contact: str) -> str | None:

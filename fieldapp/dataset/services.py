@@ -41,6 +41,7 @@ from fieldapp.dataset.models import (
     DatasetSettings,
 )
 from fieldapp.dataset.streaming_zip import StreamingZip
+from fieldapp.dataset.versioning import export_version
 from fieldapp.encounters.models import AGE_MINOR, Encounter, EncounterStatus
 from fieldapp.media.models import Photo
 from fieldapp.media.storage import MediaStore
@@ -192,6 +193,7 @@ class ExportStats:
     texts: Counter = field(default_factory=Counter)  # by (version, language)
     choices: Counter = field(default_factory=Counter)
     minors: int = 0
+    framings: Counter = field(default_factory=Counter)  # by Photo.framing: auto, manual, none
 
     def add(self, row: dict) -> None:
         self.count += 1
@@ -411,6 +413,8 @@ def _archive_chunks(
             entry = metadata_row(current, file_name, _text_of(current, versions, texts))
             metadata.write(json.dumps(entry, ensure_ascii=False).encode() + b"\n")
             stats.add(entry)
+            # TODO lead: select Photo.framing in _ROW_COLUMNS, then read current.framing here.
+            stats.framings[getattr(current, "framing", None)] += 1
             included.append((current.id, current.number))
             tally.drawings += 1
             yield tally.out(archive.take())
@@ -431,10 +435,11 @@ def _archive_chunks(
         consent_texts=used_texts,
         metadata_sha256=metadata_sha256,
         image_extension="png" if options.ink else "jpg",
+        version=export_version(session, options, settings.license, included),
     )
     archive.add_bytes("README.md", documents.dataset_card(context).encode())
     archive.add_bytes("DATASHEET.md", documents.datasheet(context).encode())
-    croissant = json.dumps(documents.croissant(context), indent=2, ensure_ascii=False)
+    croissant = json.dumps(documents.croissant(context, archive.sums), indent=2, ensure_ascii=False)
     archive.add_bytes("croissant.json", croissant.encode())
     sums = "".join(f"{digest}  {name}\n" for name, digest in archive.sums)
     archive.add_bytes("SHA256SUMS", sums.encode(), compress=False, listed=False)

@@ -7,7 +7,8 @@ when the response is made, so a change of mind applies to the very next request.
 
 Four places say the same thing:
 - HTTP headers (`signal_headers`, put on each response by responses.py): `tdm-reservation`
-  (W3C TDMRep) and `X-Robots-Tag`;
+  (W3C TDMRep), `Content-Usage` (IETF AI preferences, a **draft**: see CONTENT_USAGE) and
+  `X-Robots-Tag`;
 - HTML `<meta>` tags (in templates/base.html);
 - XMP inside the image bytes served (fieldapp/media/xmp.py);
 - the site-wide `/.well-known/tdmrep.json` and `/ai.txt` (views.py), which reserve everything;
@@ -25,6 +26,15 @@ from fieldapp.media.xmp import rights_xmp
 
 #: X-Robots-Tag directives asking crawlers not to use the page or its images for AI.
 NOAI = ("noai", "noimageai")
+
+#: The `Content-Usage` header of the IETF AI Preferences working group, still an Internet-Draft
+#: (draft-ietf-aipref-attach-05 for the header, draft-ietf-aipref-vocab-07 for its value; both
+#: may change before they become RFCs). Its value is a Structured Field Dictionary (RFC 9651)
+#: whose keys are usage categories and whose values are the Tokens `y` (allow) or `n`
+#: (disallow); `train-ai` is "using an asset to modify the learned parameters of an AI model
+#: used to generate synthetic content". It states the same choice as `tdm-reservation`: a
+#: category left out would mean "no preference", so every response names `train-ai`.
+CONTENT_USAGE = {True: "train-ai=y", False: "train-ai=n"}
 
 
 class Choices(Protocol):
@@ -55,8 +65,12 @@ def training_allowed(encounter: Choices | None) -> bool:
 def signal_headers(allowed: bool) -> dict[str, str]:
     """The response headers that state a training choice (the reservation, if not allowed)."""
     if allowed:
-        return {"tdm-reservation": "0"}
-    return {"tdm-reservation": "1", "X-Robots-Tag": ", ".join(NOAI)}
+        return {"tdm-reservation": "0", "Content-Usage": CONTENT_USAGE[True]}
+    return {
+        "tdm-reservation": "1",
+        "Content-Usage": CONTENT_USAGE[False],
+        "X-Robots-Tag": ", ".join(NOAI),
+    }
 
 
 def image_version(encounter: Encounter) -> str:

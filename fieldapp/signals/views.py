@@ -28,7 +28,8 @@ AI_TXT = """\
 # ai.txt (https://spawning.ai/ai-txt)
 # Every drawing here belongs to the person who drew it. By default none may be used to
 # train AI models. A drawing whose drawer allowed training says so itself: its image and
-# page are served with `tdm-reservation: 0` and XMP plus:DataMining DMI-ALLOWED.
+# page are served with `tdm-reservation: 0`, `Content-Usage: train-ai=y` and XMP
+# plus:DataMining DMI-ALLOWED.
 
 User-Agent: *
 Disallow: *.jpg
