@@ -306,7 +306,10 @@ def _structure_text(ctx: ExportContext) -> str:
         "| `consent_keep`, `consent_gallery`, `consent_training`, `consent_social` | what they "
         "allowed: keeping it, the public gallery, ML training, social media |\n"
         "| `age_group` | `adult` or `minor`, as the drawer said (never a date of birth); a "
-        "training export holds no minor's drawing |\n\n"
+        "training export holds no minor's drawing |\n"
+        "| `framing` | how the image was cut from the photo: `auto` (the sheet found and "
+        "straightened), `manual` (framed by the artist), `none` (no sheet found: the whole "
+        "photo) |\n\n"
         "```python\nfrom datasets import load_dataset\n"
         'drawings = load_dataset("imagefolder", data_dir="train", split="train")\n```\n'
     )
@@ -674,6 +677,11 @@ COLUMNS = {
     "consent_training": ("sc:Boolean", "The drawer allowed training machine-learning models."),
     "consent_social": ("sc:Boolean", "The drawer allowed posting on social media."),
     "age_group": ("sc:Text", "adult or minor, as the drawer said; never in a training export."),
+    "framing": (
+        "sc:Text",
+        "How the image was cut from the photo: auto (the sheet found and straightened), "
+        "manual (framed by the artist) or none (no sheet found: the whole photo).",
+    ),
 }
 
 

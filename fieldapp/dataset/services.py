@@ -148,6 +148,7 @@ _ROW_COLUMNS = (
     Encounter.drawing_started_at, Encounter.drawing_finished_at, Encounter.credit_name,
     Encounter.consent_version_id, Encounter.keep, Encounter.gallery, Encounter.training,
     Encounter.social, Encounter.consent_language, Encounter.age_group, Photo.display_name,
+    Photo.framing,
 )  # fmt: skip
 
 
@@ -276,6 +277,7 @@ def metadata_row(row, file_name: str, text: ConsentText | None) -> dict:
         "consent_training": bool(row.training),
         "consent_social": bool(row.social),
         "age_group": row.age_group,
+        "framing": row.framing,
     }
 
 
@@ -413,8 +415,7 @@ def _archive_chunks(
             entry = metadata_row(current, file_name, _text_of(current, versions, texts))
             metadata.write(json.dumps(entry, ensure_ascii=False).encode() + b"\n")
             stats.add(entry)
-            # TODO lead: select Photo.framing in _ROW_COLUMNS, then read current.framing here.
-            stats.framings[getattr(current, "framing", None)] += 1
+            stats.framings[current.framing] += 1
             included.append((current.id, current.number))
             tally.drawings += 1
             yield tally.out(archive.take())
