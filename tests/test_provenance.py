@@ -238,3 +238,14 @@ def test_the_edited_action_says_how_the_drawing_was_framed(tmp_path, framing, ex
     else:
         assert edited["parameters"]["framing"] == framing and expected in edited["description"]
     assert set(training_uses(manifest).values()) == {"notAllowed"}
+
+
+def test_the_command_prints_the_ca_the_exports_chain_to(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "C2PA_DIR", str(tmp_path / "c2pa"))
+    result = app.test_cli_runner().invoke(args=["export", "signing-ca"])
+    assert result.exit_code == 0, result.output
+    (printed,) = x509.load_pem_x509_certificates(result.stdout.encode())
+    chain = x509.load_pem_x509_certificates(
+        (tmp_path / "c2pa" / provenance.CHAIN_FILE).read_bytes()
+    )
+    assert printed == chain[1] and printed.subject == chain[0].issuer
