@@ -10,6 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     FIELDAPP_DATABASE_URL=sqlite:////data/fieldapp.sqlite3 \
     FIELDAPP_MEDIA_DIR=/data/media \
+    FIELDAPP_C2PA_DIR=/data/c2pa \
     FIELDAPP_BIND=0.0.0.0:8000
 
 # pg_dump, for backups of a PostgreSQL database from inside the container.

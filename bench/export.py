@@ -12,6 +12,9 @@ Goal: the first byte comes within seconds whatever the count (a small multiple o
 plus one drawing's encoding), a tiny fraction of the whole download; the download takes about
 as long as the command line (the same work, sent as it is made).
 
+Signing: what the C2PA manifest of each image (fieldapp/dataset/provenance.py) costs, timed on
+one image of the collection against rendering that image (decode, re-encode) in the same run.
+
     .venv/bin/python bench/export.py [--counts 1000 10000] [--size 512] [--ink]
 """
 
@@ -55,6 +58,7 @@ def build_collection(root: Path, count: int, width: int) -> dict[str, str]:
         "FIELDAPP_DATABASE_URL": f"sqlite:///{root / 'fieldapp.sqlite3'}",
         "FIELDAPP_MEDIA_DIR": str(root / "media"),
         "FIELDAPP_SECRET_KEY": "bench",
+        "FIELDAPP_C2PA_DIR": str(root / "c2pa"),  # the bench's own signing key
     }
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": env["FIELDAPP_DATABASE_URL"], "MEDIA_DIR": str(root / "media"),
@@ -195,6 +199,34 @@ def run_download(root: Path, env: dict[str, str], options: list[str]) -> dict[st
             "bytes": received, "worker_peak": worker_peak}  # fmt: skip
 
 
+def signing_cost(width: int, options: list[str], rounds: int = 30) -> dict[str, float]:
+    """Median seconds to render one exported image and to sign it (its C2PA manifest)."""
+    from fieldapp.dataset.images import render_export_image
+    from fieldapp.dataset.provenance import MIME_TYPES, ImageProvenance, export_signer
+    from fieldapp.media.xmp import with_rights
+
+    size = int(options[options.index("--size") + 1]) if "--size" in options else None
+    with tempfile.TemporaryDirectory(prefix="fieldapp-bench-sign-") as scratch:
+        stored = Path(scratch) / "stored.jpg"
+        stored.write_bytes(drawing_photo(seed=1, size=(width, width * 4 // 3)))
+        renders, signs = [], []
+        with export_signer(Path(scratch) / "c2pa") as signer:
+            for _ in range(rounds):
+                started = time.perf_counter()
+                pixels, extension = render_export_image(stored, size=size, ink="--ink" in options)
+                data = with_rights(pixels, training_allowed=True, creator="Drawer")
+                renders.append(time.perf_counter() - started)
+                image = ImageProvenance(
+                    title=f"x.{extension}", credit="Drawer", framing="auto",
+                    training_allowed=True, square_size=size, ink="--ink" in options,
+                )  # fmt: skip
+                started = time.perf_counter()
+                signed = signer.sign(data, MIME_TYPES[extension], image)
+                signs.append(time.perf_counter() - started)
+    return {"render": statistics.median(renders), "sign": statistics.median(signs),
+            "added_bytes": len(signed) - len(data), "bytes": len(data)}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", type=int, nargs="+", default=[1000, 10000])
@@ -208,6 +240,12 @@ def main() -> None:
     print(
         f"stored images {args.width}x{args.width * 4 // 3}; export options: "
         f"{' '.join(options) or '(stored size)'}"
+    )
+    cost = signing_cost(args.width, options)
+    print(
+        f"signing one image: {cost['sign'] * 1000:.1f} ms = {cost['sign'] / cost['render']:.1%} "
+        f"of rendering it ({cost['render'] * 1000:.1f} ms); the manifest adds "
+        f"{cost['added_bytes'] / 1024:.1f} KB to its {cost['bytes'] / 1024:.0f} KB"
     )
     peaks = []
     for count in args.counts:

@@ -48,6 +48,8 @@ def settings_from_environment(instance_path: str, environ: Mapping[str, str] | N
             "hide_parameters": True,
         },
         "MEDIA_DIR": env.get("FIELDAPP_MEDIA_DIR") or str(instance / "media"),
+        # The key that signs the C2PA manifests of exported images (fieldapp/dataset/provenance.py).
+        "C2PA_DIR": env.get("FIELDAPP_C2PA_DIR") or str(instance / "c2pa"),
         "SECRET_KEY": env.get("FIELDAPP_SECRET_KEY") or _command_line_secret_key(instance, env),
         "PUBLIC_URL": (env.get("FIELDAPP_PUBLIC_URL") or "").rstrip("/") or None,
         "MAX_PHOTO_BYTES": max_photo_bytes,

@@ -30,6 +30,7 @@ def app_config(root: Path, **extra) -> dict:
         "SECRET_KEY": "test secret",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / 'fieldapp.sqlite3'}",
         "MEDIA_DIR": str(root / "media"),
+        "C2PA_DIR": str(root / "c2pa"),  # never the checkout's instance folder
         "PUBLIC_URL": None,
         **extra,
     }

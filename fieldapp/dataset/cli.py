@@ -1,4 +1,4 @@
-"""`flask --app fieldapp export dataset OUT.zip`."""
+"""`flask --app fieldapp export dataset OUT.zip`, `flask --app fieldapp export signing-ca`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from fieldapp.dataset.provenance import CA_FILE, signing_dir, signing_key
 from fieldapp.dataset.services import (
     ExportError,
     ExportOptions,
@@ -65,3 +66,16 @@ def export_dataset(out: Path, archive: bool, size: str | None, ink: bool | None)
         f"#{manifest.id}, SHA-256 {manifest.zip_sha256}.",
         err=True,
     )
+
+
+@export.command("signing-ca")
+def export_signing_ca() -> None:
+    """Print the CA certificate the exports' C2PA manifests are signed under (PEM).
+
+    Give it to whoever checks your exported images, as their trust anchor. The key and its
+    certificates are made now if no export made them yet.
+    """
+    directory = signing_dir()
+    signing_key(directory)
+    click.echo((directory / CA_FILE).read_text(), nl=False)
+    click.echo(f"From {directory}: back this folder up (docs/DEPLOY.md).", err=True)
