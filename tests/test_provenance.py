@@ -71,7 +71,7 @@ def training_uses(manifest: dict) -> dict[str, str]:
 def framing_of(app, number: int) -> str:
     with app.app_context():
         encounter = db.session.scalar(select(Encounter).where(Encounter.ticket.has(number=number)))
-        return getattr(encounter.photo, "framing", "none")  # TODO lead: encounter.photo.framing
+        return encounter.photo.framing
 
 
 def test_every_image_of_an_archive_states_its_drawers_choices_and_validates(app, client, tmp_path):

@@ -473,7 +473,7 @@ def _exported_image(
     image = provenance.ImageProvenance(
         title=file_name,
         credit=row.credit_name,
-        framing=getattr(row, "framing", "none"),  # TODO lead: row.framing once in _ROW_COLUMNS
+        framing=row.framing,
         training_allowed=allowed,
         square_size=options.image_size,
         ink=options.ink,
