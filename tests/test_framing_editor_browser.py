@@ -142,7 +142,7 @@ def version_of(src: str) -> str:
     return re.search(r"[?&]v=([^&]+)", src).group(1)
 
 
-def mouse_drag(page, start, end, steps: int = 12, during=None) -> None:
+def mouse_drag(page, start, end, steps: int = 12, during=None, shot=None) -> None:
     page.mouse.move(*start)
     page.mouse.down()
     for k in range(1, steps + 1):
@@ -151,6 +151,8 @@ def mouse_drag(page, start, end, steps: int = 12, during=None) -> None:
         )
         if during and k == steps // 2:
             during()
+    if shot:  # the finger still down on the corner: the loupe shows it
+        page.screenshot(path=f"test-artifacts/screens/{shot}.png")
     page.mouse.up()
 
 
@@ -175,8 +177,10 @@ def test_dragging_the_corners_with_a_mouse_frames_the_sheet_at_360(page, live_se
             handle_centre(page, i),
             screen_point(page, target),
             during=lambda before=before: seen_while_dragging.append(preview_state(page) != before),
+            shot="framing-02-while-dragging-360x640" if i == 3 else None,
         )
     assert all(seen_while_dragging), "the preview did not follow the drag"
+    expect(page.locator(".framing-loupe")).to_be_hidden()  # only while a finger is down
     expect(page.locator(".framing-state")).to_contain_text("Not saved yet")
     # The preview has the sheet's shape, before anything is saved.
     assert preview_state(page)[1] == pytest.approx(SHEET_ASPECT, rel=0.03)
@@ -370,3 +374,68 @@ def test_without_javascript_the_plain_buttons_still_work(browser, live_server, d
         assert no_sideways_scroll(page)
     finally:
         context.close()
+
+
+# Real WebKit (Safari's engine) at 360×640 ------------------------------------------------
+
+
+def webkit_drag(phone, i: int, target) -> str:
+    """Drag handle `i` onto `target` (fractions) with WebDriver's pointer actions; returns the
+    preview's transform seen half-way, while the pointer is still down."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    phone.evaluate("document.querySelector('.framing-stage').scrollIntoView({block: 'start'})")
+    handle = phone.find(f".framing-handle[data-corner='{i}']")
+    (hx, hy), (tx, ty) = phone.evaluate(
+        """const [i, t] = arguments;
+        const h = document.querySelector(`.framing-handle[data-corner='${i}']`).getBoundingClientRect();
+        const p = document.querySelector('.framing-photo').getBoundingClientRect();
+        return [[h.x + h.width / 2, h.y + h.height / 2], [p.x + t[0] * p.width, p.y + t[1] * p.height]];""",
+        i,
+        list(target),
+    )
+    dx, dy = round(tx - hx), round(ty - hy)
+    ActionChains(phone.driver).move_to_element(handle).click_and_hold().move_by_offset(
+        dx // 2, dy // 2
+    ).perform()
+    halfway = phone.evaluate(
+        "return document.querySelector('.framing-preview img').style.transform"
+    )
+    ActionChains(phone.driver).move_by_offset(dx - dx // 2, dy - dy // 2).release().perform()
+    return halfway
+
+
+@pytest.mark.webkit
+@pytest.mark.parametrize("webkit_driver", [(360, 640)], indirect=True)
+def test_webkit_drags_a_corner_and_saves(webkit_phone, live_server, drawing):
+    phone = webkit_phone
+    phone.go("/login")
+    phone.fill_label("Username", "max")
+    phone.fill_label("Password", PASSWORD)
+    phone.click_text("Log in")
+    phone.until("location.pathname === '/'")
+    phone.go(f"/encounters/{drawing}#framing")
+    phone.until("document.querySelector('#framing-editor').open")
+    phone.until("document.querySelector('.framing-photo').complete")
+    assert phone.evaluate("return document.documentElement.scrollWidth <= innerWidth")
+    old_src = phone.evaluate("return document.querySelector('img.drawing').src")
+
+    for i, target in enumerate(target_corners()):
+        before = phone.evaluate(
+            "return document.querySelector('.framing-preview img').style.transform"
+        )
+        halfway = webkit_drag(phone, i, target)
+        assert halfway != before, "the preview did not follow the pointer"
+    aspect = phone.evaluate(
+        "return Number(document.querySelector('.framing-preview').dataset.aspect)"
+    )
+    assert aspect == pytest.approx(SHEET_ASPECT, rel=0.03)
+    phone.screenshot("framing-06-webkit-360x640-dragged", full_page=False)
+
+    phone.click_text("Save framing")
+    phone.until("document.querySelector('.flash') !== null")
+    assert phone.text(".flash") == "Framing saved."
+    new_src = phone.evaluate("return document.querySelector('img.drawing').src")
+    assert version_of(new_src) != version_of(old_src)
+    phone.screenshot("framing-07-webkit-360x640-saved")
+    assert phone.console_errors() == []

@@ -11,11 +11,24 @@
   const stage = editor.querySelector(".framing-stage");
   const box = stage.querySelector(".framing-photo-box");
   const photo = stage.querySelector(".framing-photo");
-  const svg = stage.querySelector(".framing-outline");
-  const shade = svg.querySelector(".framing-shade");
-  const edges = [svg.querySelector(".framing-edge-under"), svg.querySelector(".framing-edge")];
-  const tops = [svg.querySelector(".framing-top-under"), svg.querySelector(".framing-top")];
+  // The outline is drawn in an SVG made here (the page's markup carries no SVG of its own).
+  const SVG = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("class", "framing-outline");
+  svg.setAttribute("aria-hidden", "true");
+  function shape(tag, name) {
+    const element = document.createElementNS(SVG, tag);
+    element.setAttribute("class", name);
+    return svg.appendChild(element);
+  }
+  const shade = shape("path", "framing-shade");
+  shade.setAttribute("fill-rule", "evenodd");
+  const edges = [shape("polygon", "framing-edge-under"), shape("polygon", "framing-edge")];
+  const tops = [shape("line", "framing-top-under"), shape("line", "framing-top")];
+  photo.after(svg);
   const topLabel = stage.querySelector(".framing-top-label");
+  const loupe = stage.querySelector(".framing-loupe");
+  const loupePhoto = loupe.querySelector("img");
   const handles = [...stage.querySelectorAll(".framing-handle")];
   const preview = editor.querySelector(".framing-preview");
   const previewPhoto = preview.querySelector("img");
@@ -31,6 +44,7 @@
   const MIN_AREA = 0.01; // media.framing.MIN_AREA_SHARE
   const PREVIEW_HEIGHT = 190; // CSS px: the preview's largest height
   const REFERENCE = 1000; // the preview photo's own width in CSS px, before its transform
+  const ZOOM = 3; // the loupe's enlargement of the photo as shown
 
   const stored = readCorners(stage.dataset.corners) || WHOLE;
   let corners = readCorners(stage.dataset.cornersSent) || copy(stored);
@@ -122,6 +136,7 @@
       handle.style.transform = `translate(${px[i][0]}px, ${px[i][1]}px)`;
     });
     placeTopLabel(px);
+    if (drag) placeLoupe(px[drag.i], w, h);
     const problem = problemWith(corners);
     stage.classList.toggle("crossed", Boolean(problem));
     drawPreview(problem);
@@ -139,6 +154,18 @@
     const x = mid[0] + (dx / length) * reach - topLabel.offsetWidth / 2;
     const y = mid[1] + (dy / length) * reach - topLabel.offsetHeight / 2;
     topLabel.style.transform = `translate(${x}px, ${y}px)`;
+  }
+
+  // Beside the finger, on the other half of the photo: the thumb hides the ring, not this.
+  function placeLoupe(point, w, h) {
+    const size = loupe.offsetWidth;
+    const x = point[0] < w / 2 ? Math.max(0, w - size) : 0;
+    const y = Math.max(0, Math.min(point[1] - size / 2, h - size));
+    loupe.style.transform = `translate(${x}px, ${y}px)`;
+    loupePhoto.style.width = `${w * ZOOM}px`;
+    loupePhoto.style.height = `${h * ZOOM}px`;
+    const middle = loupe.clientWidth / 2;
+    loupePhoto.style.transform = `translate(${middle - point[0] * ZOOM}px, ${middle - point[1] * ZOOM}px)`;
   }
 
   // The preview: the photo under a CSS perspective transform (a homography) that maps the
@@ -246,7 +273,8 @@
     event.preventDefault();
     handle.setPointerCapture(event.pointerId);
     handle.classList.add("dragging");
-    handle.focus({ preventScroll: true });
+    loupe.hidden = false;
+    draw();
   }
 
   function moveDrag(event) {
@@ -263,6 +291,7 @@
   function endDrag(event) {
     if (!drag || event.pointerId !== drag.id) return;
     drag.handle.classList.remove("dragging");
+    loupe.hidden = true;
     if (drag.handle.hasPointerCapture(event.pointerId)) {
       drag.handle.releasePointerCapture(event.pointerId);
     }
