@@ -290,6 +290,8 @@ def test_the_whole_photo_turned_and_reset_to_automatic(page, live_server, drawin
     # Corners placed by hand are replaced only after a second, deliberate tap.
     page.get_by_role("button", name="Reset to automatic").click()
     expect(page.locator(".framing-confirm")).to_be_visible()
+    page.locator(".framing-plain").scroll_into_view_if_needed()
+    page.screenshot(path="test-artifacts/screens/framing-08-reset-asks-pixel7.png")
     expect(page.locator("[data-field=framing]")).to_have_text("Framed by hand.")
     page.get_by_role("button", name="Yes, reset to automatic").click()
     # main's detector may or may not find the sheet: the page says which.

@@ -363,11 +363,13 @@
     confirmPanel.hidden = false;
     keep.hidden = false;
     reset.textContent = "Yes, reset to automatic";
+    reset.classList.add("danger");
   });
   keep.addEventListener("click", () => {
     confirmPanel.hidden = true;
     keep.hidden = true;
     reset.textContent = "Reset to automatic";
+    reset.classList.remove("danger");
   });
 
   // The editor replaces the plain "whole photo" button (which would lose a quarter turn).
