@@ -387,3 +387,20 @@ def test_the_api_describes_the_framing_of_a_stored_photo(app, client, api_token)
 
 def test_flat_sheet_has_its_marker_top_left():
     assert _red_dot_corner(flat_sheet()) == "top-left"
+
+
+def test_the_editor_is_shown_the_whole_photo_reduced_with_its_rights(app, client, logged_in):
+    from tests.helpers import assert_no_camera_metadata, jpeg_xmp
+
+    uuid = make_encounter(app, photo=sheet_photo(size=(4032, 3024)))
+    whole = client.get(f"/encounters/{uuid}/photo/whole")
+    assert whole.status_code == 200 and whole.mimetype == "image/jpeg"
+    assert Image.open(io.BytesIO(whole.data)).size == (2016, 1512)
+    assert jpeg_xmp(whole.data) is not None
+    assert_no_camera_metadata(whole.data)
+    assert whole.headers["Cache-Control"] == "private, no-cache"
+    declined = make_encounter(app, declined=True)
+    assert client.get(f"/encounters/{declined}/photo/whole").status_code == 404
+    stranger = app.test_client()  # not logged in: sent to the login page, no photo
+    refused = stranger.get(f"/encounters/{uuid}/photo/whole")
+    assert refused.status_code == 302 and "/login" in refused.location

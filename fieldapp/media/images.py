@@ -144,6 +144,16 @@ def display_renditions(
     return display, _encode(thumb_image, quality=THUMB_JPEG_QUALITY, icc=icc)
 
 
+def whole_photo(path, long_edge: int = DISPLAY_LONG_EDGE) -> Rendition:
+    """An archive photo reduced to fit `long_edge`, as a JPEG: the whole photo for a screen
+    (the framing editor), decoded at 1/2, 1/4 or 1/8 scale where the JPEG allows it."""
+    with Image.open(path, formats=("JPEG", "PNG")) as archive:
+        icc = archive.info.get("icc_profile")
+        archive.draft("RGB", (long_edge, long_edge))
+        image = _shrink(archive.convert("RGB"), long_edge)
+    return _encode(image, quality=DISPLAY_JPEG_QUALITY, icc=icc)
+
+
 def _reduced(image: Image.Image, long_edge: int) -> Image.Image:
     """A cheap copy at most about `long_edge` pixels long (a box reduce by a whole factor)."""
     factor = max(image.size) // long_edge

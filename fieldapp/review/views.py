@@ -59,7 +59,7 @@ from fieldapp.review.services import (
     recorded_by,
     renumber,
 )
-from fieldapp.signals.responses import declare_training, send_signed_photo
+from fieldapp.signals.responses import declare_training, send_signed_photo, send_whole_photo
 from fieldapp.signals.services import training_allowed
 
 bp = Blueprint("review", __name__)
@@ -101,7 +101,11 @@ def detail(uuid: str):
 @bp.get("/encounters/<uuid>/photo/<variant>")
 def photo(uuid: str, variant: str):
     encounter = _encounter_or_404(uuid)
-    if variant not in VARIANTS or encounter.photo is None:
+    if encounter.photo is None:
+        abort(404)
+    if variant == "whole":  # the framing editor's photo
+        return send_whole_photo(encounter, request.args.get("v"))
+    if variant not in VARIANTS:
         abort(404)
     return send_signed_photo(encounter, variant, request.args.get("v"))
 

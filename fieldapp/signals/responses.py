@@ -10,6 +10,7 @@ from flask import Response, abort, g, request
 
 from fieldapp.encounters.models import Encounter
 from fieldapp.extensions import db
+from fieldapp.media.images import whole_photo
 from fieldapp.media.services import file_name, media_store, sized_display
 from fieldapp.media.xmp import rights_xmp, with_rights
 from fieldapp.signals.services import NOAI, image_version, signal_headers, training_allowed
@@ -80,15 +81,38 @@ def send_signed_photo(
         stored = media_store().path(name).read_bytes()
     except FileNotFoundError:
         abort(404)
+    mimetype = "image/png" if name.endswith(".png") else "image/jpeg"
+    sized = f"-{width}w" if width else ""
+    return _signed_image(encounter, stored, mimetype, f"{Path(name).stem[:32]}{sized}", version)
+
+
+def send_whole_photo(encounter: Encounter, version: str | None = None) -> Response:
+    """The whole photo (the archive) reduced to the display size, made on each request and
+    never stored: what the framing editor shows a phone, instead of 12 MP to decode."""
+    if encounter.photo is None:
+        abort(404)
+    archive_name = encounter.photo.archive_name
+    try:
+        whole = whole_photo(media_store().path(archive_name))
+    except FileNotFoundError:
+        abort(404)
+    return _signed_image(
+        encounter, whole.data, "image/jpeg", f"{Path(archive_name).stem[:32]}-whole", version
+    )
+
+
+def _signed_image(
+    encounter: Encounter, stored: bytes, mimetype: str, etag_stem: str, version: str | None
+) -> Response:
+    """An image of the encounter with its drawer's rights in XMP and headers, cached as the
+    URL's version allows (see send_signed_photo)."""
     allowed = training_allowed(encounter)
     declare_training(allowed)
     creator = encounter.credit_name
     signed = with_rights(stored, training_allowed=allowed, creator=creator)
-    mimetype = "image/png" if name.endswith(".png") else "image/jpeg"
     response = Response(signed, mimetype=mimetype)
     rights = rights_xmp(training_allowed=allowed, creator=creator)
-    sized = f"-{width}w" if width else ""
-    response.set_etag(f"{Path(name).stem[:32]}{sized}-{hashlib.sha256(rights).hexdigest()[:16]}")
+    response.set_etag(f"{etag_stem}-{hashlib.sha256(rights).hexdigest()[:16]}")
     response.cache_control.private = True
     if version is not None and version == image_version(encounter):
         response.cache_control.max_age = IMMUTABLE_MAX_AGE
