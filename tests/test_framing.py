@@ -321,18 +321,24 @@ def test_a_reframed_drawing_withdrawn_leaves_no_file(app, client, logged_in):
 
 def _as_before_framing(app, *uuids: str) -> None:
     """Make these photos look stored before framing existed: shown whole, never looked at."""
-    with app.app_context():
-        for uuid in uuids:
-            encounter = encounter_by_uuid(db.session, uuid)
-            photo = encounter.photo
-            from fieldapp.media.services import apply_framing, frame_archive, media_store
+    from fieldapp.media.services import (
+        apply_framing,
+        frame_archive,
+        media_store,
+        remove_unreferenced,
+    )
 
-            apply_framing(db.session, media_store(), photo,
-                          frame_archive(media_store(), photo.archive_name, None, "none"))  # fmt: skip
+    with app.app_context():
+        store, replaced = media_store(), []
+        for uuid in uuids:
+            photo = encounter_by_uuid(db.session, uuid).photo
+            whole = frame_archive(store, photo.archive_name, None, "none")
+            replaced += apply_framing(db.session, store, photo, whole).replaced
             db.session.execute(
                 update(Photo).where(Photo.id == photo.id).values(framing_detector=None)
             )
         db.session.commit()
+        remove_unreferenced(db.session, store, replaced)
 
 
 def test_reframe_frames_older_photos_once_and_never_a_framing_made_by_hand(app, client, logged_in):
