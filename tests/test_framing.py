@@ -410,3 +410,30 @@ def test_the_editor_is_shown_the_whole_photo_reduced_with_its_rights(app, client
     stranger = app.test_client()  # not logged in: sent to the login page, no photo
     refused = stranger.get(f"/encounters/{uuid}/photo/whole")
     assert refused.status_code == 302 and "/login" in refused.location
+
+
+def test_an_export_shows_the_framed_drawings_and_says_how_each_was_framed(
+    app, client, logged_in, tmp_path
+):
+    from tests.test_provenance import MIME, actions_of, export, read, rows_of
+
+    found = make_encounter(app, photo=sheet_photo(seed=21))
+    unframed = make_encounter(app, photo=no_sheet_photo(seed=22))
+    by_hand = make_encounter(app, photo=no_sheet_photo(seed=23))
+    _post_framing(client, by_hand, how="corners", corners=json.dumps(TILTED))
+    images = export(app, tmp_path / "archive", "--archive")
+    rows = {row["portrait_number"]: row for row in rows_of(images)}
+    expected = {found: "auto", unframed: "none", by_hand: "manual"}
+    for uuid, framing in expected.items():
+        row = rows[encounter_by_uuid_number(app, uuid)]
+        assert row["framing"] == framing
+        data = (images / row["file_name"]).read_bytes()
+        manifest, *_ = read(data, MIME[Path(row["file_name"]).suffix])
+        edited = actions_of(manifest).get("c2pa.edited")
+        assert (edited is None) == (framing == "none")
+        exported = Image.open(io.BytesIO(data))
+        if framing == "none":
+            assert exported.size == (1600, 1200)  # the whole photo
+        else:
+            assert exported.height / exported.width == pytest.approx(A4, rel=0.04)
+            assert _paper_share(exported) > 0.8
