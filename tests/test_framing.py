@@ -419,7 +419,7 @@ def test_an_export_shows_the_framed_drawings_and_says_how_each_was_framed(
 
     found = make_encounter(app, photo=sheet_photo(seed=21))
     unframed = make_encounter(app, photo=no_sheet_photo(seed=22))
-    by_hand = make_encounter(app, photo=no_sheet_photo(seed=23))
+    by_hand = make_encounter(app, photo=sheet_photo(seed=23))
     _post_framing(client, by_hand, how="corners", corners=json.dumps(TILTED))
     images = export(app, tmp_path / "archive", "--archive")
     rows = {row["portrait_number"]: row for row in rows_of(images)}
