@@ -60,10 +60,11 @@ def find_sheet(image: Image.Image) -> Corners | None:
     # Log brightness: a shadow or a light gradient multiplies, so edges become differences
     # that keep their height in the shade.
     log_grey = np.log(cv2.GaussianBlur(grey, (0, 0), 1.0).astype(np.float32) + 16.0)
+    paper = _paperness(rgb)
     best: _Candidate | None = None
-    for quad in _candidate_quads(rgb):
+    for quad in _candidate_quads(paper):
         candidate = _refine(quad, log_grey)
-        if candidate is None or not _plausible(candidate, rgb, w, h):
+        if candidate is None or not _plausible(candidate, paper, w, h):
             continue
         if best is None or sum(candidate.support) > sum(best.support):
             best = candidate
@@ -127,13 +128,21 @@ def _working_copy(image: Image.Image) -> tuple[Image.Image, int]:
     return (small if small.mode == "RGB" else small.convert("RGB")), factor
 
 
-def _candidate_quads(rgb: NDArray[np.uint8]) -> list[Points]:
+def _paperness(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Bright and grey: 2 min(R, G, B) - max(R, G, B), clipped to 0..255.
+
+    Red ink (high max, low min) counts as not paper; the holes it leaves inside the sheet do
+    not matter to an outer outline.
+    """
+    r, g, b = cv2.split(rgb)
+    low = cv2.min(cv2.min(r, g), b).astype(np.int16)
+    high = cv2.max(cv2.max(r, g), b).astype(np.int16)
+    return np.clip(low * 2 - high, 0, 255).astype(np.uint8)
+
+
+def _candidate_quads(paper: NDArray[np.uint8]) -> list[Points]:
     """Quadrilaterals outlining bright, low-saturation regions at several thresholds."""
-    h, w = rgb.shape[:2]
-    channels = rgb.astype(np.int16)
-    # Paperness: bright and grey. Red ink (high max, low min) counts as not paper, and the
-    # holes it leaves inside the sheet do not matter to an outer outline.
-    paper = np.clip(channels.min(axis=2) * 2 - channels.max(axis=2) // 1, 0, 255).astype(np.uint8)
+    h, w = paper.shape[:2]
     paper = cv2.GaussianBlur(paper, (5, 5), 0)
     otsu, _ = cv2.threshold(paper, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     levels = sorted({int(otsu), *np.percentile(paper, (35, 50, 65, 75)).astype(int).tolist()})
@@ -147,7 +156,7 @@ def _candidate_quads(rgb: NDArray[np.uint8]) -> list[Points]:
             if cv2.contourArea(contour) < MIN_AREA_SHARE * 0.7 * w * h:
                 continue
             quad = _quad_of(contour)
-            if quad is not None:
+            if quad is not None and not any(np.abs(quad - q).max() < 2 for q in quads):
                 quads.append(quad)
     return quads
 
@@ -184,7 +193,7 @@ def _reading_order(quad: Points) -> Points:
 def _refine(quad: Points, log_grey: NDArray[np.float32]) -> _Candidate | None:
     """Move each side onto the edge it follows; the corners are where the fitted lines meet."""
     support: tuple[float, ...] = ()
-    for reach in (14.0, 5.0):
+    for reach in (24.0, 12.0, 6.0, 4.0):
         lines = []
         shares = []
         for i in range(4):
@@ -228,11 +237,11 @@ def _fit_side(
         cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     )
-    step = profile[:, 2:] - profile[:, :-2]  # over 1 px, outwards
+    step = profile[:, 4:] - profile[:, :-4]  # over 2 px, outwards: a blurred edge still counts
     k = np.argmin(step, axis=1)
     drop = -step[np.arange(len(t)), k]
     strong = drop > 0.12
-    points = base + (offsets[k + 1])[:, None] * normal[None, :]
+    points = base + (offsets[k + 2])[:, None] * normal[None, :]
     if strong.sum() < 12:
         return None
     keep = strong.copy()
@@ -262,7 +271,7 @@ def _intersect(first: Points, second: Points) -> Points | None:
 # --- is it a sheet? --------------------------------------------------------------------------
 
 
-def _plausible(candidate: _Candidate, rgb: NDArray[np.uint8], w: int, h: int) -> bool:
+def _plausible(candidate: _Candidate, paper: NDArray[np.uint8], w: int, h: int) -> bool:
     """Every check a false sheet (a napkin, a beer mat, a phone, the table) should fail."""
     quad = candidate.quad
     if min(candidate.support) < MIN_SIDE_SUPPORT or np.mean(candidate.support) < MIN_MEAN_SUPPORT:
@@ -281,7 +290,7 @@ def _plausible(candidate: _Candidate, rgb: NDArray[np.uint8], w: int, h: int) ->
     aspect = sheet_aspect(corners, w, h)
     if not MIN_ASPECT <= max(aspect, 1 / aspect) <= MAX_ASPECT:
         return False
-    return _paper_inside(quad, rgb)
+    return _paper_inside(quad, paper)
 
 
 def _angles_plausible(quad: Points) -> bool:
@@ -293,13 +302,12 @@ def _angles_plausible(quad: Points) -> bool:
     return True
 
 
-def _paper_inside(quad: Points, rgb: NDArray[np.uint8]) -> bool:
-    """Most of the inside is bright and grey-ish: paper, not a coloured or dark object."""
-    mask = np.zeros(rgb.shape[:2], np.uint8)
+def _paper_inside(quad: Points, paper: NDArray[np.uint8]) -> bool:
+    """The inside is mostly paper-like, clearly more than the outside: not a coloured or dark
+    object, not a patch of a bright table."""
+    mask = np.zeros(paper.shape[:2], np.uint8)
     inner = quad + (quad.mean(axis=0) - quad) * 0.06
     cv2.fillPoly(mask, [np.round(inner).astype(np.int32)], 1)
-    pixels = rgb[mask.astype(bool)].astype(np.int16)
-    grey = pixels.min(axis=1) * 2 - pixels.max(axis=1)
-    outside = rgb[~mask.astype(bool)].astype(np.int16)
-    outside_grey = outside.min(axis=1) * 2 - outside.max(axis=1)
-    return bool(np.median(grey) > max(60, np.median(outside_grey) + 25))
+    inside = mask[::2, ::2].astype(bool)
+    sample = paper[::2, ::2]
+    return bool(np.median(sample[inside]) > max(60, np.median(sample[~inside]) + 25))
