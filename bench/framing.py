@@ -40,10 +40,13 @@ def corner_error(found: Corners, truth: Corners, width: int, height: int) -> flo
     """The largest corner distance as a share of the true sheet's diagonal (in pixels)."""
     px = [(x * width, y * height) for x, y in truth]
     diagonal = max(math.dist(px[0], px[2]), math.dist(px[1], px[3]))
-    return max(
-        math.dist((fx * width, fy * height), (tx * width, ty * height))
-        for (fx, fy), (tx, ty) in zip(found, truth, strict=True)
-    ) / diagonal
+    return (
+        max(
+            math.dist((fx * width, fy * height), (tx * width, ty * height))
+            for (fx, fy), (tx, ty) in zip(found, truth, strict=True)
+        )
+        / diagonal
+    )
 
 
 def accuracy(seed: int, count: int) -> None:
@@ -78,14 +81,22 @@ def accuracy(seed: int, count: int) -> None:
     found_share = sum(found_ok.values()) / n_sheets
     wrong_share = sum(wrong.values()) / n_photos
     print(f"seed {seed}: {n_photos} photos at 2016x1512, {n_sheets} with a sheet")
-    print(f"{'background':<11} {'photos':>6} {'sheets':>6} {'found <2%':>10} {'no sheet':>8} {'wrong':>6}")
+    print(
+        f"{'background':<11} {'photos':>6} {'sheets':>6} {'found <2%':>10} {'no sheet':>8} {'wrong':>6}"
+    )
     for kind in BACKGROUNDS:
         print(
             f"{kind:<11} {photos[kind]:>6} {sheets[kind]:>6} {found_ok[kind]:>10}"
             f" {empties[kind]:>8} {wrong[kind]:>6}"
         )
-    print(f"(a) sheets found within 2 % of the diagonal: {found_share:6.1%}  goal >= {FOUND_GOAL:.0%}  {_verdict(found_share >= FOUND_GOAL)}")
-    print(f"(b) confident wrong answers over all photos: {wrong_share:6.1%}  goal <= {WRONG_GOAL:.0%}   {_verdict(wrong_share <= WRONG_GOAL)}")
+    print(
+        f"(a) sheets found within 2 % of the diagonal: {found_share:6.1%}"
+        f"  goal >= {FOUND_GOAL:.0%}  {_verdict(found_share >= FOUND_GOAL)}"
+    )
+    print(
+        f"(b) confident wrong answers over all photos: {wrong_share:6.1%}"
+        f"  goal <= {WRONG_GOAL:.0%}   {_verdict(wrong_share <= WRONG_GOAL)}"
+    )
     print(f"    find_sheet on a 2016x1512 photo: {seconds / n_photos * 1000:.1f} ms on average")
     for line in misses:
         print("    " + line)
@@ -107,10 +118,19 @@ def timing(repeat: int) -> None:
     framed = (ingest_ms + display_ms) / floor_ms
     print(f"input: a 4032x3024 generated photo, {len(data) / 1e6:.1f} MB")
     print(f"floor (half-scale decode + one 2016-px JPEG):   {floor_ms:7.1f} ms  1.00x")
-    print(f"process_photo as it is in this tree:            {ingest_ms:7.1f} ms  {ingest_ms / floor_ms:.2f}x")
-    print(f"find_sheet on the 2016-px display image:        {display_ms:7.1f} ms  {display_ms / floor_ms:.2f}x")
-    print(f"find_sheet on the decoded 12 MP image:          {full_ms:7.1f} ms  {full_ms / floor_ms:.2f}x")
-    print(f"(c) ingest with framing (process_photo + find_sheet on the display image): {framed:.2f}x  goal <= {TIME_GOAL}x  {_verdict(framed <= TIME_GOAL)}")
+    print(
+        f"process_photo as it is in this tree:            {ingest_ms:7.1f} ms  {ingest_ms / floor_ms:.2f}x"
+    )
+    print(
+        f"find_sheet on the 2016-px display image:        {display_ms:7.1f} ms  {display_ms / floor_ms:.2f}x"
+    )
+    print(
+        f"find_sheet on the decoded 12 MP image:          {full_ms:7.1f} ms  {full_ms / floor_ms:.2f}x"
+    )
+    print(
+        f"(c) ingest with framing (process_photo + find_sheet on the display image): {framed:.2f}x"
+        f"  goal <= {TIME_GOAL}x  {_verdict(framed <= TIME_GOAL)}"
+    )
 
 
 def _verdict(ok: bool) -> str:

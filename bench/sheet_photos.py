@@ -140,7 +140,9 @@ def _place_sheet(
     tilt_m = cv2.Rodrigues(ax * a)[0]
     roll = cv2.Rodrigues(np.array([0, 0, r]))[0]
     rot = roll @ tilt_m
-    flat = np.array([[-sw / 2, -sh / 2, 0], [sw / 2, -sh / 2, 0], [sw / 2, sh / 2, 0], [-sw / 2, sh / 2, 0]])
+    flat = np.array(
+        [[-sw / 2, -sh / 2, 0], [sw / 2, -sh / 2, 0], [sw / 2, sh / 2, 0], [-sw / 2, sh / 2, 0]]
+    )
     for attempt in range(400):
         # A tilted, turned sheet cannot always fill three quarters of the frame: aim lower.
         share = rnd.uniform(1 / 3, max(0.34, 3 / 4 - attempt * 0.002))
@@ -153,9 +155,9 @@ def _place_sheet(
             z *= math.sqrt(area / (share * w * h))
         quad = _project(k, rot, direction * z, flat)
         margin = 0.01 * min(w, h)
-        if quad[:, 0].min() > margin and quad[:, 1].min() > margin:
-            if quad[:, 0].max() < w - 1 - margin and quad[:, 1].max() < h - 1 - margin:
-                return quad - 0.5  # from pixel-edge to pixel-centre coordinates
+        low, high = quad.min(axis=0), quad.max(axis=0)
+        if low.min() > margin and high[0] < w - 1 - margin and high[1] < h - 1 - margin:
+            return quad - 0.5  # from pixel-edge to pixel-centre coordinates
     raise RuntimeError("could not place the sheet")
 
 
@@ -166,7 +168,11 @@ def _project(k: Float, rot: Float, centre: Float, flat: Float) -> Float:
 
 
 def _sheet(
-    paper: tuple[float, float], landscape: bool, long_px: int, rnd: random.Random, rng: np.random.Generator
+    paper: tuple[float, float],
+    landscape: bool,
+    long_px: int,
+    rnd: random.Random,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """The flat sheet: off-white paper with a red doodle, `long_px` along its long side."""
     pw, ph = (paper[1], paper[0]) if landscape else paper
@@ -206,11 +212,19 @@ def _doodle(sheet: np.ndarray, rnd: random.Random) -> None:
     stroke(head, closed=True)
     for side in (-1, 1):  # eyes
         ex, ey = cx + side * rx * 0.4, cy - ry * 0.2
-        eye = [(ex + rx * 0.15 * math.cos(u), ey + ry * 0.07 * math.sin(u)) for u in np.linspace(0, 6.3, 20)]
+        eye = [
+            (ex + rx * 0.15 * math.cos(u), ey + ry * 0.07 * math.sin(u))
+            for u in np.linspace(0, 6.3, 20)
+        ]
         stroke(eye, closed=True)
         cv2.circle(sheet, (round(ex), round(ey)), t * 2, red, -1, cv2.LINE_AA)
     stroke([(cx, cy - ry * 0.1), (cx - rx * 0.1, cy + ry * 0.25), (cx + rx * 0.05, cy + ry * 0.28)])
-    stroke([(cx - rx * 0.35 + rx * 0.7 * s, cy + ry * 0.5 + ry * 0.12 * math.sin(math.pi * s)) for s in np.linspace(0, 1, 12)])
+    stroke(
+        [
+            (cx - rx * 0.35 + rx * 0.7 * s, cy + ry * 0.5 + ry * 0.12 * math.sin(math.pi * s))
+            for s in np.linspace(0, 1, 12)
+        ]
+    )
     for i in range(rnd.randint(6, 14)):  # hair
         u = math.pi * (1.1 + 0.8 * i / 14)
         x0, y0 = cx + rx * math.cos(u), cy + ry * math.sin(u)
@@ -220,18 +234,30 @@ def _doodle(sheet: np.ndarray, rnd: random.Random) -> None:
         d = i * rx * 0.05
         stroke([(hx + d, hy), (hx + d - rx * 0.2, hy + ry * 0.3)])
     if rnd.random() < 0.5:  # shoulders
-        stroke([(cx - rx * 1.4, sh * 0.92), (cx - rx * 0.6, cy + ry * 1.1), (cx + rx * 0.6, cy + ry * 1.1), (cx + rx * 1.4, sh * 0.92)])
+        stroke(
+            [
+                (cx - rx * 1.4, sh * 0.92),
+                (cx - rx * 0.6, cy + ry * 1.1),
+                (cx + rx * 0.6, cy + ry * 1.1),
+                (cx + rx * 1.4, sh * 0.92),
+            ]
+        )
 
 
 def _paste_warped(image: np.ndarray, sheet: np.ndarray, quad: Float) -> None:
     """Project the flat sheet onto the image at `quad` (exact: a plane's image is a homography)."""
     sh, sw = sheet.shape[:2]
-    src = np.array([[-0.5, -0.5], [sw - 0.5, -0.5], [sw - 0.5, sh - 0.5], [-0.5, sh - 0.5]], np.float32)
+    src = np.array(
+        [[-0.5, -0.5], [sw - 0.5, -0.5], [sw - 0.5, sh - 0.5], [-0.5, sh - 0.5]], np.float32
+    )
     m = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
     size = (image.shape[1], image.shape[0])
     warped = cv2.warpPerspective(sheet, m, size, flags=cv2.INTER_LINEAR)
     cover = np.full((sh, sw), 255, np.uint8)
-    alpha = cv2.warpPerspective(cover, m, size, flags=cv2.INTER_LINEAR).astype(np.float32)[..., None] / 255
+    alpha = (
+        cv2.warpPerspective(cover, m, size, flags=cv2.INTER_LINEAR).astype(np.float32)[..., None]
+        / 255
+    )
     image[:] = (image * (1 - alpha) + warped * alpha).astype(np.uint8)
 
 
@@ -260,7 +286,9 @@ def _finger(image: np.ndarray, quad: Float, w: int, h: int, rnd: random.Random) 
     base = tip - inward * length
     skin = np.array([rnd.uniform(170, 235), rnd.uniform(120, 175), rnd.uniform(95, 150)])
     mask = np.zeros((h, w), np.float32)
-    cv2.line(mask, tuple(np.round(tip).astype(int)), tuple(np.round(base).astype(int)), 1.0, round(width))
+    cv2.line(
+        mask, tuple(np.round(tip).astype(int)), tuple(np.round(base).astype(int)), 1.0, round(width)
+    )
     cv2.circle(mask, tuple(np.round(tip).astype(int)), round(width / 2), 1.0, -1)
     shade = _soft(mask, width / 4)
     mask = cv2.GaussianBlur(mask, (0, 0), 1.2)
@@ -271,7 +299,9 @@ def _finger(image: np.ndarray, quad: Float, w: int, h: int, rnd: random.Random) 
 # --- backgrounds -----------------------------------------------------------------------------
 
 
-def _background(kind: str, w: int, h: int, rnd: random.Random, rng: np.random.Generator) -> np.ndarray:
+def _background(
+    kind: str, w: int, h: int, rnd: random.Random, rng: np.random.Generator
+) -> np.ndarray:
     if kind == "wood":
         return _wood(w, h, rnd, rng)
     if kind == "black":
@@ -289,7 +319,9 @@ def _soft(mask: Float, sigma: float) -> Float:
     """A wide Gaussian blur, done at an eighth of the size (the result is smooth anyway)."""
     h, w = mask.shape
     small = cv2.resize(mask, (max(1, w // 8), max(1, h // 8)), interpolation=cv2.INTER_AREA)
-    return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / 8), (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(
+        cv2.GaussianBlur(small, (0, 0), sigma / 8), (w, h), interpolation=cv2.INTER_LINEAR
+    )
 
 
 def _smooth_noise(w: int, h: int, rng: np.random.Generator, cell: int, amp: float) -> Float:
@@ -318,7 +350,14 @@ def _wood(w: int, h: int, rnd: random.Random, rng: np.random.Generator) -> np.nd
 
 def _cloth(w: int, h: int, rnd: random.Random, rng: np.random.Generator) -> np.ndarray:
     """A woven tablecloth with folds, in a colour from deep blue to light grey."""
-    colours = [(40, 60, 120), (120, 30, 40), (50, 100, 60), (150, 150, 145), (170, 160, 140), (90, 90, 95)]
+    colours = [
+        (40, 60, 120),
+        (120, 30, 40),
+        (50, 100, 60),
+        (150, 150, 145),
+        (170, 160, 140),
+        (90, 90, 95),
+    ]
     base = np.array(rnd.choice(colours), np.float32) * rnd.uniform(0.85, 1.15)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     period = rnd.uniform(3, 6)
@@ -331,7 +370,9 @@ def _cloth(w: int, h: int, rnd: random.Random, rng: np.random.Generator) -> np.n
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def _clutter(img: np.ndarray, w: int, h: int, rnd: random.Random, rng: np.random.Generator, count: int) -> None:
+def _clutter(
+    img: np.ndarray, w: int, h: int, rnd: random.Random, rng: np.random.Generator, count: int
+) -> None:
     """What lies on a bar table: coasters, a glass ring, a beer mat, a napkin, a receipt, a phone."""
     s = min(w, h)
     kinds = ["coaster", "ring", "beermat", "napkin", "receipt", "phone"]
@@ -341,38 +382,85 @@ def _clutter(img: np.ndarray, w: int, h: int, rnd: random.Random, rng: np.random
             r = round(s * rnd.uniform(0.08, 0.13))
             cork = (rnd.randint(160, 200), rnd.randint(120, 150), rnd.randint(70, 100))
             cv2.circle(img, (round(cx), round(cy)), r, cork, -1, cv2.LINE_AA)
-            cv2.circle(img, (round(cx), round(cy)), round(r * 0.8), (140, 40, 40), max(2, r // 12), cv2.LINE_AA)
+            cv2.circle(
+                img,
+                (round(cx), round(cy)),
+                round(r * 0.8),
+                (140, 40, 40),
+                max(2, r // 12),
+                cv2.LINE_AA,
+            )
         elif kind == "ring":
             r = round(s * rnd.uniform(0.05, 0.08))
             axes = (r, round(r * rnd.uniform(0.8, 1.0)))
             overlay = img.copy()
-            cv2.ellipse(overlay, (round(cx), round(cy)), axes, rnd.uniform(0, 180), 0, 360, (60, 50, 40), max(2, r // 10), cv2.LINE_AA)
+            cv2.ellipse(
+                overlay,
+                (round(cx), round(cy)),
+                axes,
+                rnd.uniform(0, 180),
+                0,
+                360,
+                (60, 50, 40),
+                max(2, r // 10),
+                cv2.LINE_AA,
+            )
             img[:] = cv2.addWeighted(overlay, 0.45, img, 0.55, 0)
         elif kind == "beermat":
             side = s * rnd.uniform(0.15, 0.22)
             box = cv2.boxPoints(((cx, cy), (side, side), rnd.uniform(0, 90))).astype(np.int32)
             colour = rnd.choice([(235, 232, 225), (200, 40, 40), (30, 60, 140)])
             cv2.fillPoly(img, [box], colour, cv2.LINE_AA)
-            cv2.circle(img, (round(cx), round(cy)), round(side * 0.3), (220, 170, 30), -1, cv2.LINE_AA)
+            cv2.circle(
+                img, (round(cx), round(cy)), round(side * 0.3), (220, 170, 30), -1, cv2.LINE_AA
+            )
         elif kind == "napkin":  # bright, low saturation, big, but crumpled: not a quadrilateral
             r = s * rnd.uniform(0.12, 0.22)
             angles = sorted(rnd.uniform(0, 2 * math.pi) for _ in range(14))
-            poly = np.array([[cx + r * rnd.uniform(0.6, 1.2) * math.cos(a), cy + r * rnd.uniform(0.6, 1.2) * math.sin(a)] for a in angles], np.int32)
+            poly = np.array(
+                [
+                    [
+                        cx + r * rnd.uniform(0.6, 1.2) * math.cos(a),
+                        cy + r * rnd.uniform(0.6, 1.2) * math.sin(a),
+                    ]
+                    for a in angles
+                ],
+                np.int32,
+            )
             tone = rnd.randint(225, 250)
             cv2.fillPoly(img, [poly], (tone, tone, tone - 4), cv2.LINE_AA)
             for _ in range(4):  # creases
                 p = poly[rnd.randrange(len(poly))]
-                cv2.line(img, (round(cx), round(cy)), (int(p[0]), int(p[1])), (tone - 30,) * 3, 2, cv2.LINE_AA)
+                cv2.line(
+                    img,
+                    (round(cx), round(cy)),
+                    (int(p[0]), int(p[1])),
+                    (tone - 30,) * 3,
+                    2,
+                    cv2.LINE_AA,
+                )
         elif kind == "receipt":  # paper, but a long strip
-            box = cv2.boxPoints(((cx, cy), (s * 0.12, s * rnd.uniform(0.4, 0.55)), rnd.uniform(-30, 30))).astype(np.int32)
+            box = cv2.boxPoints(
+                ((cx, cy), (s * 0.12, s * rnd.uniform(0.4, 0.55)), rnd.uniform(-30, 30))
+            ).astype(np.int32)
             cv2.fillPoly(img, [box], (240, 238, 232), cv2.LINE_AA)
             for i in range(12):
                 y = box[:, 1].min() + (i + 1) * (box[:, 1].max() - box[:, 1].min()) / 14
-                cv2.line(img, (round(cx - s * 0.03), round(y)), (round(cx + s * 0.03), round(y)), (90, 90, 90), 2)
+                cv2.line(
+                    img,
+                    (round(cx - s * 0.03), round(y)),
+                    (round(cx + s * 0.03), round(y)),
+                    (90, 90, 90),
+                    2,
+                )
         else:  # phone
-            box = cv2.boxPoints(((cx, cy), (s * 0.16, s * 0.33), rnd.uniform(0, 180))).astype(np.int32)
+            box = cv2.boxPoints(((cx, cy), (s * 0.16, s * 0.33), rnd.uniform(0, 180))).astype(
+                np.int32
+            )
             cv2.fillPoly(img, [box], (20, 20, 24), cv2.LINE_AA)
-            inner = cv2.boxPoints(((cx, cy), (s * 0.14, s * 0.3), cv2.minAreaRect(box)[2])).astype(np.int32)
+            inner = cv2.boxPoints(((cx, cy), (s * 0.14, s * 0.3), cv2.minAreaRect(box)[2])).astype(
+                np.int32
+            )
             cv2.fillPoly(img, [inner], (30, 40, 70), cv2.LINE_AA)
 
 
@@ -393,7 +481,16 @@ def _light(img: np.ndarray, w: int, h: int, rnd: random.Random) -> np.ndarray:
             d = rnd.uniform(0.15, 0.4) * max(w, h)
             shadow[(xx - w / 2) * math.cos(a) + (yy - h / 2) * math.sin(a) > d] = 1
         else:
-            cv2.ellipse(shadow, (round(rnd.uniform(0, w)), round(rnd.uniform(0, h))), (round(w * 0.3), round(h * 0.2)), rnd.uniform(0, 180), 0, 360, 1.0, -1)
+            cv2.ellipse(
+                shadow,
+                (round(rnd.uniform(0, w)), round(rnd.uniform(0, h))),
+                (round(w * 0.3), round(h * 0.2)),
+                rnd.uniform(0, 180),
+                0,
+                360,
+                1.0,
+                -1,
+            )
         shadow = _soft(shadow, max(w, h) * rnd.uniform(0.01, 0.03))
         gain *= 1 - rnd.uniform(0.2, 0.4) * shadow
     warm = np.array([1.0, rnd.uniform(0.95, 1.0), rnd.uniform(0.85, 1.0)], np.float32)
@@ -419,7 +516,15 @@ def main() -> int:
         photo = sheet_photo(args.seed, i)
         name = f"{i:03d}-{photo.background}-{'sheet' if photo.corners else 'none'}.jpg"
         (args.outdir / name).write_bytes(photo.jpeg)
-        print(name, photo.paper, "landscape" if photo.landscape else "portrait", f"tilt {photo.tilt:.0f}", f"rot {photo.rotation:.0f}", "finger" if photo.finger else "", photo.corners)
+        print(
+            name,
+            photo.paper,
+            "landscape" if photo.landscape else "portrait",
+            f"tilt {photo.tilt:.0f}",
+            f"rot {photo.rotation:.0f}",
+            "finger" if photo.finger else "",
+            photo.corners,
+        )
     return 0
 
 

@@ -49,7 +49,9 @@ def test_landscape_sheet():
 
 @pytest.mark.parametrize("rotation", [15.0, -15.0])
 def test_turned_sheet_still_starts_at_its_top_left(rotation):
-    photo = sheet_photo(7, 4, size=SIZE, background="black", sheet=True, tilt=5.0, rotation=rotation)
+    photo = sheet_photo(
+        7, 4, size=SIZE, background="black", sheet=True, tilt=5.0, rotation=rotation
+    )
     assert_framed(photo)
 
 
@@ -72,8 +74,12 @@ def test_no_sheet_on_a_plain_bright_wall():
 
 
 def test_a4_at_25_degrees_tilt_keeps_its_aspect_ratio():
-    photo = sheet_photo(7, 6, size=SIZE, sheet=True, paper="A4", landscape=True, tilt=25.0, rotation=5.0)
-    assert sheet_aspect(photo.corners, photo.width, photo.height) == pytest.approx(math.sqrt(2), rel=0.02)
+    photo = sheet_photo(
+        7, 6, size=SIZE, sheet=True, paper="A4", landscape=True, tilt=25.0, rotation=5.0
+    )
+    assert sheet_aspect(photo.corners, photo.width, photo.height) == pytest.approx(
+        math.sqrt(2), rel=0.02
+    )
     found = find_sheet(decoded(photo.jpeg))
     assert found is not None
     assert sheet_aspect(found, photo.width, photo.height) == pytest.approx(math.sqrt(2), rel=0.02)
@@ -89,11 +95,18 @@ def hand_composed_photo() -> tuple[Image.Image, list[tuple[float, float]]]:
     for x in range(0, w, 24):
         draw.rectangle((x, 0, x + 11, h), fill=(84, 60, 54))
     draw.ellipse((640, 420, 760, 540), fill=(190, 150, 95))  # a cork coaster
-    corners = [(250.0, 90.0), (575.0, 118.0), (560.0, 560.0), (215.0, 520.0)]  # a slightly skewed portrait sheet
+    corners = [
+        (250.0, 90.0),
+        (575.0, 118.0),
+        (560.0, 560.0),
+        (215.0, 520.0),
+    ]  # a slightly skewed portrait sheet
     draw.polygon(corners, fill=(238, 236, 228))
     for _ in range(40):  # the sketch, well inside the sheet
         x, y = rnd.uniform(300, 500), rnd.uniform(180, 460)
-        draw.line((x, y, x + rnd.uniform(-40, 40), y + rnd.uniform(-40, 40)), fill=(200, 40, 50), width=3)
+        draw.line(
+            (x, y, x + rnd.uniform(-40, 40), y + rnd.uniform(-40, 40)), fill=(200, 40, 50), width=3
+        )
     photo = photo.filter(ImageFilter.GaussianBlur(1.0))
     noise = Image.effect_noise(SIZE, 12).convert("RGB")
     photo = Image.blend(photo, noise, 0.06)

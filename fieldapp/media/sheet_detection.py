@@ -18,6 +18,7 @@ framing" list.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ MIN_AREA_SHARE, MAX_AREA_SHARE = 0.12, 0.92
 MIN_ANGLE, MAX_ANGLE = 45.0, 135.0
 MIN_ASPECT, MAX_ASPECT = 1.12, 1.7
 MIN_SIDE_SUPPORT, MIN_MEAN_SUPPORT = 0.55, 0.72
+MAX_RUNS = 7  # straight runs of an outline tried as a sheet's sides
 
 
 @dataclass(frozen=True)
@@ -143,25 +145,28 @@ def _paperness(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
 def _candidate_quads(paper: NDArray[np.uint8]) -> list[Points]:
     """Quadrilaterals outlining bright, low-saturation regions at several thresholds."""
     h, w = paper.shape[:2]
-    paper = cv2.GaussianBlur(paper, (5, 5), 0)
-    otsu, _ = cv2.threshold(paper, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    levels = sorted({int(otsu), *np.percentile(paper, (35, 50, 65, 75)).astype(int).tolist()})
+    smooth = cv2.GaussianBlur(paper, (5, 5), 0)
+    otsu, _ = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    levels = sorted({int(otsu), *np.percentile(smooth, (35, 50, 65, 75)).astype(int).tolist()})
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
     quads: list[Points] = []
     for level in levels:
-        mask = (paper > level).astype(np.uint8)
+        mask = (smooth > level).astype(np.uint8)
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for contour in contours:
             if cv2.contourArea(contour) < MIN_AREA_SHARE * 0.7 * w * h:
                 continue
-            quad = _quad_of(contour)
-            if quad is not None and not any(np.abs(quad - q).max() < 2 for q in quads):
-                quads.append(quad)
+            hull_quad = _quad_of(contour)
+            for quad in ([hull_quad] if hull_quad is not None else []) + _quads_from_sides(
+                contour, w, h
+            ):
+                if not any(np.abs(quad - q).max() < 2 for q in quads):
+                    quads.append(quad)
     return quads
 
 
-def _quad_of(contour: NDArray[np.int32]) -> Points | None:
+def _quad_of(contour: cv2.typing.MatLike) -> Points | None:
     """The four-cornered polygon approximating a contour's convex hull, if there is one."""
     hull = cv2.convexHull(contour)
     perimeter = cv2.arcLength(hull, True)
@@ -172,6 +177,42 @@ def _quad_of(contour: NDArray[np.int32]) -> Points | None:
         if len(poly) < 4:
             return None
     return None
+
+
+def _quads_from_sides(contour: cv2.typing.MatLike, w: int, h: int) -> list[Points]:
+    """Quadrilaterals whose sides lie on four of the outline's longest straight runs.
+
+    When something bright touches the sheet (a napkin or a receipt under it), the outline
+    goes round both and its hull is no quadrilateral, but the sheet's sides are still long
+    straight stretches of it.
+    """
+    poly = cv2.approxPolyDP(contour, 0.008 * cv2.arcLength(contour, True), True).reshape(-1, 2)
+    if len(poly) <= 4:
+        return []
+    runs = [
+        (poly[i].astype(np.float64), poly[(i + 1) % len(poly)].astype(np.float64))
+        for i in range(len(poly))
+    ]
+    lengths = [float(np.linalg.norm(b - a)) for a, b in runs]
+    longest = sorted(sorted(range(len(runs)), key=lambda i: -lengths[i])[:MAX_RUNS])
+    longest = [i for i in longest if lengths[i] > 0.08 * min(w, h)]
+    quads = []
+    for chosen in itertools.combinations(longest, 4):
+        lines = [np.concatenate([runs[i][0], runs[i][1] - runs[i][0]]) for i in chosen]
+        corners = [_intersect(lines[k - 1], lines[k]) for k in range(4)]
+        if any(c is None for c in corners):
+            continue
+        quad = np.array(corners, dtype=np.float64)
+        if not cv2.isContourConvex(quad.astype(np.float32)) or not _angles_plausible(quad):
+            continue
+        if (
+            not MIN_AREA_SHARE
+            < abs(cv2.contourArea(quad.astype(np.float32))) / (w * h)
+            < MAX_AREA_SHARE
+        ):
+            continue
+        quads.append(_reading_order(quad))
+    return quads
 
 
 def _reading_order(quad: Points) -> Points:
