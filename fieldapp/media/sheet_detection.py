@@ -5,8 +5,9 @@ document detection (threshold or edges, `findContours`, `approxPolyDP`, then a p
 transform), well kept, fast, and shipped as a wheel with no system libraries.
 
 How: on a small working copy (about 700 px), the paper is the bright, low-saturation region.
-Several thresholds of a "paperness" map give candidate outlines; each outline that reduces to
-a convex quadrilateral is refined against the image's edges (for each side, the strongest
+Several thresholds of a "paperness" map give candidate outlines; each gives quadrilaterals (its
+hull's, and those on four of its long straight runs, for a sheet lying on a napkin), and each
+convex one is refined against the image's edges (for each side, the strongest
 bright-to-dark step along the side's normal, a robust line through those points, the corners
 where the lines meet), so a finger over an edge, a red stroke or a rounded corner does not
 move a corner. A candidate is kept only when every side is supported by a long, straight
@@ -40,6 +41,8 @@ MIN_AREA_SHARE, MAX_AREA_SHARE = 0.12, 0.92
 MIN_ANGLE, MAX_ANGLE = 45.0, 135.0
 MIN_ASPECT, MAX_ASPECT = 1.12, 1.7
 MIN_SIDE_SUPPORT, MIN_MEAN_SUPPORT = 0.55, 0.72
+# Px either side of a side, the paperness it must drop by across it, along how much of it.
+SIDE_STRIP, PAPER_STEP, MIN_SIDE_CONTRAST = 5.0, 20.0, 0.8
 MAX_RUNS = 7  # straight runs of an outline tried as a sheet's sides
 
 
@@ -63,10 +66,11 @@ def find_sheet(image: Image.Image) -> Corners | None:
     # that keep their height in the shade.
     log_grey = np.log(cv2.GaussianBlur(grey, (0, 0), 1.0).astype(np.float32) + 16.0)
     paper = _paperness(rgb)
+    smooth_paper = np.asarray(cv2.GaussianBlur(paper, (5, 5), 0), dtype=np.uint8)
     best: _Candidate | None = None
     for quad in _candidate_quads(paper):
         candidate = _refine(quad, log_grey)
-        if candidate is None or not _plausible(candidate, paper, w, h):
+        if candidate is None or not _plausible(candidate, smooth_paper, w, h):
             continue
         if best is None or sum(candidate.support) > sum(best.support):
             best = candidate
@@ -331,7 +335,7 @@ def _plausible(candidate: _Candidate, paper: NDArray[np.uint8], w: int, h: int) 
     aspect = sheet_aspect(corners, w, h)
     if not MIN_ASPECT <= max(aspect, 1 / aspect) <= MAX_ASPECT:
         return False
-    return _paper_inside(quad, paper)
+    return _paper_inside(quad, paper) and _paper_on_the_inside_of_each_side(quad, paper)
 
 
 def _angles_plausible(quad: Points) -> bool:
@@ -341,6 +345,37 @@ def _angles_plausible(quad: Points) -> bool:
         if not MIN_ANGLE <= math.degrees(math.acos(np.clip(cos, -1, 1))) <= MAX_ANGLE:
             return False
     return True
+
+
+def _paper_on_the_inside_of_each_side(quad: Points, paper: NDArray[np.uint8]) -> bool:
+    """Along most of each side, paper just inside and clearly less paper-like just outside.
+
+    A sheet lying on a receipt or a napkin still has its other sides against the table; a
+    quadrilateral borrowing one edge of a bright object under the sheet has paper on both
+    sides of it along the rest of its length.
+    """
+    centre = quad.mean(axis=0)
+    t = np.linspace(0.08, 0.92, 48)[:, None]
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        along = (b - a) / np.linalg.norm(b - a)
+        normal = np.array([-along[1], along[0]])
+        if np.dot((a + b) / 2 - centre, normal) < 0:
+            normal = -normal
+        base = a + (b - a) * t
+        inside = _sample(paper, base - SIDE_STRIP * normal)
+        outside = _sample(paper, base + SIDE_STRIP * normal)
+        if np.mean(inside - outside > PAPER_STEP) < MIN_SIDE_CONTRAST:
+            return False
+    return True
+
+
+def _sample(image: NDArray[np.uint8], points: Points) -> NDArray[np.float32]:
+    xy = points.astype(np.float32).reshape(1, -1, 2)
+    values = cv2.remap(
+        image, xy[..., 0], xy[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return values.ravel().astype(np.float32)
 
 
 def _paper_inside(quad: Points, paper: NDArray[np.uint8]) -> bool:
