@@ -41,6 +41,7 @@ MIN_AREA_SHARE, MAX_AREA_SHARE = 0.12, 0.92
 MIN_ANGLE, MAX_ANGLE = 45.0, 135.0
 MIN_ASPECT, MAX_ASPECT = 1.12, 1.7
 MIN_SIDE_SUPPORT, MIN_MEAN_SUPPORT = 0.55, 0.72
+CLEAR_SUPPORT = 0.9
 # Px either side of a side, the paperness it must drop by across it, along how much of it.
 SIDE_STRIP, PAPER_STEP, MIN_SIDE_CONTRAST = 5.0, 20.0, 0.8
 MAX_RUNS = 7  # straight runs of an outline tried as a sheet's sides
@@ -74,6 +75,8 @@ def find_sheet(image: Image.Image) -> Corners | None:
             continue
         if best is None or sum(candidate.support) > sum(best.support):
             best = candidate
+        if min(best.support) >= CLEAR_SUPPORT:
+            break  # every side a clean edge along nearly all its length: no need to look on
     if best is None:
         return None
     return tuple(
@@ -238,7 +241,7 @@ def _reading_order(quad: Points) -> Points:
 def _refine(quad: Points, log_grey: NDArray[np.float32]) -> _Candidate | None:
     """Move each side onto the edge it follows; the corners are where the fitted lines meet."""
     support: tuple[float, ...] = ()
-    for reach in (24.0, 12.0, 6.0, 4.0):
+    for reach in (24.0, 10.0, 4.0):
         lines = []
         shares = []
         for i in range(4):
@@ -247,6 +250,8 @@ def _refine(quad: Points, log_grey: NDArray[np.float32]) -> _Candidate | None:
                 return None
             lines.append(fitted[0])
             shares.append(fitted[1])
+        if min(shares) < MIN_SIDE_SUPPORT / 2:
+            return None  # a side with hardly any edge under it will not become a sheet's
         corners = [_intersect(lines[i - 1], lines[i]) for i in range(4)]
         if any(c is None for c in corners):
             return None
