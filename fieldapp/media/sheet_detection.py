@@ -66,10 +66,9 @@ def find_sheet(image: Image.Image) -> Corners | None:
     # Log brightness: a shadow or a light gradient multiplies, so edges become differences
     # that keep their height in the shade.
     log_grey = np.log(cv2.GaussianBlur(grey, (0, 0), 1.0).astype(np.float32) + 16.0)
-    paper = _paperness(rgb)
-    smooth_paper = np.asarray(cv2.GaussianBlur(paper, (5, 5), 0), dtype=np.uint8)
+    smooth_paper = np.asarray(cv2.GaussianBlur(_paperness(rgb), (5, 5), 0), dtype=np.uint8)
     best: _Candidate | None = None
-    for quad in _candidate_quads(paper):
+    for quad in _candidate_quads(smooth_paper):
         candidate = _refine(quad, log_grey)
         if candidate is None or not _plausible(candidate, smooth_paper, w, h):
             continue
@@ -149,10 +148,10 @@ def _paperness(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
     return np.clip(low * 2 - high, 0, 255).astype(np.uint8)
 
 
-def _candidate_quads(paper: NDArray[np.uint8]) -> list[Points]:
-    """Quadrilaterals outlining bright, low-saturation regions at several thresholds."""
-    h, w = paper.shape[:2]
-    smooth = cv2.GaussianBlur(paper, (5, 5), 0)
+def _candidate_quads(smooth: NDArray[np.uint8]) -> list[Points]:
+    """Quadrilaterals outlining bright, low-saturation regions of the (smoothed) paperness
+    map at several thresholds."""
+    h, w = smooth.shape[:2]
     otsu, _ = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     levels = sorted({int(otsu), *np.percentile(smooth, (35, 50, 65, 75)).astype(int).tolist()})
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
@@ -164,10 +163,8 @@ def _candidate_quads(paper: NDArray[np.uint8]) -> list[Points]:
         for contour in contours:
             if cv2.contourArea(contour) < MIN_AREA_SHARE * 0.7 * w * h:
                 continue
-            hull_quad = _quad_of(contour)
-            for quad in ([hull_quad] if hull_quad is not None else []) + _quads_from_sides(
-                contour, w, h
-            ):
+            hull = _quad_of(contour)
+            for quad in ([hull] if hull is not None else []) + _quads_from_sides(contour, w, h):
                 if not any(np.abs(quad - q).max() < 2 for q in quads):
                     quads.append(quad)
     return quads
