@@ -43,7 +43,8 @@ MIN_ASPECT, MAX_ASPECT = 1.12, 1.7
 MIN_SIDE_SUPPORT, MIN_MEAN_SUPPORT = 0.55, 0.72
 CLEAR_SUPPORT = 0.9
 # Px either side of a side, the paperness it must drop by across it, along how much of it.
-SIDE_STRIP, PAPER_STEP, MIN_SIDE_CONTRAST = 5.0, 20.0, 0.8
+SIDE_STRIP, PAPER_STEP, MIN_SIDE_CONTRAST = 5.0, 20.0, 0.55
+MAX_GAP = 0.25
 MAX_RUNS = 7  # straight runs of an outline tried as a sheet's sides
 
 
@@ -51,6 +52,7 @@ MAX_RUNS = 7  # straight runs of an outline tried as a sheet's sides
 class _Candidate:
     quad: Points  # TL, TR, BR, BL in working-copy pixels (pixel centres at integers)
     support: tuple[float, ...]  # per side, the share of its length with a clean edge on the line
+    longest_gap: float  # the longest stretch of a side with no edge on the line, share of it
 
 
 def find_sheet(image: Image.Image) -> Corners | None:
@@ -238,28 +240,29 @@ def _reading_order(quad: Points) -> Points:
 def _refine(quad: Points, log_grey: NDArray[np.float32]) -> _Candidate | None:
     """Move each side onto the edge it follows; the corners are where the fitted lines meet."""
     support: tuple[float, ...] = ()
+    longest_gap = 1.0
     for reach in (24.0, 10.0, 4.0):
-        lines = []
-        shares = []
+        lines, shares, gaps = [], [], []
         for i in range(4):
             fitted = _fit_side(quad[i], quad[(i + 1) % 4], quad.mean(axis=0), log_grey, reach)
             if fitted is None:
                 return None
             lines.append(fitted[0])
             shares.append(fitted[1])
+            gaps.append(fitted[2])
         if min(shares) < MIN_SIDE_SUPPORT / 2:
             return None  # a side with hardly any edge under it will not become a sheet's
         corners = [_intersect(lines[i - 1], lines[i]) for i in range(4)]
         if any(c is None for c in corners):
             return None
         quad = np.array(corners, dtype=np.float64)
-        support = tuple(shares)
-    return _Candidate(quad, support)
+        support, longest_gap = tuple(shares), max(gaps)
+    return _Candidate(quad, support, longest_gap)
 
 
 def _fit_side(
     a: Points, b: Points, centre: Points, log_grey: NDArray[np.float32], reach: float
-) -> tuple[Points, float] | None:
+) -> tuple[Points, float, float] | None:
     """A line (point, direction) through the side's edge points, and how much of it they cover.
 
     Along the normal of each of 48 places on the side (corners left out), the strongest drop
@@ -302,7 +305,16 @@ def _fit_side(
             return None
         line = (origin, direction)
     assert line is not None
-    return np.concatenate(line), float(keep.mean())
+    return np.concatenate(line), float(keep.mean()), _longest_gap(keep)
+
+
+def _longest_gap(keep: NDArray[np.bool_]) -> float:
+    """The longest stretch of a side without edge points, as a share of the side."""
+    longest = run = 0
+    for supported in keep:
+        run = 0 if supported else run + 1
+        longest = max(longest, run)
+    return longest / len(keep)
 
 
 def _intersect(first: Points, second: Points) -> Points | None:
@@ -323,6 +335,8 @@ def _plausible(candidate: _Candidate, paper: NDArray[np.uint8], w: int, h: int) 
     quad = candidate.quad
     if min(candidate.support) < MIN_SIDE_SUPPORT or np.mean(candidate.support) < MIN_MEAN_SUPPORT:
         return False
+    if candidate.longest_gap > MAX_GAP:
+        return False  # a finger hides a short stretch of a side, not a third of it
     margin = 0.02 * max(w, h)
     if quad[:, 0].min() < -margin or quad[:, 1].min() < -margin:
         return False
