@@ -45,6 +45,7 @@ CLEAR_SUPPORT = 0.9
 # Px either side of a side, the paperness it must drop by across it, along how much of it.
 SIDE_STRIP, PAPER_STEP, MIN_SIDE_CONTRAST = 5.0, 20.0, 0.55
 MAX_GAP = 0.25
+MIN_EDGE_STEP = 0.08  # log brightness over 2 px: paper against a pale tablecloth, blurred
 MAX_RUNS = 7  # straight runs of an outline tried as a sheet's sides
 
 
@@ -290,7 +291,7 @@ def _fit_side(
     step = profile[:, 4:] - profile[:, :-4]  # over 2 px, outwards: a blurred edge still counts
     k = np.argmin(step, axis=1)
     drop = -step[np.arange(len(t)), k]
-    strong = drop > 0.12
+    strong = drop > MIN_EDGE_STEP
     points = base + (offsets[k + 2])[:, None] * normal[None, :]
     if strong.sum() < 12:
         return None
