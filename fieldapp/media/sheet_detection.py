@@ -1,20 +1,406 @@
-"""TEMPORARY placeholder until the detector branch (i19-detect) is merged."""
+"""Find the sheet of paper in a photo of a drawing, or say honestly that it cannot.
+
+Built on OpenCV (`cv2`, the headless wheel) and numpy: OpenCV is the field's standard for
+document detection (threshold or edges, `findContours`, `approxPolyDP`, then a perspective
+transform), well kept, fast, and shipped as a wheel with no system libraries.
+
+How: on a small working copy (about 700 px), the paper is the bright, low-saturation region.
+Several thresholds of a "paperness" map give candidate outlines; each gives quadrilaterals (its
+hull's, and those on four of its long straight runs, for a sheet lying on a napkin), and each
+convex one is refined against the image's edges (for each side, the strongest
+bright-to-dark step along the side's normal, a robust line through those points, the corners
+where the lines meet), so a finger over an edge, a red stroke or a rounded corner does not
+move a corner. A candidate is kept only when every side is supported by a long, straight
+edge with paper inside and something darker outside, its area and angles are those of a
+sheet seen by a phone, and its shape is a paper size's after perspective. Anything less is
+None: a wrong crop silently cuts a drawing, while None only puts it on the artist's "needs
+framing" list.
+"""
 
 from __future__ import annotations
 
+import itertools
 import math
+from dataclasses import dataclass
 
+import cv2
+import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 Corners = tuple[tuple[float, float], ...]
+Points = NDArray[np.float64]
+
+WORKING_LONG_EDGE = 700
+#: A4 (√2) and US Letter (11/8.5): an estimate this close to one is taken as that paper.
+PAPER_ASPECTS = (math.sqrt(2), 11 / 8.5)
+SNAP = 0.03
+
+# What a sheet a phone photographed looks like (fractions of the frame, degrees, ratios).
+MIN_AREA_SHARE, MAX_AREA_SHARE = 0.12, 0.92
+MIN_ANGLE, MAX_ANGLE = 45.0, 135.0
+MIN_ASPECT, MAX_ASPECT = 1.12, 1.7
+MIN_SIDE_SUPPORT, MIN_MEAN_SUPPORT = 0.55, 0.72
+CLEAR_SUPPORT = 0.9
+# Px either side of a side, the paperness it must drop by across it, along how much of it.
+SIDE_STRIP, PAPER_STEP, MIN_SIDE_CONTRAST = 5.0, 20.0, 0.55
+MAX_GAP = 0.25
+MIN_EDGE_STEP = 0.08  # log brightness over 2 px: paper against a pale tablecloth, blurred
+MAX_RUNS = 7  # straight runs of an outline tried as a sheet's sides
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    quad: Points  # TL, TR, BR, BL in working-copy pixels (pixel centres at integers)
+    support: tuple[float, ...]  # per side, the share of its length with a clean edge on the line
+    longest_gap: float  # the longest stretch of a side with no edge on the line, share of it
 
 
 def find_sheet(image: Image.Image) -> Corners | None:
-    return None
+    """The sheet's four corners as fractions of `image` (TL, TR, BR, BL of the upright sheet),
+    or None when no sheet is found confidently.
+
+    `image` is the upright RGB photo at any size; it is reduced here to a small working copy.
+    """
+    small, factor = _working_copy(image)
+    rgb = np.asarray(small, dtype=np.uint8)
+    h, w = rgb.shape[:2]
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    # Log brightness: a shadow or a light gradient multiplies, so edges become differences
+    # that keep their height in the shade.
+    log_grey = np.log(cv2.GaussianBlur(grey, (0, 0), 1.0).astype(np.float32) + 16.0)
+    smooth_paper = np.asarray(cv2.GaussianBlur(_paperness(rgb), (5, 5), 0), dtype=np.uint8)
+    best: _Candidate | None = None
+    for quad in _candidate_quads(smooth_paper):
+        candidate = _refine(quad, log_grey)
+        if candidate is None or not _plausible(candidate, smooth_paper, w, h):
+            continue
+        if best is None or sum(candidate.support) > sum(best.support):
+            best = candidate
+        if min(best.support) >= CLEAR_SUPPORT:
+            break  # every side a clean edge along nearly all its length: no need to look on
+    if best is None:
+        return None
+    return tuple(
+        (float((x + 0.5) * factor / image.width), float((y + 0.5) * factor / image.height))
+        for x, y in best.quad
+    )
 
 
 def sheet_aspect(corners: Corners, width: int, height: int) -> float:
-    p = [(x * width, y * height) for x, y in corners]
-    w = (math.dist(p[0], p[1]) + math.dist(p[3], p[2])) / 2
-    h = (math.dist(p[0], p[3]) + math.dist(p[1], p[2])) / 2
-    return w / h
+    """The sheet's real width/height from its perspective quad in a `width` x `height` photo.
+
+    Zhang & He ("Whiteboard scanning and image enhancement", 2007): with the principal point at
+    the photo's centre, the quad gives the focal length and then the rectangle's true aspect.
+    When the view is too frontal for that, the ratio of the mean side lengths. Within 3 % of
+    A4 or Letter, the paper's exact ratio.
+    """
+    p = np.array([(x * width, y * height) for x, y in corners], dtype=np.float64)
+    aspect = _whiteboard_aspect(p, width / 2, height / 2) or _side_aspect(p)
+    for paper in PAPER_ASPECTS:
+        for ratio in (paper, 1 / paper):
+            if abs(aspect / ratio - 1) <= SNAP:
+                return ratio
+    return aspect
+
+
+def _whiteboard_aspect(p: Points, u0: float, v0: float) -> float | None:
+    m1, m2, m4, m3 = (np.array([x, y, 1.0]) for x, y in p)  # paper: m1 TL, m2 TR, m3 BL, m4 BR
+    k2 = np.dot(np.cross(m1, m4), m3) / np.dot(np.cross(m2, m4), m3)
+    k3 = np.dot(np.cross(m1, m4), m2) / np.dot(np.cross(m3, m4), m2)
+    n2, n3 = k2 * m2 - m1, k3 * m3 - m1
+    if abs(n2[2]) < 1e-6 or abs(n3[2]) < 1e-6:
+        return None
+    f2 = -(
+        (n2[0] * n3[0] - (n2[0] * n3[2] + n2[2] * n3[0]) * u0 + n2[2] * n3[2] * u0 * u0)
+        + (n2[1] * n3[1] - (n2[1] * n3[2] + n2[2] * n3[1]) * v0 + n2[2] * n3[2] * v0 * v0)
+    ) / (n2[2] * n3[2])
+    scale = max(u0, v0) * 2
+    if not (0.2 * scale) ** 2 < f2 < (8 * scale) ** 2:
+        return None  # nearly frontal: the focal length is not determined
+    a_inv = np.linalg.inv(np.array([[math.sqrt(f2), 0, u0], [0, math.sqrt(f2), v0], [0, 0, 1.0]]))
+    q = a_inv.T @ a_inv
+    ratio2 = (n2 @ q @ n2) / (n3 @ q @ n3)
+    return float(math.sqrt(ratio2)) if ratio2 > 0 else None
+
+
+def _side_aspect(p: Points) -> float:
+    side = [float(np.linalg.norm(p[(i + 1) % 4] - p[i])) for i in range(4)]
+    return (side[0] + side[2]) / (side[1] + side[3])
+
+
+# --- the working copy and candidate outlines -------------------------------------------------
+
+
+def _working_copy(image: Image.Image) -> tuple[Image.Image, int]:
+    """A box-reduced copy near WORKING_LONG_EDGE (cheap even from 12 MP) and the factor."""
+    factor = max(1, round(max(image.size) / WORKING_LONG_EDGE))
+    small = image.reduce(factor) if factor > 1 else image
+    return (small if small.mode == "RGB" else small.convert("RGB")), factor
+
+
+def _paperness(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Bright and grey: 2 min(R, G, B) - max(R, G, B), clipped to 0..255.
+
+    Red ink (high max, low min) counts as not paper; the holes it leaves inside the sheet do
+    not matter to an outer outline.
+    """
+    r, g, b = cv2.split(rgb)
+    low = cv2.min(cv2.min(r, g), b).astype(np.int16)
+    high = cv2.max(cv2.max(r, g), b).astype(np.int16)
+    return np.clip(low * 2 - high, 0, 255).astype(np.uint8)
+
+
+def _candidate_quads(smooth: NDArray[np.uint8]) -> list[Points]:
+    """Quadrilaterals outlining bright, low-saturation regions of the (smoothed) paperness
+    map at several thresholds."""
+    h, w = smooth.shape[:2]
+    otsu, _ = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    levels = sorted({int(otsu), *np.percentile(smooth, (35, 50, 65, 75)).astype(int).tolist()})
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    quads: list[Points] = []
+    for level in levels:
+        mask = (smooth > level).astype(np.uint8)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for contour in contours:
+            if cv2.contourArea(contour) < MIN_AREA_SHARE * 0.7 * w * h:
+                continue
+            hull = _quad_of(contour)
+            for quad in ([hull] if hull is not None else []) + _quads_from_sides(contour, w, h):
+                if not any(np.abs(quad - q).max() < 2 for q in quads):
+                    quads.append(quad)
+    return quads
+
+
+def _quad_of(contour: cv2.typing.MatLike) -> Points | None:
+    """The four-cornered polygon approximating a contour's convex hull, if there is one."""
+    hull = cv2.convexHull(contour)
+    perimeter = cv2.arcLength(hull, True)
+    for eps in (0.02, 0.03, 0.045, 0.06):
+        poly = cv2.approxPolyDP(hull, eps * perimeter, True)
+        if len(poly) == 4:
+            return _reading_order(poly.reshape(4, 2).astype(np.float64))
+        if len(poly) < 4:
+            return None
+    return None
+
+
+def _quads_from_sides(contour: cv2.typing.MatLike, w: int, h: int) -> list[Points]:
+    """Quadrilaterals whose sides lie on four of the outline's longest straight runs.
+
+    When something bright touches the sheet (a napkin or a receipt under it), the outline
+    goes round both and its hull is no quadrilateral, but the sheet's sides are still long
+    straight stretches of it.
+    """
+    poly = cv2.approxPolyDP(contour, 0.008 * cv2.arcLength(contour, True), True).reshape(-1, 2)
+    if len(poly) <= 4:
+        return []
+    runs = [
+        (poly[i].astype(np.float64), poly[(i + 1) % len(poly)].astype(np.float64))
+        for i in range(len(poly))
+    ]
+    lengths = [float(np.linalg.norm(b - a)) for a, b in runs]
+    longest = sorted(sorted(range(len(runs)), key=lambda i: -lengths[i])[:MAX_RUNS])
+    longest = [i for i in longest if lengths[i] > 0.08 * min(w, h)]
+    quads = []
+    for chosen in itertools.combinations(longest, 4):
+        lines = [np.concatenate([runs[i][0], runs[i][1] - runs[i][0]]) for i in chosen]
+        corners = [_intersect(lines[k - 1], lines[k]) for k in range(4)]
+        if any(c is None for c in corners):
+            continue
+        quad = np.array(corners, dtype=np.float64)
+        if not cv2.isContourConvex(quad.astype(np.float32)) or not _angles_plausible(quad):
+            continue
+        if (
+            not MIN_AREA_SHARE
+            < abs(cv2.contourArea(quad.astype(np.float32))) / (w * h)
+            < MAX_AREA_SHARE
+        ):
+            continue
+        quads.append(_reading_order(quad))
+    return quads
+
+
+def _reading_order(quad: Points) -> Points:
+    """TL, TR, BR, BL: clockwise on screen, starting with the side that runs most to the right.
+
+    For a sheet turned less than 45° that side is its top edge, portrait or landscape.
+    """
+    centre = quad.mean(axis=0)
+    angles = np.arctan2(quad[:, 1] - centre[1], quad[:, 0] - centre[0])
+    quad = quad[np.argsort(angles)]  # clockwise on screen (y points down)
+    run = [(quad[(i + 1) % 4] - quad[i]) for i in range(4)]
+    top = int(np.argmax([d[0] / (np.linalg.norm(d) + 1e-9) for d in run]))
+    return np.roll(quad, -top, axis=0)
+
+
+# --- refinement against the image's edges ----------------------------------------------------
+
+
+def _refine(quad: Points, log_grey: NDArray[np.float32]) -> _Candidate | None:
+    """Move each side onto the edge it follows; the corners are where the fitted lines meet."""
+    support: tuple[float, ...] = ()
+    longest_gap = 1.0
+    for reach in (24.0, 10.0, 4.0):
+        lines, shares, gaps = [], [], []
+        for i in range(4):
+            fitted = _fit_side(quad[i], quad[(i + 1) % 4], quad.mean(axis=0), log_grey, reach)
+            if fitted is None:
+                return None
+            lines.append(fitted[0])
+            shares.append(fitted[1])
+            gaps.append(fitted[2])
+        if min(shares) < MIN_SIDE_SUPPORT / 2:
+            return None  # a side with hardly any edge under it will not become a sheet's
+        corners = [_intersect(lines[i - 1], lines[i]) for i in range(4)]
+        if any(c is None for c in corners):
+            return None
+        quad = np.array(corners, dtype=np.float64)
+        support, longest_gap = tuple(shares), max(gaps)
+    return _Candidate(quad, support, longest_gap)
+
+
+def _fit_side(
+    a: Points, b: Points, centre: Points, log_grey: NDArray[np.float32], reach: float
+) -> tuple[Points, float, float] | None:
+    """A line (point, direction) through the side's edge points, and how much of it they cover.
+
+    Along the normal of each of 48 places on the side (corners left out), the strongest drop
+    in brightness going outwards; points off the line (a finger's outline, a stroke) are
+    dropped and the line fitted again.
+    """
+    length = float(np.linalg.norm(b - a))
+    if length < 20:
+        return None
+    along = (b - a) / length
+    normal = np.array([-along[1], along[0]])
+    if np.dot((a + b) / 2 - centre, normal) < 0:
+        normal = -normal  # outwards
+    t = np.linspace(0.08, 0.92, 48)
+    offsets = np.arange(-reach, reach + 0.5, 0.5)
+    base = a[None, :] + (b - a)[None, :] * t[:, None]
+    xy = base[:, None, :] + offsets[None, :, None] * normal[None, None, :]
+    profile = cv2.remap(
+        log_grey,
+        xy[..., 0].astype(np.float32),
+        xy[..., 1].astype(np.float32),
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    step = profile[:, 4:] - profile[:, :-4]  # over 2 px, outwards: a blurred edge still counts
+    k = np.argmin(step, axis=1)
+    drop = -step[np.arange(len(t)), k]
+    strong = drop > MIN_EDGE_STEP
+    points = base + (offsets[k + 2])[:, None] * normal[None, :]
+    if strong.sum() < 12:
+        return None
+    keep = strong.copy()
+    line = None
+    for tolerance in (3.0, 1.5, 1.0):
+        fitted = cv2.fitLine(points[keep].astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        direction, origin = fitted[:2].astype(np.float64), fitted[2:].astype(np.float64)
+        residual = np.abs((points - origin) @ np.array([-direction[1], direction[0]]))
+        keep = strong & (residual < tolerance)
+        if keep.sum() < 10:
+            return None
+        line = (origin, direction)
+    assert line is not None
+    return np.concatenate(line), float(keep.mean()), _longest_gap(keep)
+
+
+def _longest_gap(keep: NDArray[np.bool_]) -> float:
+    """The longest stretch of a side without edge points, as a share of the side."""
+    longest = run = 0
+    for supported in keep:
+        run = 0 if supported else run + 1
+        longest = max(longest, run)
+    return longest / len(keep)
+
+
+def _intersect(first: Points, second: Points) -> Points | None:
+    p, d = first[:2], first[2:]
+    q, e = second[:2], second[2:]
+    det = d[0] * -e[1] + e[0] * d[1]
+    if abs(det) < 1e-6:
+        return None
+    s = ((q[0] - p[0]) * -e[1] + e[0] * (q[1] - p[1])) / det
+    return p + s * d
+
+
+# --- is it a sheet? --------------------------------------------------------------------------
+
+
+def _plausible(candidate: _Candidate, paper: NDArray[np.uint8], w: int, h: int) -> bool:
+    """Every check a false sheet (a napkin, a beer mat, a phone, the table) should fail."""
+    quad = candidate.quad
+    if min(candidate.support) < MIN_SIDE_SUPPORT or np.mean(candidate.support) < MIN_MEAN_SUPPORT:
+        return False
+    if candidate.longest_gap > MAX_GAP:
+        return False  # a finger hides a short stretch of a side, not a third of it
+    margin = 0.02 * max(w, h)
+    if quad[:, 0].min() < -margin or quad[:, 1].min() < -margin:
+        return False
+    if quad[:, 0].max() > w - 1 + margin or quad[:, 1].max() > h - 1 + margin:
+        return False
+    area = abs(cv2.contourArea(quad.astype(np.float32)))
+    if not MIN_AREA_SHARE < area / (w * h) < MAX_AREA_SHARE:
+        return False
+    if not cv2.isContourConvex(quad.astype(np.float32)) or not _angles_plausible(quad):
+        return False
+    corners = tuple((float((x + 0.5) / w), float((y + 0.5) / h)) for x, y in quad)
+    aspect = sheet_aspect(corners, w, h)
+    if not MIN_ASPECT <= max(aspect, 1 / aspect) <= MAX_ASPECT:
+        return False
+    return _paper_inside(quad, paper) and _paper_on_the_inside_of_each_side(quad, paper)
+
+
+def _angles_plausible(quad: Points) -> bool:
+    for i in range(4):
+        u, v = quad[i - 1] - quad[i], quad[(i + 1) % 4] - quad[i]
+        cos = np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v))
+        if not MIN_ANGLE <= math.degrees(math.acos(np.clip(cos, -1, 1))) <= MAX_ANGLE:
+            return False
+    return True
+
+
+def _paper_on_the_inside_of_each_side(quad: Points, paper: NDArray[np.uint8]) -> bool:
+    """Along most of each side, paper just inside and clearly less paper-like just outside.
+
+    A sheet lying on a receipt or a napkin still has its other sides against the table; a
+    quadrilateral borrowing one edge of a bright object under the sheet has paper on both
+    sides of it along the rest of its length.
+    """
+    centre = quad.mean(axis=0)
+    t = np.linspace(0.08, 0.92, 48)[:, None]
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        along = (b - a) / np.linalg.norm(b - a)
+        normal = np.array([-along[1], along[0]])
+        if np.dot((a + b) / 2 - centre, normal) < 0:
+            normal = -normal
+        base = a + (b - a) * t
+        inside = _sample(paper, base - SIDE_STRIP * normal)
+        outside = _sample(paper, base + SIDE_STRIP * normal)
+        if np.mean(inside - outside > PAPER_STEP) < MIN_SIDE_CONTRAST:
+            return False
+    return True
+
+
+def _sample(image: NDArray[np.uint8], points: Points) -> NDArray[np.float32]:
+    xy = points.astype(np.float32).reshape(1, -1, 2)
+    values = cv2.remap(
+        image, xy[..., 0], xy[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return values.ravel().astype(np.float32)
+
+
+def _paper_inside(quad: Points, paper: NDArray[np.uint8]) -> bool:
+    """The inside is mostly paper-like, clearly more than the outside: not a coloured or dark
+    object, not a patch of a bright table."""
+    mask = np.zeros(paper.shape[:2], np.uint8)
+    inner = quad + (quad.mean(axis=0) - quad) * 0.06
+    cv2.fillPoly(mask, [np.round(inner).astype(np.int32)], 1)
+    inside = mask[::2, ::2].astype(bool)
+    sample = paper[::2, ::2]
+    return bool(np.median(sample[inside]) > max(60, np.median(sample[~inside]) + 25))
