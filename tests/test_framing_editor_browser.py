@@ -431,7 +431,9 @@ def test_webkit_drags_a_corner_and_saves(webkit_phone, live_server, drawing):
     aspect = phone.evaluate(
         "return Number(document.querySelector('.framing-preview').dataset.aspect)"
     )
-    assert aspect == pytest.approx(SHEET_ASPECT, rel=0.03)
+    # Dragged by hand to within a few pixels: near the sheet's shape (an A4 within 3 % is
+    # snapped to A4 exactly, by the page as by the server).
+    assert aspect == pytest.approx(SHEET_ASPECT, rel=0.06)
     phone.screenshot("framing-06-webkit-360x640-dragged", full_page=False)
 
     phone.click_text("Save framing")
@@ -439,5 +441,11 @@ def test_webkit_drags_a_corner_and_saves(webkit_phone, live_server, drawing):
     assert phone.text(".flash") == "Framing saved."
     new_src = phone.evaluate("return document.querySelector('img.drawing').src")
     assert version_of(new_src) != version_of(old_src)
+    # The preview showed the shape the server cut.
+    phone.until("document.querySelector('img.drawing').complete")
+    saved = phone.evaluate(
+        "const i = document.querySelector('img.drawing'); return i.naturalWidth / i.naturalHeight"
+    )
+    assert saved == pytest.approx(aspect, rel=0.01)
     phone.screenshot("framing-07-webkit-360x640-saved")
     assert phone.console_errors() == []

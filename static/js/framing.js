@@ -174,9 +174,7 @@
     const width = preview.parentElement.clientWidth;
     if (!width) return;
     const pts = corners.map((p) => [p[0] * WIDTH, p[1] * HEIGHT]);
-    const across = (dist(pts[0], pts[1]) + dist(pts[3], pts[2])) / 2;
-    const down = (dist(pts[0], pts[3]) + dist(pts[1], pts[2])) / 2;
-    const aspect = across / down || 1;
+    const aspect = sheetAspect(pts) || 1;
     let boxW = width;
     let boxH = width / aspect;
     if (boxH > PREVIEW_HEIGHT) {
@@ -197,6 +195,43 @@
 
   function dist(a, b) {
     return Math.hypot(a[0] - b[0], a[1] - b[1]);
+  }
+
+  // The sheet's real width / height, as the server will cut it (media/framing.py rectify and
+  // media/sheet_detection.py sheet_aspect): the whole photo keeps its shape; a sheet seen in
+  // perspective is measured by Zhang & He's whiteboard method (principal point at the photo's
+  // centre), else by its mean side lengths; within 3 % of A4 or Letter, the paper's own ratio.
+  const PAPERS = [Math.SQRT2, 11 / 8.5];
+  function sheetAspect(pts) {
+    const whole = corners.every((p) => (p[0] === 0 || p[0] === 1) && (p[1] === 0 || p[1] === 1));
+    if (whole) return dist(pts[0], pts[1]) / dist(pts[0], pts[3]);
+    const aspect = whiteboardAspect(pts, WIDTH / 2, HEIGHT / 2)
+      || (dist(pts[0], pts[1]) + dist(pts[3], pts[2])) / (dist(pts[0], pts[3]) + dist(pts[1], pts[2]));
+    for (const paper of PAPERS) {
+      for (const ratio of [paper, 1 / paper]) {
+        if (Math.abs(aspect / ratio - 1) <= 0.03) return ratio;
+      }
+    }
+    return aspect;
+  }
+
+  function whiteboardAspect(pts, u0, v0) {
+    const cross = (a, b) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+    const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+    const [m1, m2, m4, m3] = pts.map((p) => [p[0], p[1], 1]); // TL, TR, BR, BL
+    const k2 = dot(cross(m1, m4), m3) / dot(cross(m2, m4), m3);
+    const k3 = dot(cross(m1, m4), m2) / dot(cross(m3, m4), m2);
+    const n2 = m2.map((v, i) => k2 * v - m1[i]);
+    const n3 = m3.map((v, i) => k3 * v - m1[i]);
+    if (Math.abs(n2[2]) < 1e-6 || Math.abs(n3[2]) < 1e-6) return null;
+    const f2 = -((n2[0] * n3[0] - (n2[0] * n3[2] + n2[2] * n3[0]) * u0 + n2[2] * n3[2] * u0 * u0)
+      + (n2[1] * n3[1] - (n2[1] * n3[2] + n2[2] * n3[1]) * v0 + n2[2] * n3[2] * v0 * v0)) / (n2[2] * n3[2]);
+    const scale = Math.max(u0, v0) * 2;
+    if (!(f2 > (0.2 * scale) ** 2 && f2 < (8 * scale) ** 2)) return null; // nearly frontal
+    // |K⁻¹ n|² with K the camera matrix (focal length √f2, principal point u0, v0).
+    const norm = (n) => ((n[0] - u0 * n[2]) ** 2 + (n[1] - v0 * n[2]) ** 2) / f2 + n[2] ** 2;
+    const ratio2 = norm(n2) / norm(n3);
+    return ratio2 > 0 ? Math.sqrt(ratio2) : null;
   }
 
   // The 3×3 homography taking the quadrilateral `q` onto the rectangle (0,0)-(w,h): the inverse
