@@ -125,7 +125,7 @@ def display_image(page) -> tuple[str, Image.Image]:
 def assert_sheet_alone(image: Image.Image) -> None:
     """Mostly white paper with the red drawing, and no dark table left at the borders."""
     assert image.width / image.height == pytest.approx(SHEET_ASPECT, rel=0.03)
-    pixels = list(image.getdata())
+    pixels = list(image.get_flattened_data())
     white = sum(1 for r, g, b in pixels if min(r, g, b) > 200) / len(pixels)
     red = sum(1 for r, g, b in pixels if r > 140 and g < 90 and b < 90) / len(pixels)
     assert white > 0.8, f"{white:.0%} white"
@@ -134,7 +134,7 @@ def assert_sheet_alone(image: Image.Image) -> None:
     band = max(2, round(min(w, h) * 0.03))
     for box in ((0, 0, w, band), (0, h - band, w, h), (0, 0, band, h), (w - band, 0, w, h)):
         edge = image.crop(box)
-        dark = sum(1 for p in edge.getdata() if max(p) < 110) / (edge.width * edge.height)
+        dark = sum(1 for p in edge.get_flattened_data() if max(p) < 110) / (edge.width * edge.height)
         assert dark < 0.01, f"dark table at the border {box}: {dark:.1%}"
 
 
@@ -338,7 +338,7 @@ def test_crossed_corners_are_refused_and_change_nothing(page, live_server, drawi
     assert answer.status == 422
     assert "The corners cross" in answer.text()
     _, after = display_image(page)
-    assert list(after.getdata()) == list(before.getdata())
+    assert list(after.get_flattened_data()) == list(before.get_flattened_data())
 
     # The editor itself refuses before sending.
     page.goto(f"{live_server}/encounters/{drawing}#framing")
