@@ -134,7 +134,9 @@ def assert_sheet_alone(image: Image.Image) -> None:
     band = max(2, round(min(w, h) * 0.03))
     for box in ((0, 0, w, band), (0, h - band, w, h), (0, 0, band, h), (w - band, 0, w, h)):
         edge = image.crop(box)
-        dark = sum(1 for p in edge.get_flattened_data() if max(p) < 110) / (edge.width * edge.height)
+        dark = sum(1 for p in edge.get_flattened_data() if max(p) < 110) / (
+            edge.width * edge.height
+        )
         assert dark < 0.01, f"dark table at the border {box}: {dark:.1%}"
 
 

@@ -32,9 +32,6 @@ THUMB_LONG_EDGE = 480
 ARCHIVE_JPEG_QUALITY = 92
 DISPLAY_JPEG_QUALITY = 85
 THUMB_JPEG_QUALITY = 80
-#: The sheet is looked for on a copy about this large: enough for corners within a pixel or
-#: two of the display image, a sixteenth of the work of a 12 MP photo.
-DETECTION_LONG_EDGE = 1008
 
 # EXIF Orientation -> the transposition that makes the pixels upright (as ImageOps does).
 _UPRIGHT = {
@@ -114,8 +111,16 @@ def process_photo(data: bytes, *, max_pixels: int) -> ProcessedPhoto:
             icc=icc_profile,
         )
     )
-    corners = find_sheet(_upright(_reduced(image, DETECTION_LONG_EDGE), orientation))
-    display, thumb = display_renditions(image, corners, orientation=orientation, icc=icc_profile)
+    # The display-size copy is made first: the sheet is looked for on it (the detector reduces
+    # it again), and it is the display image itself when no sheet is found.
+    shrunk = _upright(_shrink(image, DISPLAY_LONG_EDGE), orientation)
+    corners = find_sheet(shrunk)
+    if corners is None:
+        display, thumb = _display_and_thumb(shrunk, icc_profile)
+    else:
+        display, thumb = display_renditions(
+            image, corners, orientation=orientation, icc=icc_profile
+        )
     return ProcessedPhoto(
         original_sha256=hashlib.sha256(data).hexdigest(),
         original_format=source_format,
@@ -139,6 +144,12 @@ def display_renditions(
         display_image = _upright(_shrink(image, DISPLAY_LONG_EDGE), orientation)
     else:
         display_image = rectify(image, corners, DISPLAY_LONG_EDGE, orientation=orientation)
+    return _display_and_thumb(display_image, icc)
+
+
+def _display_and_thumb(
+    display_image: Image.Image, icc: bytes | None
+) -> tuple[Rendition, Rendition]:
     display = _encode(display_image, quality=DISPLAY_JPEG_QUALITY, icc=icc)
     thumb_image = _shrink(display_image, THUMB_LONG_EDGE)
     return display, _encode(thumb_image, quality=THUMB_JPEG_QUALITY, icc=icc)
@@ -152,12 +163,6 @@ def whole_photo(path, long_edge: int = DISPLAY_LONG_EDGE) -> Rendition:
         archive.draft("RGB", (long_edge, long_edge))
         image = _shrink(archive.convert("RGB"), long_edge)
     return _encode(image, quality=DISPLAY_JPEG_QUALITY, icc=icc)
-
-
-def _reduced(image: Image.Image, long_edge: int) -> Image.Image:
-    """A cheap copy at most about `long_edge` pixels long (a box reduce by a whole factor)."""
-    factor = max(image.size) // long_edge
-    return image.reduce(factor) if factor > 1 else image
 
 
 def _upright(image: Image.Image, orientation: int) -> Image.Image:

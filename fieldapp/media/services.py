@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from fieldapp.database import write_transaction
 from fieldapp.media.framing import AUTO, DETECTOR_VERSION, MANUAL, NONE, Corners
 from fieldapp.media.images import (
-    DETECTION_LONG_EDGE,
+    DISPLAY_LONG_EDGE,
     SIZED_WIDTHS,
     ProcessedPhoto,
     Rendition,
@@ -150,9 +150,10 @@ def apply_framing(session: Session, store: MediaStore, photo: Photo, framed: Fra
 
 
 def _detection_copy(path) -> Image.Image:
-    """The archive decoded small for the sheet detector (a JPEG at 1/2, 1/4 or 1/8 scale)."""
+    """The archive at about the display size, as ingest shows it to the sheet detector (a JPEG
+    decoded at 1/2, 1/4 or 1/8 scale where that is still as large)."""
     with Image.open(path, formats=ARCHIVE_FORMATS) as archive:
-        archive.draft("RGB", (DETECTION_LONG_EDGE, DETECTION_LONG_EDGE))
+        archive.draft("RGB", (DISPLAY_LONG_EDGE, DISPLAY_LONG_EDGE))
         return archive.convert("RGB")
 
 
