@@ -1,11 +1,16 @@
-"""A small collection to export, and a photo of a red-ink drawing that looks like a real one."""
+"""A small collection to export, a photo of a red-ink drawing that looks like a real one, and
+the export read back: its zip, its rows, each image's C2PA manifest."""
 
 from __future__ import annotations
 
 import io
+import json
 import random
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
+import c2pa
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from tests.factories import make_encounter, number_of
@@ -79,3 +84,59 @@ def drawing_photo(*, seed: int = 3, size: tuple[int, int] = (480, 640)) -> bytes
     out = io.BytesIO()
     photo.save(out, "JPEG", quality=88)
     return out.getvalue()
+
+
+# An export, read back ------------------------------------------------------------------
+
+MIME = {".jpg": "image/jpeg", ".png": "image/png"}
+
+
+def run_export(app, out: Path, *args: str) -> None:
+    result = app.test_cli_runner().invoke(args=["export", "dataset", str(out), *args])
+    assert result.exit_code == 0, result.output
+
+
+def unzip(path: Path, into: Path) -> Path:
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(into)
+    return into
+
+
+def export(app, folder: Path, *args: str) -> Path:
+    """Run `flask export dataset` and unzip it; returns the folder of its images."""
+    out = folder.with_suffix(".zip")
+    result = app.test_cli_runner().invoke(args=["export", "dataset", str(out), *args])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as archive:
+        archive.extractall(folder)
+    return folder / "train"
+
+
+def rows_of(images: Path) -> list[dict]:
+    return [json.loads(line) for line in (images / "metadata.jsonl").open()]
+
+
+def read(data: bytes, mime: str, *, trusting: bytes | None = None) -> tuple[dict, str, str, list]:
+    """(active manifest, the store's whole JSON, validation state, failure codes) of an image;
+    `trusting` a CA certificate (PEM) makes it a trust anchor of the reader."""
+    settings = {"trust": {"user_anchors": trusting.decode()}} if trusting else {}
+    with (
+        c2pa.Context(c2pa.Settings.from_dict(settings)) as context,
+        c2pa.Reader(mime, io.BytesIO(data), context=context) as reader,
+    ):
+        store = reader.json()
+        manifest = reader.get_active_manifest()
+        state = reader.get_validation_state()
+        results = reader.get_validation_results()
+    failures = [f["code"] for f in results["activeManifest"].get("failure", [])]
+    return manifest, store, state, failures
+
+
+def actions_of(manifest: dict) -> dict[str, dict]:
+    (actions,) = [a for a in manifest["assertions"] if a["label"].startswith("c2pa.actions")]
+    return {action["action"]: action for action in actions["data"]["actions"]}
+
+
+def training_uses(manifest: dict) -> dict[str, str]:
+    (assertion,) = [a for a in manifest["assertions"] if a["label"] == "cawg.training-mining"]
+    return {name: entry["use"] for name, entry in assertion["data"]["entries"].items()}

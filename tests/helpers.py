@@ -555,3 +555,16 @@ def answer_consent(page, *, keep: bool = True, gallery: bool = True, name: str |
     if name is not None:
         page.locator("[data-choice=credit] label:has(input[value=name])").click()
         page.get_by_label("Your name, as you want it shown").fill(name)
+
+
+#: The collector's password in the browser tests that log in through the page.
+BROWSER_PASSWORD = "a long field password"
+
+
+def log_in(page, live_server: str, username: str = "max") -> None:
+    """Log in through the login page in Playwright, as the collector does; lands at home."""
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(BROWSER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/$"))

@@ -17,9 +17,8 @@ from mlcroissant._src.core.versions import VERSION_PATTERN_REGEX
 
 from fieldapp.dataset.documents import framing_text
 from fieldapp.dataset.versioning import _Release, next_version
-from tests.dataset_fixtures import consent, drawing_photo, make_collection
+from tests.dataset_fixtures import consent, drawing_photo, make_collection, run_export, unzip
 from tests.factories import make_encounter
-from tests.test_dataset_export import run_export, unzip
 
 
 def croissant_of(folder: Path) -> dict:

@@ -22,18 +22,7 @@ import yaml
 from PIL import Image
 
 from fieldapp.dataset.documents import size_category
-from tests.dataset_fixtures import drawing_photo, make_collection
-
-
-def run_export(app, out: Path, *args: str) -> None:
-    result = app.test_cli_runner().invoke(args=["export", "dataset", str(out), *args])
-    assert result.exit_code == 0, result.output
-
-
-def unzip(path: Path, into: Path) -> Path:
-    with zipfile.ZipFile(path) as archive:
-        archive.extractall(into)
-    return into
+from tests.dataset_fixtures import drawing_photo, make_collection, run_export, unzip
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from fieldapp.media.framing import (
 from fieldapp.media.images import process_photo
 from fieldapp.media.models import Photo
 from tests.conftest import csrf_token_from
+from tests.dataset_fixtures import MIME, actions_of, export, read, rows_of
 from tests.factories import (
     encounter_data,
     make_encounter,
@@ -33,6 +34,7 @@ from tests.factories import (
     token_of,
 )
 from tests.framing_photos import TILTED, flat_sheet, no_sheet_photo, sheet_photo
+from tests.helpers import form_post
 
 A4 = 2**0.5
 
@@ -415,8 +417,6 @@ def test_the_editor_is_shown_the_whole_photo_reduced_with_its_rights(app, client
 def test_an_export_shows_the_framed_drawings_and_says_how_each_was_framed(
     app, client, logged_in, tmp_path
 ):
-    from tests.test_provenance import MIME, actions_of, export, read, rows_of
-
     found = make_encounter(app, photo=sheet_photo(seed=21))
     unframed = make_encounter(app, photo=no_sheet_photo(seed=22))
     by_hand = make_encounter(app, photo=sheet_photo(seed=23))
@@ -437,3 +437,18 @@ def test_an_export_shows_the_framed_drawings_and_says_how_each_was_framed(
         else:
             assert exported.height / exported.width == pytest.approx(A4, rel=0.04)
             assert _paper_share(exported) > 0.8
+
+
+def test_a_replaced_photo_is_framed_again_from_scratch(app, client, logged_in):
+    uuid = make_encounter(app, photo=no_sheet_photo(seed=41))
+    _post_framing(client, uuid, how="whole", corners=json.dumps(quarter_turn(WHOLE_PHOTO)))
+    assert _photo_row(app, uuid).framing == "manual"
+    retake = {
+        "retake-photo": (io.BytesIO(sheet_photo(seed=42)), "new.jpg"),
+        "retake-reason": "daylight",
+    }
+    replaced = form_post(client, uuid, "photo", retake, content_type="multipart/form-data")
+    assert replaced.status_code == 302
+    photo = _photo_row(app, uuid)
+    assert photo.framing == "auto"  # the new photo's own sheet, not the old photo's framing
+    assert photo.display_height / photo.display_width == pytest.approx(A4, rel=0.04)

@@ -18,10 +18,10 @@ from fieldapp.auth.services import create_collector
 from fieldapp.extensions import db
 from fieldapp.media.sheet_detection import sheet_aspect
 from tests.factories import make_encounter
-from tests.helpers import no_sideways_scroll, shoot
+from tests.helpers import BROWSER_PASSWORD, log_in, no_sideways_scroll, shoot
 
 pytestmark = pytest.mark.browser
-PASSWORD = "a long field password"
+PASSWORD = BROWSER_PASSWORD
 PHOTO_SIZE = (1200, 900)
 # The sheet in the photo, as the result's top-left, top-right, bottom-right, bottom-left (pixels).
 SHEET = ((350, 110), (820, 150), (860, 800), (300, 770))
@@ -79,14 +79,6 @@ def drawing(live_app):
         create_collector(db.session, "max", PASSWORD)
         db.session.commit()
     return make_encounter(live_app, photo=sheet_photo(), credit_name="Ana Lima")
-
-
-def log_in(page, live_server) -> None:
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Username").fill("max")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/$"))
 
 
 def open_editor(page, live_server, drawing) -> None:

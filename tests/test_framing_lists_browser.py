@@ -12,10 +12,10 @@ from playwright.sync_api import expect
 from fieldapp.auth.services import create_collector
 from fieldapp.extensions import db
 from tests.framing_photos import no_sheet_photo, sheet_photo
-from tests.helpers import no_sideways_scroll, shoot
-from tests.test_review_browser import PASSWORD, log_in
+from tests.helpers import BROWSER_PASSWORD, log_in, no_sideways_scroll, shoot
 
 pytestmark = pytest.mark.browser
+PASSWORD = BROWSER_PASSWORD
 
 
 @pytest.fixture

@@ -4,13 +4,10 @@ the instance's own key, read back here with c2pa-python's Reader as any verifier
 from __future__ import annotations
 
 import io
-import json
 import multiprocessing
 import stat
-import zipfile
 from pathlib import Path
 
-import c2pa
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -20,52 +17,19 @@ from sqlalchemy import select, text
 from fieldapp.dataset import provenance
 from fieldapp.encounters.models import Encounter
 from fieldapp.extensions import db
-from tests.dataset_fixtures import drawing_photo, make_collection
+from tests.dataset_fixtures import (
+    actions_of,
+    drawing_photo,
+    export,
+    make_collection,
+    read,
+    rows_of,
+    training_uses,
+)
 from tests.factories import make_encounter, number_of, token_of
 from tests.helpers import jpeg_xmp, post_choices, rights_in
 
-MIME = {".jpg": "image/jpeg", ".png": "image/png"}
 UNTRUSTED = "signingCredential.untrusted"
-
-
-def export(app, folder: Path, *args: str) -> Path:
-    """Run `flask export dataset` and unzip it; returns the folder of its images."""
-    out = folder.with_suffix(".zip")
-    result = app.test_cli_runner().invoke(args=["export", "dataset", str(out), *args])
-    assert result.exit_code == 0, result.output
-    with zipfile.ZipFile(out) as archive:
-        archive.extractall(folder)
-    return folder / "train"
-
-
-def rows_of(images: Path) -> list[dict]:
-    return [json.loads(line) for line in (images / "metadata.jsonl").open()]
-
-
-def read(data: bytes, mime: str, *, trusting: bytes | None = None) -> tuple[dict, str, str, list]:
-    """(active manifest, the store's whole JSON, validation state, failure codes) of an image;
-    `trusting` a CA certificate (PEM) makes it a trust anchor of the reader."""
-    settings = {"trust": {"user_anchors": trusting.decode()}} if trusting else {}
-    with (
-        c2pa.Context(c2pa.Settings.from_dict(settings)) as context,
-        c2pa.Reader(mime, io.BytesIO(data), context=context) as reader,
-    ):
-        store = reader.json()
-        manifest = reader.get_active_manifest()
-        state = reader.get_validation_state()
-        results = reader.get_validation_results()
-    failures = [f["code"] for f in results["activeManifest"].get("failure", [])]
-    return manifest, store, state, failures
-
-
-def actions_of(manifest: dict) -> dict[str, dict]:
-    (actions,) = [a for a in manifest["assertions"] if a["label"].startswith("c2pa.actions")]
-    return {action["action"]: action for action in actions["data"]["actions"]}
-
-
-def training_uses(manifest: dict) -> dict[str, str]:
-    (assertion,) = [a for a in manifest["assertions"] if a["label"] == "cawg.training-mining"]
-    return {name: entry["use"] for name, entry in assertion["data"]["entries"].items()}
 
 
 def framing_of(app, number: int) -> str:

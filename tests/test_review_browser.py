@@ -15,18 +15,17 @@ from fieldapp.auth.services import create_collector
 from fieldapp.extensions import db
 from fieldapp.tickets.services import reserve_tickets
 from tests.factories import make_encounter, number_of
-from tests.helpers import no_sideways_scroll, red_ink_portrait, shoot, taken_jpeg
+from tests.helpers import (
+    BROWSER_PASSWORD,
+    log_in,
+    no_sideways_scroll,
+    red_ink_portrait,
+    shoot,
+    taken_jpeg,
+)
 
 pytestmark = pytest.mark.browser
-PASSWORD = "a long field password"
-
-
-def log_in(page, live_server) -> None:
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Username").fill("max")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/$"))
+PASSWORD = BROWSER_PASSWORD
 
 
 @pytest.fixture
