@@ -51,9 +51,9 @@ MAX_GAP = 0.25
 MIN_EDGE_STEP = 0.08  # log brightness over 2 px: paper against a pale tablecloth, blurred
 MAX_RUNS = 7  # straight runs of an outline tried as a sheet's sides
 # A sheet lying partly on a napkin or a receipt: one side white on white along part of it.
-# It is taken only when its other three sides are clean and strong, its shape is A4's or
-# Letter's, and nothing says the quadrilateral is a piece of a larger outline.
-WEAK_SIDE_SUPPORT, WEAK_SIDE_GAP = 0.35, 0.5
+# It is taken only when its other three sides are clean, its shape is A4's or Letter's, and
+# nothing says the quadrilateral is a piece of a larger outline.
+WEAK_SIDE_SUPPORT, WEAK_SIDE_GAP = 0.35, 0.5  # the least edge, the longest stretch without
 BEYOND = (0.03, 0.15)  # the stretch past a corner, share of the side, where no edge may go on
 MAX_EDGE_BEYOND = 0.4
 INK_BAND = 12  # px outside the sides where the drawing's red ink must not be
@@ -373,6 +373,7 @@ def _shape_plausible(quad: Points, paper: NDArray[np.uint8], w: int, h: int) -> 
 
 
 def _aspect_in_working_copy(quad: Points, w: int, h: int) -> float:
+    """The sheet's real width/height (`sheet_aspect`) from a quad in working-copy pixels."""
     corners = tuple((float((x + 0.5) / w), float((y + 0.5) / h)) for x, y in quad)
     return sheet_aspect(corners, w, h)
 
@@ -442,8 +443,8 @@ def _one_weak_side_explained(
     rgb: NDArray[np.uint8],
     log_grey: NDArray[np.float32],
 ) -> bool:
-    """A sheet partly on a napkin or a receipt: three clean, strong sides and one with an edge
-    along only part of it, accepted only when every sign of a wrong crop is absent.
+    """A sheet partly on a napkin or a receipt: three clean sides and one with an edge along
+    only part of it, accepted only when every sign of a wrong crop is absent.
 
     A wrong crop (a side on the edge of a receipt, or across the sheet) shows as a shape that
     is no paper size's, as an edge of the quadrilateral that goes on past a corner (the real
