@@ -40,6 +40,19 @@ def test_a_finger_over_an_edge_does_not_move_a_corner():
     assert_framed(sheet_photo(7, 2, size=SIZE, background="wood", sheet=True, finger=True))
 
 
+@pytest.mark.parametrize(
+    "index",
+    [
+        19,  # its top side on a crumpled napkin and a receipt
+        23,  # its right side partly on a napkin
+    ],
+)
+def test_a_sheet_partly_on_a_napkin_is_framed(index):
+    """Where the sheet lies on the napkin its side is white on white, with little edge."""
+    photo = sheet_photo(7, index, size=SIZE, background="cluttered", sheet=True, finger=False)
+    assert_framed(photo)
+
+
 def test_landscape_sheet():
     photo = sheet_photo(7, 3, size=SIZE, background="cloth", sheet=True, landscape=True)
     assert_framed(photo)

@@ -12,9 +12,12 @@ bright-to-dark step along the side's normal, a robust line through those points,
 where the lines meet), so a finger over an edge, a red stroke or a rounded corner does not
 move a corner. A candidate is kept only when every side is supported by a long, straight
 edge with paper inside and something darker outside, its area and angles are those of a
-sheet seen by a phone, and its shape is a paper size's after perspective. Anything less is
-None: a wrong crop silently cuts a drawing, while None only puts it on the artist's "needs
-framing" list.
+sheet seen by a phone, and its shape is a paper size's after perspective. A sheet lying
+partly on a napkin or a receipt has one side white on white along part of its length; it is
+taken, when no candidate has four clean sides, only if its three other sides are clean, its
+shape is A4's or Letter's within 3 %, no edge of it goes on past a corner and no red stroke
+crosses it. Anything less is None: a wrong crop silently cuts a drawing, while None only puts
+it on the artist's "needs framing" list.
 """
 
 from __future__ import annotations
@@ -47,13 +50,21 @@ SIDE_STRIP, PAPER_STEP, MIN_SIDE_CONTRAST = 5.0, 20.0, 0.55
 MAX_GAP = 0.25
 MIN_EDGE_STEP = 0.08  # log brightness over 2 px: paper against a pale tablecloth, blurred
 MAX_RUNS = 7  # straight runs of an outline tried as a sheet's sides
+# A sheet lying partly on a napkin or a receipt: one side white on white along part of it.
+# It is taken only when its other three sides are clean, its shape is A4's or Letter's, and
+# nothing says the quadrilateral is a piece of a larger outline.
+WEAK_SIDE_SUPPORT, WEAK_SIDE_GAP = 0.35, 0.5  # the least edge, the longest stretch without
+BEYOND = (0.03, 0.15)  # the stretch past a corner, share of the side, where no edge may go on
+MAX_EDGE_BEYOND = 0.4
+INK_BAND = 12  # px outside the sides where the drawing's red ink must not be
+INK_SATURATION, MAX_INK_OUTSIDE = 45, 6  # % of red above green and blue; px
 
 
 @dataclass(frozen=True)
 class _Candidate:
     quad: Points  # TL, TR, BR, BL in working-copy pixels (pixel centres at integers)
     support: tuple[float, ...]  # per side, the share of its length with a clean edge on the line
-    longest_gap: float  # the longest stretch of a side with no edge on the line, share of it
+    gaps: tuple[float, ...]  # per side, its longest stretch with no edge on the line, share of it
 
 
 def find_sheet(image: Image.Image) -> Corners | None:
@@ -71,20 +82,32 @@ def find_sheet(image: Image.Image) -> Corners | None:
     log_grey = np.log(cv2.GaussianBlur(grey, (0, 0), 1.0).astype(np.float32) + 16.0)
     smooth_paper = np.asarray(cv2.GaussianBlur(_paperness(rgb), (5, 5), 0), dtype=np.uint8)
     best: _Candidate | None = None
+    best_weak: _Candidate | None = None  # one side white on white: only when nothing better
     for quad in _candidate_quads(smooth_paper):
         candidate = _refine(quad, log_grey)
-        if candidate is None or not _plausible(candidate, smooth_paper, w, h):
+        if candidate is None or not _shape_plausible(candidate.quad, smooth_paper, w, h):
             continue
-        if best is None or sum(candidate.support) > sum(best.support):
-            best = candidate
-        if min(best.support) >= CLEAR_SUPPORT:
-            break  # every side a clean edge along nearly all its length: no need to look on
+        clean = _clean_sides(candidate, smooth_paper)
+        if all(clean) and _supported(candidate):
+            best = _better(best, candidate)
+            if min(best.support) >= CLEAR_SUPPORT:
+                break  # every side a clean edge along nearly all its length: no need to look on
+        elif best is None and _one_weak_side_explained(candidate, clean, rgb, log_grey):
+            best_weak = _better(best_weak, candidate)
+    best = best or best_weak
     if best is None:
         return None
     return tuple(
         (float((x + 0.5) * factor / image.width), float((y + 0.5) * factor / image.height))
         for x, y in best.quad
     )
+
+
+def _better(best: _Candidate | None, candidate: _Candidate) -> _Candidate:
+    """The one with more edge under its sides."""
+    if best is None or sum(candidate.support) > sum(best.support):
+        return candidate
+    return best
 
 
 def sheet_aspect(corners: Corners, width: int, height: int) -> float:
@@ -241,7 +264,7 @@ def _reading_order(quad: Points) -> Points:
 def _refine(quad: Points, log_grey: NDArray[np.float32]) -> _Candidate | None:
     """Move each side onto the edge it follows; the corners are where the fitted lines meet."""
     support: tuple[float, ...] = ()
-    longest_gap = 1.0
+    side_gaps: tuple[float, ...] = ()
     for reach in (24.0, 10.0, 4.0):
         lines, shares, gaps = [], [], []
         for i in range(4):
@@ -257,8 +280,8 @@ def _refine(quad: Points, log_grey: NDArray[np.float32]) -> _Candidate | None:
         if any(c is None for c in corners):
             return None
         quad = np.array(corners, dtype=np.float64)
-        support, longest_gap = tuple(shares), max(gaps)
-    return _Candidate(quad, support, longest_gap)
+        support, side_gaps = tuple(shares), tuple(gaps)
+    return _Candidate(quad, support, side_gaps)
 
 
 def _fit_side(
@@ -331,13 +354,8 @@ def _intersect(first: Points, second: Points) -> Points | None:
 # --- is it a sheet? --------------------------------------------------------------------------
 
 
-def _plausible(candidate: _Candidate, paper: NDArray[np.uint8], w: int, h: int) -> bool:
-    """Every check a false sheet (a napkin, a beer mat, a phone, the table) should fail."""
-    quad = candidate.quad
-    if min(candidate.support) < MIN_SIDE_SUPPORT or np.mean(candidate.support) < MIN_MEAN_SUPPORT:
-        return False
-    if candidate.longest_gap > MAX_GAP:
-        return False  # a finger hides a short stretch of a side, not a third of it
+def _shape_plausible(quad: Points, paper: NDArray[np.uint8], w: int, h: int) -> bool:
+    """In the frame, the area, angles and shape of a sheet seen by a phone, paper inside."""
     margin = 0.02 * max(w, h)
     if quad[:, 0].min() < -margin or quad[:, 1].min() < -margin:
         return False
@@ -348,11 +366,33 @@ def _plausible(candidate: _Candidate, paper: NDArray[np.uint8], w: int, h: int) 
         return False
     if not cv2.isContourConvex(quad.astype(np.float32)) or not _angles_plausible(quad):
         return False
-    corners = tuple((float((x + 0.5) / w), float((y + 0.5) / h)) for x, y in quad)
-    aspect = sheet_aspect(corners, w, h)
+    aspect = _aspect_in_working_copy(quad, w, h)
     if not MIN_ASPECT <= max(aspect, 1 / aspect) <= MAX_ASPECT:
         return False
-    return _paper_inside(quad, paper) and _paper_on_the_inside_of_each_side(quad, paper)
+    return _paper_inside(quad, paper)
+
+
+def _aspect_in_working_copy(quad: Points, w: int, h: int) -> float:
+    """The sheet's real width/height (`sheet_aspect`) from a quad in working-copy pixels."""
+    corners = tuple((float((x + 0.5) / w), float((y + 0.5) / h)) for x, y in quad)
+    return sheet_aspect(corners, w, h)
+
+
+def _supported(candidate: _Candidate) -> bool:
+    """Enough edge under the sides together (each side's own share is in `_clean_sides`)."""
+    return bool(np.mean(candidate.support) >= MIN_MEAN_SUPPORT)
+
+
+def _clean_sides(candidate: _Candidate, paper: NDArray[np.uint8]) -> list[bool]:
+    """Per side: a long straight edge (a finger hides a short stretch of it, not a third),
+    paper just inside and something darker just outside."""
+    contrast = _paper_on_the_inside(candidate.quad, paper)
+    return [
+        support >= MIN_SIDE_SUPPORT and gap <= MAX_GAP and side_contrast
+        for support, gap, side_contrast in zip(
+            candidate.support, candidate.gaps, contrast, strict=True
+        )
+    ]
 
 
 def _angles_plausible(quad: Points) -> bool:
@@ -364,30 +404,101 @@ def _angles_plausible(quad: Points) -> bool:
     return True
 
 
-def _paper_on_the_inside_of_each_side(quad: Points, paper: NDArray[np.uint8]) -> bool:
-    """Along most of each side, paper just inside and clearly less paper-like just outside.
+def _paper_on_the_inside(quad: Points, paper: NDArray[np.uint8]) -> list[bool]:
+    """Per side: along most of it, paper just inside and clearly less paper-like just outside.
 
     A sheet lying on a receipt or a napkin still has its other sides against the table; a
     quadrilateral borrowing one edge of a bright object under the sheet has paper on both
     sides of it along the rest of its length.
     """
+    sides = []
+    for base, normal in _along_sides(quad):
+        inside = _sample(paper, base - SIDE_STRIP * normal)
+        outside = _sample(paper, base + SIDE_STRIP * normal)
+        sides.append(bool(np.mean(inside - outside > PAPER_STEP) >= MIN_SIDE_CONTRAST))
+    return sides
+
+
+def _along_sides(quad: Points, t: Points | None = None) -> list[tuple[Points, Points]]:
+    """For each side, 48 places along it (corners left out) and its outward unit normal."""
+    t = np.linspace(0.08, 0.92, 48)[:, None] if t is None else t[:, None]
     centre = quad.mean(axis=0)
-    t = np.linspace(0.08, 0.92, 48)[:, None]
+    sides = []
     for i in range(4):
         a, b = quad[i], quad[(i + 1) % 4]
         along = (b - a) / np.linalg.norm(b - a)
         normal = np.array([-along[1], along[0]])
         if np.dot((a + b) / 2 - centre, normal) < 0:
             normal = -normal
-        base = a + (b - a) * t
-        inside = _sample(paper, base - SIDE_STRIP * normal)
-        outside = _sample(paper, base + SIDE_STRIP * normal)
-        if np.mean(inside - outside > PAPER_STEP) < MIN_SIDE_CONTRAST:
-            return False
-    return True
+        sides.append((a + (b - a) * t, normal))
+    return sides
 
 
-def _sample(image: NDArray[np.uint8], points: Points) -> NDArray[np.float32]:
+# --- a sheet with one side white on white ----------------------------------------------------
+
+
+def _one_weak_side_explained(
+    candidate: _Candidate,
+    clean: list[bool],
+    rgb: NDArray[np.uint8],
+    log_grey: NDArray[np.float32],
+) -> bool:
+    """A sheet partly on a napkin or a receipt: three clean sides and one with an edge along
+    only part of it, accepted only when every sign of a wrong crop is absent.
+
+    A wrong crop (a side on the edge of a receipt, or across the sheet) shows as a shape that
+    is no paper size's, as an edge of the quadrilateral that goes on past a corner (the real
+    sheet's side continuing), or as the drawing's red ink just outside it.
+    """
+    if clean.count(False) != 1:
+        return False
+    weak = clean.index(False)
+    if np.mean(candidate.support) < MIN_MEAN_SUPPORT:
+        return False
+    if candidate.support[weak] < WEAK_SIDE_SUPPORT or candidate.gaps[weak] > WEAK_SIDE_GAP:
+        return False
+    h, w = log_grey.shape[:2]
+    aspect = _aspect_in_working_copy(candidate.quad, w, h)
+    if not any(
+        abs(aspect / ratio - 1) <= SNAP for paper in PAPER_ASPECTS for ratio in (paper, 1 / paper)
+    ):
+        return False
+    return not _edge_goes_on_past_a_corner(candidate.quad, log_grey) and not _ink_outside(
+        candidate.quad, rgb
+    )
+
+
+def _edge_goes_on_past_a_corner(quad: Points, log_grey: NDArray[np.float32]) -> bool:
+    """Whether some side's edge (on its line, darker outside) goes on beyond one of its
+    corners: then that corner is not the sheet's but a point along the sheet's side."""
+    beyond = np.linspace(*BEYOND, 12)
+    for i in range(4):
+        side_first = np.roll(quad, -i, axis=0)
+        for t in (1 + beyond, -beyond):  # past its end, then before its start
+            base, normal = _along_sides(side_first, t)[0]
+            step = _sample(log_grey, base - normal) - _sample(log_grey, base + normal)
+            if np.mean(step > MIN_EDGE_STEP) > MAX_EDGE_BEYOND:
+                return True
+    return False
+
+
+def _ink_outside(quad: Points, rgb: NDArray[np.uint8]) -> bool:
+    """Whether a red stroke runs from inside the quadrilateral to outside it: a side cuts
+    through the drawing. (A red beer mat or coaster by the sheet stops at its edge.)"""
+    r, g, b = (c.astype(np.int16) for c in cv2.split(rgb))
+    ink = (((r - np.maximum(g, b)) * 100 > INK_SATURATION * r) & (r > 110)).astype(np.uint8)
+    quad_mask = np.zeros(ink.shape, np.uint8)
+    cv2.fillPoly(quad_mask, [np.round(quad).astype(np.int32)], 1)
+    square = np.ones((5, 5), np.uint8)
+    inside = cv2.erode(quad_mask, square) > 0
+    near = cv2.dilate(quad_mask, np.ones((2 * INK_BAND + 1,) * 2, np.uint8)) > 0
+    outside = near & (cv2.dilate(quad_mask, square) == 0)
+    _, strokes = cv2.connectedComponents(ink * near.astype(np.uint8), connectivity=8)
+    crossing = np.intersect1d(strokes[inside & (ink > 0)], strokes[outside & (ink > 0)])
+    return bool(np.isin(strokes[outside], crossing[crossing > 0]).sum() > MAX_INK_OUTSIDE)
+
+
+def _sample(image: NDArray[np.uint8] | NDArray[np.float32], points: Points) -> NDArray[np.float32]:
     xy = points.astype(np.float32).reshape(1, -1, 2)
     values = cv2.remap(
         image, xy[..., 0], xy[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
