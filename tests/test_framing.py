@@ -16,6 +16,7 @@ from fieldapp.encounters.models import EncounterRevision, FieldChange
 from fieldapp.encounters.services import encounter_by_uuid
 from fieldapp.extensions import db
 from fieldapp.media.framing import (
+    DETECTOR_VERSION,
     WHOLE_PHOTO,
     FramingRefused,
     parse_corners,
@@ -158,7 +159,7 @@ def test_an_uploaded_photo_of_a_sheet_is_shown_framed_and_the_archive_keeps_the_
     assert response.json["photo"]["framing"] == "auto"
     assert (response.json["photo"]["width"], response.json["photo"]["height"]) == (1600, 1200)
     photo = _photo_row(app, "a1f4c1a8-0000-4000-8000-000000000001")
-    assert photo.framing == "auto" and photo.framing_detector == 1
+    assert photo.framing == "auto" and photo.framing_detector == DETECTOR_VERSION
     for found, true in zip(photo.corners, TILTED, strict=True):
         assert found == pytest.approx(true, abs=0.01)
     display = _display(app, photo)

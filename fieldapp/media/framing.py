@@ -33,7 +33,7 @@ KINDS = (AUTO, MANUAL, NONE)
 
 #: Which sheet detector framed a photo (Photo.framing_detector): raise it when find_sheet()
 #: changes enough that `flask media reframe --all` should look at every photo again.
-DETECTOR_VERSION = 1
+DETECTOR_VERSION = 2
 
 #: The whole photo, upright.
 WHOLE_PHOTO: Corners = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
