@@ -131,6 +131,7 @@ def test_a_photo_stored_sideways_is_framed_as_it_is_seen(orientation, to_stored)
         ("[[0.1, 0.1], [0.1, 0.9], [0.9, 0.9], [0.9, 0.1]]", "cross"),  # counter-clockwise
         ("[[0.1, 0.1], [1.6, 0.1], [0.9, 0.9], [0.1, 0.9]]", "outside the photo"),
         ("[[0.5, 0.5], [0.55, 0.5], [0.55, 0.55], [0.5, 0.55]]", "too small"),
+        ("[[1.01, 0], [1.05, 0], [1.05, 1], [1.01, 1]]", "off the photo"),
         ('[[0.1, 0.1], [0.9, 0.1], [0.9, "NaN"], [0.1, 0.9]]', "four corners"),
         ('{"a": 1}', "could not be read"),
     ],

@@ -76,6 +76,9 @@ def parse_corners(raw: str | list) -> Corners:
         raise FramingRefused("A framing has exactly four corners.")
     if not all(-EDGE_SLACK <= c <= 1 + EDGE_SLACK for point in corners for c in point):
         raise FramingRefused("A corner is outside the photo: drag it back onto the photo.")
+    middle = (sum(x for x, _ in corners) / 4, sum(y for _, y in corners) / 4)
+    if not all(0 < c < 1 for c in middle):
+        raise FramingRefused("The framing is off the photo: drag the corners onto the sheet.")
     if not _convex_in_order(corners):
         raise FramingRefused("The corners cross: put each one on its own corner of the sheet.")
     if _area(corners) < MIN_AREA_SHARE:
@@ -127,25 +130,28 @@ def rectify(
     out_long = min(long_edge, max(extent_w, extent_h))
     out_w, out_h = (out_long, out_long / aspect) if aspect >= 1 else (out_long * aspect, out_long)
     size = (max(1, round(out_w)), max(1, round(out_h)))
-    # Only the pixels around the sheet are read: a third to three quarters of the photo.
-    left, top = np.maximum(np.floor(source.min(axis=0)) - 2, 0).astype(int)
-    right, bottom = np.minimum(np.ceil(source.max(axis=0)) + 2, image.size).astype(int)
-    if right - left < 2 or bottom - top < 2:  # a sheet outside the photo: nothing to crop
-        left, top, right, bottom = 0, 0, *image.size
-    image = image.crop((int(left), int(top), int(right), int(bottom)))
-    source -= np.array([left, top], np.float32)
     # A sheet much larger than the result is first box-reduced: bilinear sampling alone
     # would skip pixels and alias the lines.
     factor = max(1, int(min(extent_w / size[0], extent_h / size[1]) // 2))
     if factor > 1:
         image = image.reduce(factor)
         source /= factor
+    # Only the pixels around the sheet are read when it is a small part of the photo.
+    left, top = np.maximum(np.floor(source.min(axis=0)) - 2, 0).astype(int)
+    right, bottom = np.minimum(np.ceil(source.max(axis=0)) + 2, image.size).astype(int)
+    if (
+        right - left >= 2
+        and bottom - top >= 2
+        and (right - left) * (bottom - top) < (image.width * image.height // 2)
+    ):
+        image = image.crop((int(left), int(top), int(right), int(bottom)))
+        source -= np.array([left, top], np.float32)
     target = np.array([(0, 0), (size[0], 0), (size[0], size[1]), (0, size[1])], np.float32)
     # Corners are continuous coordinates (pixel edges at whole numbers); OpenCV's are pixel
     # centres, half a pixel further.
     matrix = cv2.getPerspectiveTransform(source - 0.5, target - 0.5)
     pixels = cv2.warpPerspective(
-        np.asarray(image if image.mode == "RGB" else image.convert("RGB")),
+        _pixels(image if image.mode == "RGB" else image.convert("RGB")),
         matrix,
         size,
         flags=cv2.INTER_LINEAR,
@@ -153,6 +159,12 @@ def rectify(
         borderValue=(255, 255, 255),  # past the photo's edge: paper, not black
     )
     return Image.fromarray(pixels, "RGB")
+
+
+def _pixels(image: Image.Image) -> np.ndarray:
+    """An RGB image's pixels as a read-only array: one copy (np.asarray makes two, twice as
+    slow on the 30 MB of a big sheet)."""
+    return np.frombuffer(image.tobytes(), np.uint8).reshape(image.height, image.width, 3)
 
 
 def _upright_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from PIL import ExifTags, Image
 from pillow_heif import register_heif_opener
 
 from fieldapp.media.framing import AUTO, NONE, Corners, rectify
-from fieldapp.media.sheet_detection import find_sheet
+from fieldapp.media.sheet_detection import find_sheet, working_copy
 
 register_heif_opener()
 
@@ -111,16 +111,9 @@ def process_photo(data: bytes, *, max_pixels: int) -> ProcessedPhoto:
             icc=icc_profile,
         )
     )
-    # The display-size copy is made first: the sheet is looked for on it (the detector reduces
-    # it again), and it is the display image itself when no sheet is found.
-    shrunk = _upright(_shrink(image, DISPLAY_LONG_EDGE), orientation)
-    corners = find_sheet(shrunk)
-    if corners is None:
-        display, thumb = _display_and_thumb(shrunk, icc_profile)
-    else:
-        display, thumb = display_renditions(
-            image, corners, orientation=orientation, icc=icc_profile
-        )
+    # The sheet is looked for on a ~700 px copy, reduced before it is turned upright.
+    corners = find_sheet(_upright(working_copy(image), orientation))
+    display, thumb = display_renditions(image, corners, orientation=orientation, icc=icc_profile)
     return ProcessedPhoto(
         original_sha256=hashlib.sha256(data).hexdigest(),
         original_format=source_format,

@@ -155,10 +155,18 @@ def _side_aspect(p: Points) -> float:
 # --- the working copy and candidate outlines -------------------------------------------------
 
 
+def working_copy(image: Image.Image) -> Image.Image:
+    """The copy the detector works on: box-reduced near WORKING_LONG_EDGE (cheap even from
+    12 MP). A caller holding a photo that is not yet upright reduces it with this first and
+    turns the small copy: find_sheet() then works on it as it is."""
+    factor = max(1, round(max(image.size) / WORKING_LONG_EDGE))
+    return image.reduce(factor) if factor > 1 else image
+
+
 def _working_copy(image: Image.Image) -> tuple[Image.Image, int]:
     """A box-reduced copy near WORKING_LONG_EDGE (cheap even from 12 MP) and the factor."""
     factor = max(1, round(max(image.size) / WORKING_LONG_EDGE))
-    small = image.reduce(factor) if factor > 1 else image
+    small = working_copy(image)
     return (small if small.mode == "RGB" else small.convert("RGB")), factor
 
 

@@ -106,6 +106,10 @@
       area += p[0] * q[1] - q[0] * p[1];
     });
     if (Math.abs(area) / 2 < MIN_AREA) return "The framing is too small to hold a drawing.";
+    const middle = [0, 1].map((k) => points.reduce((sum, p) => sum + p[k], 0) / 4);
+    if (!middle.every((c) => c > 0 && c < 1)) {
+      return "The framing is off the photo: drag the corners onto the sheet.";
+    }
     return "";
   }
 
