@@ -57,8 +57,8 @@ from PIL import Image, ImageDraw
 from sqlalchemy import create_engine, select, text
 
 from fieldapp import create_app
-from fieldapp.encounters.models import Encounter
-from fieldapp.encounters.services import record_encounter
+from fieldapp.encounters.models import Encounter, EncounterRevision, FieldChange
+from fieldapp.encounters.services import encounter_by_uuid, record_encounter
 from fieldapp.encounters.validation import parse_encounter_data
 from fieldapp.extensions import db
 from fieldapp.ledger.tallies import LedgerTally
@@ -568,3 +568,24 @@ def log_in(page, live_server: str, username: str = "max") -> None:
     page.get_by_label("Password").fill(BROWSER_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r"/$"))
+
+
+def changes_of(app, uuid: str) -> list[tuple]:
+    """The edit history of an encounter, a row per changed field: (kind, reason, collector id,
+    field, old value, new value), oldest first."""
+    with app.app_context():
+        encounter = encounter_by_uuid(db.session, uuid)
+        rows = db.session.execute(
+            select(
+                EncounterRevision.kind,
+                EncounterRevision.reason,
+                EncounterRevision.collector_id,
+                FieldChange.field,
+                FieldChange.old_value,
+                FieldChange.new_value,
+            )
+            .join(FieldChange, FieldChange.revision_id == EncounterRevision.id)
+            .where(EncounterRevision.encounter_id == encounter.id)
+            .order_by(FieldChange.id)
+        )
+        return [tuple(r) for r in rows]

@@ -12,7 +12,6 @@ import pytest
 from PIL import Image
 from sqlalchemy import select, update
 
-from fieldapp.encounters.models import EncounterRevision, FieldChange
 from fieldapp.encounters.services import encounter_by_uuid
 from fieldapp.extensions import db
 from fieldapp.media.framing import (
@@ -35,7 +34,7 @@ from tests.factories import (
     token_of,
 )
 from tests.framing_photos import TILTED, flat_sheet, no_sheet_photo, sheet_photo
-from tests.helpers import form_post
+from tests.helpers import changes_of, form_post
 
 A4 = 2**0.5
 
@@ -221,21 +220,8 @@ def _post_framing(client, uuid: str, **fields):
 
 
 def _history(app, uuid: str) -> list[tuple]:
-    with app.app_context():
-        encounter = encounter_by_uuid(db.session, uuid)
-        rows = db.session.execute(
-            select(
-                EncounterRevision.kind,
-                EncounterRevision.reason,
-                FieldChange.old_value,
-                FieldChange.new_value,
-            )  # fmt: skip
-            .join(FieldChange, FieldChange.revision_id == EncounterRevision.id)
-            .where(
-                EncounterRevision.encounter_id == encounter.id, EncounterRevision.kind == "framing"
-            )
-        )
-        return [tuple(row) for row in rows]
+    """The framing changes of the edit history: (kind, reason, old, new)."""
+    return [(k, r, o, n) for k, r, _who, _f, o, n in changes_of(app, uuid) if k == "framing"]
 
 
 def test_the_artist_frames_a_drawing_by_hand_and_the_old_files_go(app, client, logged_in):

@@ -9,7 +9,7 @@ import uuid as uuidlib
 from PIL import Image
 from sqlalchemy import select
 
-from fieldapp.encounters.models import Encounter, EncounterRevision, FieldChange
+from fieldapp.encounters.models import Encounter, EncounterRevision
 from fieldapp.encounters.services import encounter_by_uuid
 from fieldapp.extensions import db
 from fieldapp.tickets.models import Ticket
@@ -26,27 +26,8 @@ from tests.factories import (
     stored_files,
     token_of,
 )
-from tests.helpers import edit_fields, form_post
+from tests.helpers import changes_of, edit_fields, form_post
 from tests.photo_corpus import camera_jpeg
-
-
-def changes_of(app, uuid: str) -> list[tuple]:
-    with app.app_context():
-        encounter = encounter_by_uuid(db.session, uuid)
-        rows = db.session.execute(
-            select(
-                EncounterRevision.kind,
-                EncounterRevision.reason,
-                EncounterRevision.collector_id,
-                FieldChange.field,
-                FieldChange.old_value,
-                FieldChange.new_value,
-            )
-            .join(FieldChange, FieldChange.revision_id == EncounterRevision.id)
-            .where(EncounterRevision.encounter_id == encounter.id)
-            .order_by(FieldChange.id)
-        )
-        return [tuple(r) for r in rows]
 
 
 def test_an_edit_with_a_reason_is_saved_and_shown_in_the_history(app, client, logged_in):
