@@ -80,8 +80,12 @@ class ProcessedPhoto:
     archive: Rendition
     display: Rendition
     thumb: Rendition
-    framing: str = NONE
-    corners: Corners | None = None
+    corners: Corners | None = None  # the sheet found at ingest; None: none found
+
+    @property
+    def framing(self) -> str:
+        """AUTO when a sheet was found, NONE when the display image is the whole photo."""
+        return NONE if self.corners is None else AUTO
 
 
 def process_photo(data: bytes, *, max_pixels: int) -> ProcessedPhoto:
@@ -121,7 +125,6 @@ def process_photo(data: bytes, *, max_pixels: int) -> ProcessedPhoto:
         archive=archive_job.result(),
         display=display,
         thumb=thumb,
-        framing=NONE if corners is None else AUTO,
         corners=corners,
     )
 

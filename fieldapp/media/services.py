@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from fieldapp.database import write_transaction
 from fieldapp.media.framing import AUTO, DETECTOR_VERSION, MANUAL, NONE, Corners
 from fieldapp.media.images import (
-    DISPLAY_LONG_EDGE,
     SIZED_WIDTHS,
     ProcessedPhoto,
     Rendition,
@@ -24,7 +23,7 @@ from fieldapp.media.images import (
     scale_to_width,
 )
 from fieldapp.media.models import Photo
-from fieldapp.media.sheet_detection import find_sheet
+from fieldapp.media.sheet_detection import find_sheet, working_copy
 from fieldapp.media.storage import MediaStore, StorageUnavailable, StoredFile
 
 VARIANTS = ("archive", "display", "thumb")
@@ -116,13 +115,14 @@ def frame_archive(
     `framing` AUTO with corners None means "look for the sheet now": the detector runs on the
     archive and the framing is AUTO or NONE by what it finds.
     """
-    path = store.path(archive_name)
-    if framing == AUTO and corners is None:
-        corners = find_sheet(_detection_copy(path))
-        framing = AUTO if corners is not None else NONE
-    with Image.open(path, formats=ARCHIVE_FORMATS) as archive:
+    with Image.open(store.path(archive_name), formats=ARCHIVE_FORMATS) as archive:
         icc = archive.info.get("icc_profile")
-        display, thumb = display_renditions(archive.convert("RGB"), corners, icc=icc)
+        image = archive.convert("RGB")
+    if framing == AUTO and corners is None:
+        # The detector sees the archive as ingest saw the upload: the same working copy.
+        corners = find_sheet(working_copy(image))
+        framing = AUTO if corners is not None else NONE
+    display, thumb = display_renditions(image, corners, icc=icc)
     return Framed(archive_name, framing, corners, display, thumb)
 
 
@@ -147,14 +147,6 @@ def apply_framing(session: Session, store: MediaStore, photo: Photo, framed: Fra
     session.flush()
     kept = {stored.name for stored in written}
     return Reframed(written, [name for name in replaced if name not in kept])
-
-
-def _detection_copy(path) -> Image.Image:
-    """The archive at about the display size, as ingest shows it to the sheet detector (a JPEG
-    decoded at 1/2, 1/4 or 1/8 scale where that is still as large)."""
-    with Image.open(path, formats=ARCHIVE_FORMATS) as archive:
-        archive.draft("RGB", (DISPLAY_LONG_EDGE, DISPLAY_LONG_EDGE))
-        return archive.convert("RGB")
 
 
 def remove_created(store: MediaStore, files: list[StoredFile]) -> None:
