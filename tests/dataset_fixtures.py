@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import random
+import subprocess
+import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,3 +142,15 @@ def actions_of(manifest: dict) -> dict[str, dict]:
 def training_uses(manifest: dict) -> dict[str, str]:
     (assertion,) = [a for a in manifest["assertions"] if a["label"] == "cawg.training-mining"]
     return {name: entry["use"] for name, entry in assertion["data"]["entries"].items()}
+
+
+def assert_croissant_validates(path: Path) -> None:
+    """`mlcroissant validate` accepts the file without a warning (a standard @context,
+    nothing missing)."""
+    check = subprocess.run(
+        [str(Path(sys.executable).with_name("mlcroissant")), "validate", "--jsonld", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "WARNING" not in check.stderr + check.stdout
