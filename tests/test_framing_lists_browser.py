@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from fieldapp.auth.services import create_collector
 from fieldapp.extensions import db
+from tests.factories import make_encounter
 from tests.framing_photos import no_sheet_photo, sheet_photo
 from tests.helpers import BROWSER_PASSWORD, log_in, no_sideways_scroll, shoot
 
@@ -68,3 +69,34 @@ def test_the_import_lists_what_it_could_not_frame_and_the_log_finds_it(
     expect(page.locator("#needs-framing")).to_have_count(0)  # already filtered
     assert no_sideways_scroll(page)
     shoot(page, "framing-lists-03-log-360x640")
+
+
+@pytest.mark.webkit
+@pytest.mark.parametrize("webkit_driver", [(360, 640)], indirect=True)
+def test_webkit_finds_the_drawings_that_need_framing_from_the_log(
+    webkit_phone, live_app, collector
+):
+    framed = make_encounter(live_app, photo=sheet_photo(seed=33))
+    unframed = make_encounter(live_app, photo=no_sheet_photo(seed=34))
+    phone = webkit_phone
+    phone.go("/login")
+    phone.fill_label("Username", "max")
+    phone.fill_label("Password", PASSWORD)
+    phone.click_text("Log in")
+    phone.until("location.pathname === '/'")
+    phone.go("/encounters")
+    assert phone.text("#needs-framing") == "1 drawing needs framing"
+    phone.click("#needs-framing")
+    phone.until("location.search.includes('photo=needs_framing')")
+    rows = phone.evaluate(
+        "return [...document.querySelectorAll('.log-table tbody a')].map(a => a.pathname)"
+    )
+    assert rows == [f"/encounters/{unframed}"] and f"/encounters/{framed}" not in rows
+    assert "needs framing" in phone.text(".log-table tbody")
+    assert phone.evaluate("return document.documentElement.scrollWidth <= innerWidth")
+    phone.screenshot("framing-lists-04-webkit-log-360x640")
+    phone.click(".log-table tbody a")  # its framing editor opens by itself
+    phone.until(
+        "document.querySelector('#framing-editor') && document.querySelector('#framing-editor').open"
+    )
+    assert "No sheet was found" in phone.text("#framing")
