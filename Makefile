@@ -55,7 +55,7 @@ run: $(VENV)/.installed $(SECRET_FILE) translations
 ## Chromium (browser tests), WebKitGTK's WebKitWebDriver and Xvfb (the real-WebKit tests, see
 ## tests/webkit.py), zbar (QR decoding), poppler (PDF rasterising; poppler-data and
 ## fonts-droid-fallback draw the receipt's Chinese), ExifTool (judges that no
-## image keeps metadata), PostgreSQL and Redis (the tests start their own servers). `make bench`
+## image keeps metadata), PostgreSQL, Redis and Caddy (the tests start their own servers). `make bench`
 ## needs none of them; `bench/load.py` wants `wrk`.
 system-packages:
 	@missing=""; \
@@ -69,6 +69,7 @@ system-packages:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v exiftool >/dev/null 2>&1 || missing="$$missing libimage-exiftool-perl"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v caddy >/dev/null 2>&1 || missing="$$missing caddy"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian packages:$$missing"; \

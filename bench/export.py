@@ -44,7 +44,7 @@ from PIL import Image  # noqa: E402
 from fieldapp import create_app  # noqa: E402
 from fieldapp.auth.services import create_collector  # noqa: E402
 from fieldapp.extensions import db  # noqa: E402
-from fieldapp.media.storage import MediaStore  # noqa: E402
+from fieldapp.media.storage import FolderStore  # noqa: E402
 from tests.dataset_fixtures import drawing_photo  # noqa: E402
 
 GOAL_MB = 256
@@ -69,7 +69,7 @@ def build_collection(root: Path, count: int, width: int) -> dict[str, str]:
         create_collector(db.session, USERNAME, PASSWORD)
         db.session.commit()
         db.engine.dispose()
-    store = MediaStore(root / "media")
+    store = FolderStore(root / "media")
     names = []
     for seed in range(SHARED_IMAGES):
         photo = Image.open(io.BytesIO(drawing_photo(seed=seed, size=(width, width * 4 // 3))))

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from PIL import Image  # noqa: E402
 
 from fieldapp.media.images import process_photo  # noqa: E402
-from fieldapp.media.storage import MediaStore  # noqa: E402
+from fieldapp.media.storage import FolderStore, MediaStore  # noqa: E402
 from tests.photo_corpus import camera_jpeg  # noqa: E402
 
 GOAL = 1.5
@@ -65,7 +65,7 @@ def main() -> int:
     data = camera_jpeg(orientation=6, gps=True)  # 4032x3024, EXIF orientation 6 and GPS
     print(f"input: 12 MP phone JPEG, {len(data) / 1e6:.1f} MB, orientation 6, GPS tags")
     with tempfile.TemporaryDirectory() as media:
-        store = MediaStore(media)
+        store = FolderStore(media)
         # Interleave the measurements so that drift of the machine affects all alike.
         floors, ingests, stores = [], [], []
         for _ in range(3):

@@ -40,7 +40,7 @@ from fieldapp.auth.services import create_collector  # noqa: E402
 from fieldapp.encounters.models import VENUE_TYPES, Encounter  # noqa: E402
 from fieldapp.extensions import db  # noqa: E402
 from fieldapp.media.models import Photo  # noqa: E402
-from fieldapp.media.storage import MediaStore  # noqa: E402
+from fieldapp.media.storage import FolderStore, MediaStore  # noqa: E402
 from fieldapp.tickets.models import Ticket  # noqa: E402
 
 PASSWORD = "bench password long enough"  # noqa: S105 (a throwaway database)
@@ -67,7 +67,7 @@ def build(root: Path, count: int, seed: int = 5):
         flask_migrate.upgrade(directory=str(ROOT / "migrations"))
         create_collector(db.session, "bench", PASSWORD)
         db.session.commit()
-        files = _image_files(MediaStore(app.config["MEDIA_DIR"]))
+        files = _image_files(FolderStore(app.config["MEDIA_DIR"]))
         _insert_encounters(rng, count, files)
         db.session.execute(text("ANALYZE"))
         db.session.commit()

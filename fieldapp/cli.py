@@ -143,7 +143,7 @@ def media_sweep() -> None:
     click.echo(f"Removed {len(removed)} unused photo file(s).", err=True)
 
 
-#: Left in the media folder by a scrub that finished: files written since are clean already.
+#: Left in the media store by a scrub that finished: files written since are clean already.
 SCRUBBED_MARK = ".scrubbed-v1"
 
 
@@ -160,17 +160,17 @@ def media_scrub(once: bool) -> None:
     from fieldapp.media.services import media_store
 
     store = media_store()
-    mark = store.root / SCRUBBED_MARK
-    if once and mark.exists():
+    if once and store.exists(SCRUBBED_MARK):
         click.echo("Photo files were scrubbed before: nothing to do.", err=True)
         return
     report = scrub_media(db.session(), store)
     click.echo(report.summary(), err=True)
     if report.problems:
         raise click.ClickException("Not scrubbed: " + ", ".join(report.problems))
-    if not mark.exists():
-        store.root.mkdir(parents=True, exist_ok=True)
-        mark.write_text("Every photo file was checked and written without metadata.\n")
+    if not store.exists(SCRUBBED_MARK):
+        store.replace(
+            SCRUBBED_MARK, b"Every photo file was checked and written without metadata.\n"
+        )
 
 
 @media.command("reframe")

@@ -48,6 +48,11 @@ def settings_from_environment(instance_path: str, environ: Mapping[str, str] | N
             "hide_parameters": True,
         },
         "MEDIA_DIR": env.get("FIELDAPP_MEDIA_DIR") or str(instance / "media"),
+        # Unset: photos in MEDIA_DIR. `s3://BUCKET/PREFIX`: in that bucket of an S3-compatible
+        # store (media/s3.py), reached at FIELDAPP_S3_ENDPOINT_URL (unset: AWS itself) with the
+        # standard AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_DEFAULT_REGION.
+        "MEDIA_URL": _media_url(env.get("FIELDAPP_MEDIA_URL")),
+        "S3_ENDPOINT_URL": env.get("FIELDAPP_S3_ENDPOINT_URL") or None,
         # The key that signs the C2PA manifests of exported images (fieldapp/dataset/provenance.py).
         "C2PA_DIR": env.get("FIELDAPP_C2PA_DIR") or str(instance / "c2pa"),
         "SECRET_KEY": env.get("FIELDAPP_SECRET_KEY") or _command_line_secret_key(instance, env),
@@ -96,6 +101,19 @@ def _security_settings(env: Mapping[str, str]) -> dict:
         "LOGIN_RATE_LIMIT": login_limit,
         "PROXY_HOPS": _non_negative_int(env, "FIELDAPP_PROXY_HOPS", 0),
     }
+
+
+def _media_url(url: str | None) -> str | None:
+    """FIELDAPP_MEDIA_URL checked at start: a store the app cannot name is no store."""
+    from fieldapp.media.storage import MediaUrlError, parse_media_url
+
+    if not url:
+        return None
+    try:
+        parse_media_url(url)
+    except MediaUrlError as error:
+        raise ConfigError(f"FIELDAPP_MEDIA_URL: {error}") from None
+    return url
 
 
 def database_url(url: str | None) -> str | None:

@@ -52,7 +52,7 @@ def test_bad_number_setting_fails_with_its_name(tmp_path):
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "store": "ok"}
 
 
 def test_migrations_upgrade_an_empty_database_and_match_the_models(tmp_path):

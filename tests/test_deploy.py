@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import http.client
+import json
 import os
 import re
 import runpy
@@ -97,7 +98,10 @@ def check_serving(tmp_path: Path, database_url: str) -> str:
     process, url, log = run_entrypoint(tmp_path, database_url)
     try:
         status, body = wait_until_healthy(url, process, log)
-        assert (status, body) == (200, b'{"status":"ok"}\n')
+        assert (status, json.loads(body)) == (
+            200,
+            {"status": "ok", "database": "ok", "store": "ok"},
+        )
         assert get(f"{url}/p/a-secret-participant-token")[0] == 404
         assert get(f"{url}/pamphlet")[0] == 200
     finally:

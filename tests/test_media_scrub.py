@@ -28,7 +28,7 @@ from fieldapp.media.images import SIZED_WIDTHS
 from fieldapp.media.models import Photo
 from fieldapp.media.scrub import without_metadata
 from fieldapp.media.services import VARIANTS, file_name, media_store, sized_name
-from fieldapp.media.storage import MediaStore
+from fieldapp.media.storage import FolderStore
 from fieldapp.media.xmp import PNG_SIGNATURE
 from tests import photo_corpus as corpus
 from tests.factories import make_encounter, number_of, token_of
@@ -116,7 +116,7 @@ def store_the_old_way(
     return client_uuid, names, clean_names
 
 
-def media_store_of(app) -> MediaStore:
+def media_store_of(app) -> FolderStore:
     with app.app_context():
         return media_store()
 
@@ -319,7 +319,7 @@ def test_a_full_disk_is_reported_and_changes_nothing(app, monkeypatch):
     def full(self, name, data, **_options):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(MediaStore, "_write", full)
+    monkeypatch.setattr(FolderStore, "_write", full)
     result = run_scrub(app)
     monkeypatch.undo()
 
@@ -340,7 +340,7 @@ def test_a_failure_before_the_commit_leaves_the_old_files_referenced(app, monkey
     are all there; the next run does the work."""
     client_uuid, old, _today = store_the_old_way(app, jpeg_photo())
     files = snapshot(app)
-    write_as = MediaStore.write_as
+    write_as = FolderStore.write_as
     calls = []
 
     def write_then_fail(self, name, data):
@@ -349,7 +349,7 @@ def test_a_failure_before_the_commit_leaves_the_old_files_referenced(app, monkey
             raise OSError("the power went out")
         return write_as(self, name, data)
 
-    monkeypatch.setattr(MediaStore, "write_as", write_then_fail)
+    monkeypatch.setattr(FolderStore, "write_as", write_then_fail)
     with pytest.raises(OSError, match="the power went out"), app.app_context():
         scrub.scrub_media(db.session, media_store())
     monkeypatch.undo()

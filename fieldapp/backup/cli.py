@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from fieldapp.backup.services import BackupError
 from fieldapp.backup.services import backup as take_backup
 from fieldapp.backup.services import restore as put_back
 from fieldapp.extensions import db
+from fieldapp.media.services import media_store
 
 
 @click.command("backup")
@@ -20,7 +20,7 @@ from fieldapp.extensions import db
 def backup(out: Path) -> None:
     """Write a consistent snapshot of the database and every media file to the tar OUT."""
     try:
-        summary = take_backup(db.engine, Path(current_app.config["MEDIA_DIR"]), out)
+        summary = take_backup(db.engine, media_store(), out)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(
@@ -37,7 +37,7 @@ def restore(archive: Path) -> None:
     """Restore the backup IN into this instance, which must be empty; every hash is checked."""
     db.session.remove()
     try:
-        summary = put_back(db.engine, Path(current_app.config["MEDIA_DIR"]), archive)
+        summary = put_back(db.engine, media_store(), archive)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(

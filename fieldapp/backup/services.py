@@ -20,7 +20,6 @@ import io
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import tarfile
@@ -33,6 +32,7 @@ from sqlalchemy.engine import make_url
 
 from fieldapp.database import utcnow
 from fieldapp.media.services import SIZED, VARIANTS
+from fieldapp.media.storage import FolderStore, MediaStore, StorageUnavailable
 
 FORMAT = 1
 MANIFEST = "backup.json"
@@ -74,8 +74,9 @@ def _photo_file_names(connection) -> list[str]:
 # Backup ----------------------------------------------------------------------------------
 
 
-def backup(engine: Engine, media_dir: Path, out: Path) -> BackupSummary:
-    """Write a backup of the database behind `engine` and of `media_dir` to the tar `out`."""
+def backup(engine: Engine, store: MediaStore, out: Path) -> BackupSummary:
+    """Write a backup of the database behind `engine` and of the media `store` (a folder or a
+    bucket) to the tar `out`."""
     if not out.parent.is_dir():
         raise BackupError(f"No folder {out.parent} to write the backup in.")
     for _attempt in range(ATTEMPTS):
@@ -87,11 +88,11 @@ def backup(engine: Engine, media_dir: Path, out: Path) -> BackupSummary:
                 member, snapshot, names = _snapshot_postgres(engine, scratch)
             else:
                 raise BackupError(f"Backups of {engine.dialect.name} databases are not supported.")
-            missing = [name for name in names if not (media_dir / name).is_file()]
+            missing = [name for name in names if not store.exists(name)]
             if missing:
                 continue  # a withdrawal removed a file after the snapshot: take it again
             encounters = _count_encounters(engine, snapshot, member)
-            return _write_tar(out, member, snapshot, media_dir, names, engine, encounters)
+            return _write_tar(out, member, snapshot, store, names, engine, encounters)
     raise BackupError("The media files kept changing during the backup; try again.")
 
 
@@ -160,7 +161,7 @@ def _count_encounters(engine: Engine, snapshot: Path, member: str) -> int:
         return connection.execute(text("SELECT count(*) FROM encounters")).scalar_one()
 
 
-def _write_tar(out, member, snapshot, media_dir, names, engine, encounters) -> BackupSummary:
+def _write_tar(out, member, snapshot, store, names, engine, encounters) -> BackupSummary:
     files = {member: _sha256_file(snapshot)}
     fd, temp_name = tempfile.mkstemp(dir=out.parent, prefix=".backup-", suffix=".tar")
     os.close(fd)
@@ -168,9 +169,12 @@ def _write_tar(out, member, snapshot, media_dir, names, engine, encounters) -> B
         with tarfile.open(temp_name, "w") as tar:
             tar.add(snapshot, arcname=member)
             for name in names:
-                path = media_dir / name
-                files[f"media/{name}"] = _sha256_file(path)
-                tar.add(path, arcname=f"media/{name}")
+                data = store.read(name)
+                files[f"media/{name}"] = hashlib.sha256(data).hexdigest()
+                info = tarfile.TarInfo(f"media/{name}")
+                info.size = len(data)
+                info.mode = 0o644
+                tar.addfile(info, io.BytesIO(data))
             manifest = {
                 "format": FORMAT,
                 "created_at": utcnow().isoformat(),
@@ -193,10 +197,10 @@ def _write_tar(out, member, snapshot, media_dir, names, engine, encounters) -> B
 # Restore ---------------------------------------------------------------------------------
 
 
-def instance_is_empty(engine: Engine, media_dir: Path) -> str | None:
+def instance_is_empty(engine: Engine, store: MediaStore) -> str | None:
     """None when the instance holds no data; else what it holds, in words."""
-    if media_dir.exists() and any(p.is_file() for p in media_dir.rglob("*")):
-        return f"the media folder {media_dir} has files"
+    if not store.is_empty():
+        return f"the media store {store.location} has files"
     if engine.dialect.name == "sqlite" and not _sqlite_file_exists(engine):
         return None  # asking would create the file: a refused restore must leave nothing
     with engine.connect() as connection:
@@ -216,21 +220,22 @@ def _sqlite_file_exists(engine: Engine) -> bool:
     return not database or database == ":memory:" or Path(database).exists()
 
 
-def restore(engine: Engine, media_dir: Path, archive: Path) -> BackupSummary:
+def restore(engine: Engine, store: MediaStore, archive: Path) -> BackupSummary:
     """Put the backup `archive` into this empty instance, after checking every file's hash.
 
     Nothing is written, neither the database nor a media file, unless every member of the
     archive is a regular file with a name fieldapp writes (see `_refusal()`), every file the
     manifest lists is there exactly once with its SHA-256, and every media file's place is
-    inside `media_dir`.
+    inside the media folder (for a folder store).
     """
     if not archive.is_file():
         raise BackupError(f"No backup file {archive}.")
-    holding = instance_is_empty(engine, media_dir)
+    holding = instance_is_empty(engine, store)
     if holding:
         raise BackupError(
             f"Refusing to restore into an instance that holds data ({holding}). Restore into "
-            "an empty instance: a new FIELDAPP_DATABASE_URL and FIELDAPP_MEDIA_DIR."
+            "an empty instance: a new FIELDAPP_DATABASE_URL and FIELDAPP_MEDIA_DIR (or "
+            "FIELDAPP_MEDIA_URL)."
         )
     with tempfile.TemporaryDirectory(prefix="fieldapp-restore-") as scratch_dir:
         scratch = Path(scratch_dir)
@@ -241,15 +246,22 @@ def restore(engine: Engine, media_dir: Path, archive: Path) -> BackupSummary:
                 f"{engine.dialect.name}."
             )
         media = [name for name in manifest["files"] if name.startswith("media/")]
-        targets = {name: _media_target(media_dir, name, archive) for name in media}
+        if isinstance(store, FolderStore):
+            for name in media:
+                _check_media_target(store.root, name, archive)
         if engine.dialect.name == "sqlite":
             _restore_sqlite(engine, scratch / SQLITE_MEMBER)
         else:
             _run(["pg_restore", "--no-owner", "--clean", "--if-exists", "--single-transaction",
                   "--dbname", _libpq_url(engine), str(scratch / POSTGRES_MEMBER)], engine)  # fmt: skip
-        for name, target in targets.items():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(scratch / name, target)
+        for name in media:
+            try:
+                store.write_as(name.removeprefix("media/"), (scratch / name).read_bytes())
+            except StorageUnavailable as error:
+                raise BackupError(
+                    f"The media store {store.location} could not take {name}: {error.strerror}. "
+                    "Empty it and the database, then restore again."
+                ) from None
     return BackupSummary(archive, manifest["encounters"], len(media), archive.stat().st_size)
 
 
@@ -371,7 +383,7 @@ def _copy_checked(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path, d
         raise BackupError(f"{member.name} in the backup is damaged (its SHA-256 does not match).")
 
 
-def _media_target(media_dir: Path, name: str, archive: Path) -> Path:
+def _check_media_target(media_dir: Path, name: str, archive: Path) -> None:
     """Where the backup's media file `name` goes; refused unless inside `media_dir`, even
     through a link already in the media folder, and free."""
     target = media_dir / name.removeprefix("media/")
@@ -383,7 +395,6 @@ def _media_target(media_dir: Path, name: str, archive: Path) -> Path:
         )
     if target.exists() or target.is_symlink():
         raise BackupError(f"Refusing {archive}: {target} already exists; nothing was restored.")
-    return target
 
 
 def _restore_sqlite(engine: Engine, snapshot: Path) -> None:

@@ -9,7 +9,7 @@ sRGB colours.
 from __future__ import annotations
 
 import io
-from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, ImageCms, ImageFilter, ImageMath, ImageOps
 
@@ -29,13 +29,13 @@ _BACKGROUND_SCALE = 8
 _SRGB = ImageCms.createProfile("sRGB")
 
 
-def render_export_image(path: Path, *, size: int | None, ink: bool) -> tuple[bytes, str]:
+def render_export_image(stored_file: BinaryIO, *, size: int | None, ink: bool) -> tuple[bytes, str]:
     """The exported image of a stored file: (bytes, extension "jpg" or "png").
 
     `size` None keeps the stored size; otherwise the image is fitted into a white square of
     `size` px. `ink` keeps only the red ink lines, on white, as a PNG (lossless lines).
     """
-    with Image.open(path) as stored:
+    with Image.open(stored_file) as stored:
         stored.load()
         image = _to_srgb(stored)
     if ink:

@@ -12,6 +12,7 @@ delivered, so a later withdrawal can be traced to the exports it was in.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
@@ -515,7 +516,8 @@ def _consent_index(texts: list[ConsentText], stats: ExportStats) -> bytes:
 def _render(store: MediaStore, name: str, options: ExportOptions) -> tuple[bytes, str] | None:
     """The exported image of a stored file (bytes, extension); None if the file is gone."""
     try:
-        return render_export_image(store.path(name), size=options.image_size, ink=options.ink)
+        stored = io.BytesIO(store.read(name))
+        return render_export_image(stored, size=options.image_size, ink=options.ink)
     except FileNotFoundError:
         return None
 

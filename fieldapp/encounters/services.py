@@ -15,7 +15,7 @@ from fieldapp.database import write_transaction
 from fieldapp.encounters.models import FINGERPRINT_ERASED, Encounter, EncounterStatus
 from fieldapp.encounters.validation import EncounterData, InvalidEncounter
 from fieldapp.media.images import ProcessedPhoto
-from fieldapp.media.services import PhotoConflict, attach_photo, remove_created
+from fieldapp.media.services import PhotoConflict, attach_photo, remove_created, retry_removals
 from fieldapp.media.storage import MediaStore
 from fieldapp.tickets.models import Ticket
 from fieldapp.tickets.services import reserve_tickets, ticket_by_token
@@ -71,11 +71,14 @@ def record_encounter(
             ]
         )
     try:
-        return _record_once(session, store, uuid, data, photo, collector_id)
+        recorded = _record_once(session, store, uuid, data, photo, collector_id)
     except IntegrityError:
         # Another writer stored the same UUID between our check and our insert (possible
         # on PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers). Look once more.
-        return _record_once(session, store, uuid, data, photo, collector_id)
+        recorded = _record_once(session, store, uuid, data, photo, collector_id)
+    if photo is not None:
+        retry_removals(session, store)  # the store took this photo: it takes deletions again
+    return recorded
 
 
 def _record_once(session, store, uuid, data, photo, collector_id) -> Recorded:

@@ -46,3 +46,15 @@ class Photo(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     encounter = relationship("Encounter", back_populates="photo")
+
+
+class PendingRemoval(Model):
+    """A media file a withdrawal (or a replaced photo) left in the store because the store did
+    not answer when it tried to delete it. No row names the file, so nothing serves it; it is
+    deleted by the next request that finds the store answering (media.services
+    `retry_removals()`), or by `flask media sweep`."""
+
+    __tablename__ = "pending_removals"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

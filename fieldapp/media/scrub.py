@@ -117,7 +117,7 @@ def _scrub_photo(
     for variant, name in names.items():
         report.checked += 1
         try:
-            data = store.path(name).read_bytes()
+            data = store.read(name)
         except FileNotFoundError:
             report.problems.append(f"{name} (missing)")
             continue
@@ -135,7 +135,7 @@ def _scrub_photo(
     reduced = [
         sized_name(names["display"], width)
         for width in SIZED_WIDTHS
-        if store.path(sized_name(names["display"], width)).is_file()
+        if store.exists(sized_name(names["display"], width))
     ]
     report.checked += len(reduced)
     if cleaned:
@@ -191,7 +191,7 @@ def _point_at_clean_files(
 
 def _carries_metadata(store: MediaStore, name: str) -> bool:
     try:
-        data = store.path(name).read_bytes()
+        data = store.read(name)
         return without_metadata(data) != data
     except FileNotFoundError:
         return False  # gone meanwhile: it will be made again anyway

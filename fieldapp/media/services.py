@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from flask import current_app
 from PIL import Image
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from fieldapp.database import write_transaction
@@ -22,9 +23,9 @@ from fieldapp.media.images import (
     process_photo,
     scale_to_width,
 )
-from fieldapp.media.models import Photo
+from fieldapp.media.models import PendingRemoval, Photo
 from fieldapp.media.sheet_detection import find_sheet, working_copy
-from fieldapp.media.storage import MediaStore, StorageUnavailable, StoredFile
+from fieldapp.media.storage import MediaStore, StorageUnavailable, StoredFile, store_for
 
 VARIANTS = ("archive", "display", "thumb")
 ARCHIVE_FORMATS = ("JPEG", "PNG")  # what media.images writes an archive as
@@ -115,7 +116,7 @@ def frame_archive(
     `framing` AUTO with corners None means "look for the sheet now": the detector runs on the
     archive and the framing is AUTO or NONE by what it finds.
     """
-    with Image.open(store.path(archive_name), formats=ARCHIVE_FORMATS) as archive:
+    with Image.open(io.BytesIO(store.read(archive_name)), formats=ARCHIVE_FORMATS) as archive:
         icc = archive.info.get("icc_profile")
         image = archive.convert("RGB")
     if framing == AUTO and corners is None:
@@ -150,10 +151,18 @@ def apply_framing(session: Session, store: MediaStore, photo: Photo, framed: Fra
 
 
 def remove_created(store: MediaStore, files: list[StoredFile]) -> None:
-    """Undo attach_photo's writes: remove the files it created (not those already there)."""
+    """Undo attach_photo's writes: remove the files it created (not those already there).
+
+    When the store fails meanwhile (it is why the writes are undone, often), the files stay:
+    no row names them, so nothing serves them; a retried upload of the same photo finds them
+    and uses them, and `flask media sweep` removes those never claimed.
+    """
     for stored in files:
         if stored.created:
-            store.remove(stored.name)
+            try:
+                store.remove(stored.name)
+            except StorageUnavailable as error:
+                current_app.logger.warning("Left %s in the store: %s", stored.name, error)
 
 
 def photo_file_names(photo: Photo) -> list[str]:
@@ -199,11 +208,11 @@ def sized_display(session: Session, store: MediaStore, photo: Photo, width: int)
     if width not in sized_widths(photo.display_width):
         return None
     name = sized_name(photo.display_name, width)
-    if store.path(name).exists():
+    if store.exists(name):
         return name
     display_name = photo.display_name
     try:
-        display = store.path(display_name).read_bytes()
+        display = store.read(display_name)
     except FileNotFoundError:
         return None
     reduced = scale_to_width(display, width)  # outside the lock: 10-40 ms of Pillow
@@ -230,26 +239,66 @@ def remove_unreferenced(session: Session, store: MediaStore, names: list[str]) -
     missing file. Files are content-addressed, so another photo could share one; it is kept.
     The reduced copies of a display file named here go with it (see sized_display()).
     """
-    removed = 0
     # A display file's reduced copies go with it, whether they were made or not.
     sized = [sized_name(n, w) for n in names if n.startswith("display/") for w in SIZED_WIDTHS]
-    for name in [*names, *sized]:
-        # A reduced image stays while some photo still has the display file it came from.
-        name_in_row = _display_of_sized(name) if name.startswith(f"{SIZED}/") else name
-        shared = session.scalar(
-            select(Photo.id)
-            .where(
-                or_(
-                    Photo.archive_name == name_in_row,
-                    Photo.display_name == name_in_row,
-                    Photo.thumb_name == name_in_row,
-                )
+    doomed = [name for name in [*names, *sized] if not _referenced(session, name)]
+    try:
+        removed = _remove_existing(store, doomed)
+    except StorageUnavailable as error:
+        # Nothing names these files, so nothing serves them; they are deleted once the store
+        # answers again: by the next call of this function or `retry_removals()`.
+        current_app.logger.warning("Deleting %d file(s) later: %s", len(doomed), error)
+        _queue_removals(session, doomed)
+        return 0
+    return removed + retry_removals(session, store)
+
+
+def _referenced(session: Session, name: str) -> bool:
+    """True while a photo row names the file (for a reduced copy: the display file it came
+    from): content-addressed, a file may be shared, and a shared file is kept."""
+    name_in_row = _display_of_sized(name) if name.startswith(f"{SIZED}/") else name
+    shared = session.scalar(
+        select(Photo.id)
+        .where(
+            or_(
+                Photo.archive_name == name_in_row,
+                Photo.display_name == name_in_row,
+                Photo.thumb_name == name_in_row,
             )
-            .limit(1)
         )
-        if shared is None and store.path(name).exists():
+        .limit(1)
+    )
+    return shared is not None
+
+
+def _remove_existing(store: MediaStore, names: list[str]) -> int:
+    removed = 0
+    for name in names:
+        if store.exists(name):
             store.remove(name)
             removed += 1
+    return removed
+
+
+def _queue_removals(session: Session, names: list[str]) -> None:
+    with write_transaction(session):
+        queued = set(session.scalars(select(PendingRemoval.name)))
+        session.add_all(PendingRemoval(name=name) for name in names if name not in queued)
+
+
+def retry_removals(session: Session, store: MediaStore) -> int:
+    """Delete the files whose deletion the store did not take before (see PendingRemoval);
+    returns how many were deleted. Quiet when the store still does not answer: they wait."""
+    pending = list(session.scalars(select(PendingRemoval.name).order_by(PendingRemoval.name)))
+    if not pending:
+        return 0
+    doomed = [name for name in pending if not _referenced(session, name)]
+    try:
+        removed = _remove_existing(store, doomed)
+    except StorageUnavailable:
+        return 0
+    with write_transaction(session):
+        session.execute(delete(PendingRemoval).where(PendingRemoval.name.in_(pending)))
     return removed
 
 
@@ -270,14 +319,11 @@ def sweep_orphans(session: Session, store: MediaStore) -> list[str]:
             referenced.update(names)
             referenced.update(sized_name(names.display_name, w) for w in SIZED_WIDTHS)
         for variant in (*VARIANTS, SIZED):
-            folder = store.root / variant
-            if not folder.is_dir():
-                continue
-            for path in sorted(folder.rglob("*")):
-                name = path.relative_to(store.root).as_posix()
-                if path.is_file() and name not in referenced:
-                    path.unlink(missing_ok=True)
+            for name in store.names(variant):
+                if name not in referenced:
+                    store.remove(name)
                     removed.append(name)
+        session.execute(delete(PendingRemoval))  # every file no row names is gone now
     return removed
 
 
@@ -299,8 +345,13 @@ def read_upload(stream, max_bytes: int) -> bytes:
 
 
 def media_store() -> MediaStore:
-    """The media directory of the running app."""
-    return MediaStore(current_app.config["MEDIA_DIR"])
+    """The running app's media store: FIELDAPP_MEDIA_URL's bucket, else the media folder."""
+    config = current_app.config
+    return store_for(
+        config.get("MEDIA_URL"),
+        folder=config["MEDIA_DIR"],
+        endpoint_url=config.get("S3_ENDPOINT_URL"),
+    )
 
 
 def photo_unless_held(held: Photo | None, data: bytes, *, max_pixels: int) -> ProcessedPhoto | None:

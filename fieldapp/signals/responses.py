@@ -4,6 +4,7 @@ a drawing's image is served with its drawer's current choices in its bytes and h
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 from flask import Response, abort, g, request
@@ -78,7 +79,7 @@ def send_signed_photo(
     else:
         abort(404)
     try:
-        stored = media_store().path(name).read_bytes()
+        stored = media_store().read(name)
     except FileNotFoundError:
         abort(404)
     mimetype = "image/png" if name.endswith(".png") else "image/jpeg"
@@ -93,7 +94,7 @@ def send_whole_photo(encounter: Encounter, version: str | None = None) -> Respon
         abort(404)
     archive_name = encounter.photo.archive_name
     try:
-        whole = whole_photo(media_store().path(archive_name))
+        whole = whole_photo(io.BytesIO(media_store().read(archive_name)))
     except FileNotFoundError:
         abort(404)
     return _signed_image(
