@@ -1,9 +1,10 @@
-"""`flask --app fieldapp user create`, `token create`, `tickets sheet`, `media sweep`, `media scrub`
-and `media reframe`."""
+"""`flask --app fieldapp user create`, `token create`, `tickets sheet`, `media sweep`, `media scrub`,
+`media reframe` and `media migrate`."""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -202,6 +203,72 @@ def media_reframe(every: bool, needs_framing: bool) -> None:
     click.echo(report.summary(), err=True)
     if report.problems:
         raise click.ClickException("Not framed: " + ", ".join(report.problems))
+
+
+@media.command("migrate")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    metavar="URL",
+    help="Where to copy: s3://BUCKET/PREFIX (FIELDAPP_S3_ENDPOINT_URL, AWS_* credentials), "
+    "or a folder.",
+)
+def media_migrate(to: str) -> None:
+    """Copy every photo file of the store in use to another store, checking each SHA-256.
+    Copies only what is missing or damaged there: safe to stop and run again. Changes
+    neither the database nor the store in use."""
+    from fieldapp.media.migrate import (
+        MigrationRefused,
+        destination_store,
+        migrate_media,
+        plan_migration,
+    )
+    from fieldapp.media.services import media_store
+    from fieldapp.media.storage import MediaUrlError, StorageUnavailable
+
+    source = media_store()
+    try:
+        destination = destination_store(
+            to, source, endpoint_url=current_app.config.get("S3_ENDPOINT_URL")
+        )
+    except (MediaUrlError, MigrationRefused) as error:
+        raise click.UsageError(f"Refusing --to {to}: {error}") from None
+    for role, store in (("store in use", source), ("destination", destination)):
+        try:
+            store.check()
+        except StorageUnavailable as error:
+            raise click.ClickException(
+                f"The {role} {store.location} cannot be reached or written to "
+                f"({error.strerror}); nothing was copied."
+            ) from None
+    plan = plan_migration(db.session(), source, marks=[SCRUBBED_MARK])
+    click.echo(f"Copying photo files from {source.location} to {destination.location}.", err=True)
+    with click.progressbar(
+        length=len(plan.names), label="Copying photo files", file=sys.stderr
+    ) as bar:
+        report = migrate_media(db.session(), source, destination, plan, progress=bar.update)
+    click.echo(report.summary(), err=True)
+    if report.stopped:
+        raise click.ClickException(
+            f"Stopped: {report.stopped}. Run the same command again once it answers: it goes "
+            "on where it stopped."
+        )
+    if report.problems:
+        raise click.ClickException(
+            "Not copied:\n  " + "\n  ".join(report.problems) + "\nNothing was switched: the "
+            "app still uses " + source.location + "."
+        )
+    if to.lower().startswith("s3:"):
+        switch = f"set FIELDAPP_MEDIA_URL={to}"
+    else:
+        switch = f"unset FIELDAPP_MEDIA_URL and set FIELDAPP_MEDIA_DIR={destination.location}"
+    click.echo(
+        f"Every photo file is in {destination.location}. To use it: stop writes (or run this "
+        f"again once they have stopped), {switch}, restart the app, then run "
+        "`flask --app fieldapp media sweep`.",
+        err=True,
+    )
 
 
 def register(app: Flask) -> None:
