@@ -7,6 +7,10 @@ change, so copying them afterwards is consistent, unless a withdrawal deleted on
 in which case the whole backup is taken again. PostgreSQL: `pg_dump` of a snapshot exported
 from the same REPEATABLE READ transaction that lists the media files.
 
+The media store is a folder or a bucket (media.storage), either one on either side: a backup
+taken from a bucket restores into a folder and the reverse. A store that does not answer
+stops the command with a message; nothing is written.
+
 Restore refuses an instance that holds any data, and an archive holding anything but regular
 files named as fieldapp names them (a link, a device, `..`, an absolute or unknown name, a
 member twice); it checks every hash before anything is put in place, then writes the database
@@ -88,11 +92,19 @@ def backup(engine: Engine, store: MediaStore, out: Path) -> BackupSummary:
                 member, snapshot, names = _snapshot_postgres(engine, scratch)
             else:
                 raise BackupError(f"Backups of {engine.dialect.name} databases are not supported.")
-            missing = [name for name in names if not store.exists(name)]
-            if missing:
-                continue  # a withdrawal removed a file after the snapshot: take it again
-            encounters = _count_encounters(engine, snapshot, member)
-            return _write_tar(out, member, snapshot, store, names, engine, encounters)
+            try:
+                missing = [name for name in names if not store.exists(name)]
+                if missing:
+                    continue  # a withdrawal removed a file after the snapshot: take it again
+                encounters = _count_encounters(engine, snapshot, member)
+                return _write_tar(out, member, snapshot, store, names, engine, encounters)
+            except FileNotFoundError:
+                continue  # ...or while it was being copied
+            except StorageUnavailable as error:
+                raise BackupError(
+                    f"The media store {store.location} cannot be reached or read "
+                    f"({error.strerror}); no backup was written."
+                ) from None
     raise BackupError("The media files kept changing during the backup; try again.")
 
 
@@ -230,7 +242,13 @@ def restore(engine: Engine, store: MediaStore, archive: Path) -> BackupSummary:
     """
     if not archive.is_file():
         raise BackupError(f"No backup file {archive}.")
-    holding = instance_is_empty(engine, store)
+    try:
+        holding = instance_is_empty(engine, store)
+    except StorageUnavailable as error:
+        raise BackupError(
+            f"The media store {store.location} cannot be reached ({error.strerror}); nothing "
+            "was restored."
+        ) from None
     if holding:
         raise BackupError(
             f"Refusing to restore into an instance that holds data ({holding}). Restore into "
