@@ -223,6 +223,7 @@ def media_migrate(to: str) -> None:
         destination_store,
         migrate_media,
         plan_migration,
+        unanswered,
     )
     from fieldapp.media.services import media_store
     from fieldapp.media.storage import MediaUrlError, StorageUnavailable
@@ -234,15 +235,15 @@ def media_migrate(to: str) -> None:
         )
     except (MediaUrlError, MigrationRefused) as error:
         raise click.UsageError(f"Refusing --to {to}: {error}") from None
-    for role, store in (("store in use", source), ("destination", destination)):
-        try:
-            store.check()
-        except StorageUnavailable as error:
-            raise click.ClickException(
-                f"The {role} {store.location} cannot be reached or written to "
-                f"({error.strerror}); nothing was copied."
-            ) from None
-    plan = plan_migration(db.session(), source, marks=[SCRUBBED_MARK])
+    down = unanswered(source, destination)
+    if down:
+        raise click.ClickException(f"Nothing was copied: {down}.")
+    try:
+        plan = plan_migration(db.session(), source, marks=[SCRUBBED_MARK])
+    except StorageUnavailable as error:
+        raise click.ClickException(
+            f"Nothing was copied: the source {source.location} cannot be read ({error.strerror})."
+        ) from None
     click.echo(f"Copying photo files from {source.location} to {destination.location}.", err=True)
     with click.progressbar(
         length=len(plan.names), label="Copying photo files", file=sys.stderr

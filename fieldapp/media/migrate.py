@@ -176,7 +176,9 @@ def migrate_media(
         try:
             outcome = _copy_one(source, destination, name)
         except StorageUnavailable as error:
-            down = _down(source, destination)
+            # Every file after would fail the same way if a store is down: stop. Else the
+            # failure was this one file's (one the server may not read).
+            down = unanswered(source, destination)
             if down:
                 report.stopped = down
                 break
@@ -232,12 +234,25 @@ def _sha256_or_none(store: MediaStore, name: str) -> str | None:
         return None
 
 
-def _down(source: MediaStore, destination: MediaStore) -> str | None:
-    """Which store stopped answering, in words, or None when both answer (the failure was
-    this one file's, e.g. a file the server may not read)."""
-    for role, store in (("source", source), ("destination", destination)):
+def unanswered(source: MediaStore, destination: MediaStore) -> str | None:
+    """Which store does not answer now, in words, or None when both do.
+
+    The destination must take a file; the source is only read, never written to (a folder
+    mounted read-only is a fine source), so for a folder it is enough that it is there.
+    """
+    if isinstance(source, FolderStore):
+        if not source.root.is_dir():
+            return f"the source {source.location} is not a folder any more"
+    else:
         try:
-            store.check()
+            source.check()
         except StorageUnavailable as error:
-            return f"the {role} {store.location} stopped answering ({error.strerror})"
+            return f"the source {source.location} does not answer ({error.strerror})"
+    try:
+        destination.check()
+    except StorageUnavailable as error:
+        return (
+            f"the destination {destination.location} cannot be reached or written to "
+            f"({error.strerror})"
+        )
     return None
