@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from fieldapp.cli import SCRUBBED_MARK
 from fieldapp.media.storage import FolderStore
 from tests.media_instances import Instance, pixels, plain_photo, store_contents
 from tests.netproxy import NetProxy
@@ -71,14 +72,16 @@ def test_photos_move_to_a_bucket_and_back_and_are_served_from_each(on_a_folder, 
     served = {token: pixels(instance.drawing(token).data) for token in tokens}
     rows = instance.rows()
     bucket = seaweed.new_bucket()
+    # The mark a finished `media scrub` leaves goes along: the files are as clean in the bucket.
+    instance.store.replace(SCRUBBED_MARK, b"scrubbed")
 
     result = instance.run("media", "migrate", "--to", f"s3://{bucket}/photos")
     assert result.exit_code == 0, result.output
     assert summary_of(result) == (
-        f"Copied {len(before)}, already there 0, skipped (unreferenced) 1, problems 0."
+        f"Copied {len(before) + 1}, already there 0, skipped (unreferenced) 1, problems 0."
     )
     assert f"set FIELDAPP_MEDIA_URL=s3://{bucket}/photos" in result.output
-    assert seaweed.keys(bucket) == sorted(f"photos/{name}" for name in before)
+    assert seaweed.keys(bucket) == sorted(f"photos/{name}" for name in [*before, SCRUBBED_MARK])
     objects = seaweed.client()
     for name, digest in before.items():
         body = objects.get_object(Bucket=bucket, Key=f"photos/{name}")["Body"].read()
@@ -93,12 +96,13 @@ def test_photos_move_to_a_bucket_and_back_and_are_served_from_each(on_a_folder, 
         assert response.status_code == 200
         assert pixels(response.data) == served[token]
     assert on_s3.drawing(tokens[0], width=720).status_code == 200
+    assert "scrubbed before: nothing to do" in on_s3.run("media", "scrub", "--once").output
 
     # And back to a new folder, from the app on the bucket.
     result = on_s3.run("media", "migrate", "--to", str(tmp_path / "back"))
     assert result.exit_code == 0, result.output
     assert summary_of(result) == (
-        f"Copied {len(before)}, already there 0, skipped (unreferenced) 0, problems 0."
+        f"Copied {len(before) + 1}, already there 0, skipped (unreferenced) 0, problems 0."
     )
     assert "unset FIELDAPP_MEDIA_URL" in result.output
     on_folder_again = on_s3.same_data(media_url=None, media_dir=tmp_path / "back")

@@ -242,7 +242,7 @@ def unanswered(source: MediaStore, destination: MediaStore) -> str | None:
     """
     if isinstance(source, FolderStore):
         if not source.root.is_dir():
-            return f"the source {source.location} is not a folder any more"
+            return f"the source folder {source.location} is not there"
     else:
         try:
             source.check()
