@@ -7,7 +7,7 @@ from fieldapp.diary.models import DiaryEntry
 from fieldapp.encounters.models import Encounter, EncounterRevision, FieldChange
 from fieldapp.ledger.models import LedgerSettings
 from fieldapp.ledger.tallies import LedgerTally
-from fieldapp.media.models import Photo
+from fieldapp.media.models import PendingRemoval, Photo
 from fieldapp.tickets.models import Ticket
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "EncounterRevision",
     "FieldChange",
     "LoginFailure",
+    "PendingRemoval",
     "Photo",
     "Ticket",
     "LedgerSettings",
