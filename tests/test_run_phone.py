@@ -1,0 +1,320 @@
+"""`make run-phone`: the real program (`python -m fieldapp.phone`) with the real Caddy, as the
+artist's terminal and phone meet it.
+
+127.0.0.1 stands in for the laptop's address on the wifi (PHONE_HOST), every port is free, and
+the instance folder (Caddy's authority, its configuration) is a temp folder. Each test starts
+its own run-phone, so that under xdist no test finds a server another one stopped.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, watch_csp
+from tests.helpers import ROOT, decode_qr, free_port, no_sideways_scroll, shoot
+
+#: The characters of qrcode's print_ascii: two rows of modules per character, dark on
+#: (top, bottom) as below.
+QR_MODULES = {"\xa0": (0, 0), "▀": (1, 0), "▄": (0, 1), "█": (1, 1)}
+READY = "Ctrl-C stops Caddy and the app."
+
+
+@dataclass
+class RunPhone:
+    """One `python -m fieldapp.phone`, its terminal output and its instance folder."""
+
+    root: Path
+    https_port: int
+    http_port: int
+    app_port: int
+    process: subprocess.Popen | None = None
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def authority(self) -> Path:
+        return self.root / "caddy" / "caddy" / "pki" / "authorities" / "local"
+
+    @property
+    def root_certificate(self) -> Path:
+        return self.authority / "root.crt"
+
+    @property
+    def https_url(self) -> str:
+        return f"https://127.0.0.1:{self.https_port}"
+
+    @property
+    def trust_page_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}/phone"
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "FIELDAPP_DATABASE_URL": f"sqlite:///{self.root / 'fieldapp.sqlite3'}",
+            "FIELDAPP_MEDIA_DIR": str(self.root / "media"),
+            "FIELDAPP_C2PA_DIR": str(self.root / "c2pa"),
+            "FIELDAPP_SECRET_KEY": "run-phone test secret",
+            "PHONE_HOST": "127.0.0.1",
+            "PHONE_HTTPS_PORT": str(self.https_port),
+            "PHONE_HTTP_PORT": str(self.http_port),
+            "PHONE_APP_PORT": str(self.app_port),
+            "PHONE_INSTANCE_DIR": str(self.root),
+        }
+        if shutil.which("caddy") is None:
+            message = "Debian's caddy is not installed (apt-get install caddy; make test does)"
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "fieldapp.phone"], cwd=ROOT, env=env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, encoding="utf-8",
+        )  # fmt: skip
+        threading.Thread(target=self._read, daemon=True).start()
+        deadline = time.monotonic() + 90
+        while READY not in self.output:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("run-phone did not start:\n" + self.output)
+            time.sleep(0.1)
+
+    def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def servers(self) -> list[int]:
+        """The processes run-phone started (Caddy and the app), by their parent."""
+        assert self.process is not None
+        return children_of(self.process.pid)
+
+    def interrupt(self) -> int:
+        """Ctrl-C, as the terminal sends it to run-phone; its exit status."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            servers = self.servers()
+            self.process.kill()
+            self.process.wait()
+            for pid in servers:
+                os.killpg(pid, signal.SIGKILL)  # each runs in its own process group
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def children_of(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.fixture
+def run_phone(tmp_path_factory, migrated_db):
+    root = tmp_path_factory.mktemp("run-phone")
+    shutil.copy(migrated_db, root / "fieldapp.sqlite3")  # as `make run-phone` migrates first
+    running = RunPhone(root, https_port=free_port(), http_port=free_port(), app_port=free_port())
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+def qr_in_terminal(output: str) -> str:
+    """The text of the QR code printed in `output`: drawn back as an image and read by zbar."""
+    rows = [line for line in output.splitlines() if line and set(line) <= set(QR_MODULES)]
+    assert rows, "no QR code in:\n" + output
+    scale, margin = 8, 32
+    width, height = len(rows[0]), 2 * len(rows)
+    image = Image.new("L", (width * scale + 2 * margin, height * scale + 2 * margin), 255)
+    for y, row in enumerate(rows):
+        for x, character in enumerate(row):
+            for half, dark in enumerate(QR_MODULES[character]):
+                if dark:
+                    left, top = margin + x * scale, margin + (2 * y + half) * scale
+                    image.paste(0, (left, top, left + scale, top + scale))
+    return decode_qr(image)
+
+
+def get(url_host: str, port: int, path: str, *, context: ssl.SSLContext | None = None):
+    """A GET over plain http, or https with `context`; the response, read."""
+    if context is None:
+        connection = http.client.HTTPConnection(url_host, port, timeout=15)
+    else:
+        connection = http.client.HTTPSConnection(url_host, port, timeout=15, context=context)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.body = response.read()
+        return response
+    finally:
+        connection.close()
+
+
+def spki_hash(certificate_path: Path) -> str:
+    """base64 SHA-256 of a certificate's SubjectPublicKeyInfo (Chromium's SPKI list)."""
+    certificate = x509.load_pem_x509_certificate(certificate_path.read_bytes())
+    spki = certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
+def test_the_terminal_leads_the_phone_to_its_certificate_and_ctrl_c_stops_everything(
+    run_phone,
+):
+    output = run_phone.output
+    # No account yet: the setup address comes first, over HTTPS as the phone will open it.
+    setup = f"Open {run_phone.https_url}/setup now"
+    assert setup in output
+    assert output.index(setup) < output.index(run_phone.trust_page_url)
+    assert qr_in_terminal(output) == run_phone.trust_page_url
+    assert f"{run_phone.https_url}/" in output  # for a phone that trusts the laptop already
+
+    # Over plain http: the trust page and the root certificate, and nothing else of the app.
+    page = get("127.0.0.1", run_phone.http_port, "/phone")
+    assert page.status == 200
+    text = page.body.decode()
+    for step in ("Download the certificate", "iPhone", "Android", "Open fieldapp"):
+        assert step in text
+    assert f'href="{run_phone.https_url}/"' in text
+    served = get("127.0.0.1", run_phone.http_port, "/phone/root.crt")
+    assert served.status == 200
+    assert served.getheader("Content-Type") == "application/x-x509-ca-cert"
+    assert 'filename="fieldapp-laptop.crt"' in served.getheader("Content-Disposition")
+    assert served.body == run_phone.root_certificate.read_bytes()
+    certificate = x509.load_pem_x509_certificate(served.body)
+    constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+    assert constraints.ca
+    assert certificate.issuer == certificate.subject  # the root itself
+    # The same fingerprint as the page shows, for the phone's details screen.
+    shown = certificate.fingerprint(hashes.SHA256()).hex().upper()
+    assert ":".join(shown[i : i + 2] for i in range(0, len(shown), 2)) in text
+    for path in ("/", "/setup", "/login", "/healthz"):
+        elsewhere = get("127.0.0.1", run_phone.http_port, path)
+        assert (elsewhere.status, elsewhere.getheader("Location")) == (302, "/phone"), path
+
+    # Over https, trusting that root and nothing else: the app, with HSTS.
+    trusting = ssl.create_default_context(cafile=str(run_phone.root_certificate))
+    health = get("127.0.0.1", run_phone.https_port, "/healthz", context=trusting)
+    assert health.status == 200
+    assert health.getheader("Strict-Transport-Security") == "max-age=63072000"
+    with pytest.raises(ssl.SSLCertVerificationError):
+        get("127.0.0.1", run_phone.https_port, "/healthz", context=ssl.create_default_context())
+
+    servers = run_phone.servers()
+    assert len(servers) == 2  # Caddy and the app
+    assert run_phone.interrupt() == 0
+    assert [pid for pid in servers if alive(pid)] == []
+    assert "Stopping Caddy and the app." in run_phone.output
+    assert "Traceback" not in run_phone.output
+
+
+@pytest.fixture
+def trusting_browser(playwright, run_phone):
+    """Chromium that accepts the chains run-phone's Caddy signs, as a phone that trusts its root
+    does: the SPKI of Caddy's intermediate."""
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    spki = spki_hash(run_phone.authority / "intermediate.crt")
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={spki}"],
+        headless=True,
+    )
+    yield browser
+    browser.close()
+
+
+def test_the_phone_reads_the_steps_then_installs_the_app_over_https(
+    playwright, run_phone, trusting_browser
+):
+    screens = {
+        "run-phone-trust-360x640": {"viewport": {"width": 360, "height": 640}},
+        "run-phone-trust-pixel7": playwright.devices["Pixel 7"],
+    }
+    for name, device in screens.items():
+        context = trusting_browser.new_context(**device)
+        violations = watch_csp(context)
+        page = context.new_page()
+        page.goto(run_phone.trust_page_url)
+        expect(page.get_by_role("heading", name="Trust this laptop")).to_be_visible()
+        for button in ("iPhone: download", "Android: download", "Open fieldapp"):
+            link = page.get_by_role("link", name=button)
+            box = link.bounding_box()
+            assert box is not None and box["height"] >= 48, button  # a thumb's target
+        assert no_sideways_scroll(page)
+        shoot(page, name)
+        context.close()
+        assert violations == []
+
+    # The phone that trusts the laptop: "Open fieldapp", the first account, the app installs.
+    context = trusting_browser.new_context(**playwright.devices["Pixel 7"])
+    violations = watch_csp(context)
+    page = context.new_page()
+    page.goto(run_phone.trust_page_url)
+    page.get_by_role("link", name="Open fieldapp").click()
+    expect(page.get_by_role("heading", name="Welcome")).to_be_visible()  # /setup: no account
+    assert page.url == f"{run_phone.https_url}/setup"
+    page.get_by_label("Username").fill("max")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(f"{run_phone.https_url}/")
+    scope = page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)")
+    assert scope == f"{run_phone.https_url}/"
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    context.close()
+
+    # Another phone, nobody logged in: the login page, over https.
+    context = trusting_browser.new_context(**playwright.devices["Pixel 7"])
+    login_violations = watch_csp(context)
+    page = context.new_page()
+    page.goto(f"{run_phone.https_url}/login")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    context.close()
+    assert violations == login_violations == []
+
+
+def test_no_trust_page_without_run_phone(client):
+    """Outside `make run-phone` (no FIELDAPP_PHONE_ROOT_CERT) the app hands out no certificate."""
+    assert client.get("/phone").status_code == 404
+    assert client.get("/phone/root.crt").status_code == 404
