@@ -2,8 +2,9 @@
 artist's terminal and phone meet it.
 
 127.0.0.1 stands in for the laptop's address on the wifi (PHONE_HOST), every port is free, and
-the instance folder (Caddy's authority, its configuration) is a temp folder. Each test starts
-its own run-phone, so that under xdist no test finds a server another one stopped.
+the instance folder (Caddy's authority, its configuration) is a temp folder. Each test of it
+starts its own run-phone, so that under xdist no test finds a server another one stopped. The
+last tests run its pieces in this process, where coverage sees them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
+import ipaddress
 import os
+import re
 import shutil
 import signal
 import ssl
@@ -122,7 +125,6 @@ class RunPhone:
             self.process.wait()
             for pid in servers:
                 os.killpg(pid, signal.SIGKILL)  # each runs in its own process group
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def children_of(pid: int) -> list[int]:
@@ -155,6 +157,7 @@ def run_phone(tmp_path_factory, migrated_db):
         yield running
     finally:
         running.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def qr_in_terminal(output: str) -> str:
@@ -195,7 +198,7 @@ def spki_hash(certificate_path: Path) -> str:
     return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
-def test_the_terminal_leads_the_phone_to_its_certificate_and_ctrl_c_stops_everything(
+def test_the_terminal_leads_the_phone_to_its_certificate_and_nothing_outlives_run_phone(
     run_phone,
 ):
     output = run_phone.output
@@ -243,6 +246,28 @@ def test_the_terminal_leads_the_phone_to_its_certificate_and_ctrl_c_stops_everyt
     assert [pid for pid in servers if alive(pid)] == []
     assert "Stopping Caddy and the app." in run_phone.output
     assert "Traceback" not in run_phone.output
+
+    # The next run keeps the same authority (the phone trusted it once: no new steps); and if
+    # run-phone itself is killed outright, Caddy and the app stop too, freeing the ports.
+    again = RunPhone(
+        run_phone.root, https_port=free_port(), http_port=free_port(), app_port=free_port()
+    )
+    try:
+        again.start()
+        assert again.root_certificate.read_bytes() == served.body
+        trusting = ssl.create_default_context(cafile=str(again.root_certificate))
+        assert get("127.0.0.1", again.https_port, "/healthz", context=trusting).status == 200
+        servers = again.servers()
+        assert len(servers) == 2
+        assert again.process is not None
+        again.process.kill()
+        again.process.wait()
+        deadline = time.monotonic() + 20
+        while any(alive(pid) for pid in servers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [pid for pid in servers if alive(pid)] == []
+    finally:
+        again.stop()
 
 
 @pytest.fixture
@@ -318,3 +343,92 @@ def test_no_trust_page_without_run_phone(client):
     """Outside `make run-phone` (no FIELDAPP_PHONE_ROOT_CERT) the app hands out no certificate."""
     assert client.get("/phone").status_code == 404
     assert client.get("/phone/root.crt").status_code == 404
+
+
+# The same pieces in this process (the subprocess above is not measured by coverage) --------
+
+
+def a_root_certificate(path: Path) -> Path:
+    """A self-signed CA certificate, as Caddy's root is, written to `path`."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Caddy Local Authority - Test")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    path.write_bytes(certificate.public_bytes(Encoding.PEM))
+    return path
+
+
+def test_the_trust_page_names_the_authority_and_serves_its_certificate(tmp_path, migrated_db):
+    from fieldapp import create_app
+    from tests.conftest import app_config
+
+    shutil.copy(migrated_db, tmp_path / "fieldapp.sqlite3")
+    root = a_root_certificate(tmp_path / "root.crt")
+    app = create_app(
+        app_config(tmp_path, PHONE_ROOT_CERT=str(root), PUBLIC_URL="https://192.168.1.20:8443")
+    )
+    client = app.test_client()
+    page = client.get("/phone")
+    assert page.status_code == 200
+    assert "Caddy Local Authority - Test" in page.text
+    assert 'href="https://192.168.1.20:8443/"' in page.text
+    assert 'download="fieldapp-laptop.crt"' in page.text
+    served = client.get("/phone/root.crt")
+    assert served.data == root.read_bytes()
+    assert served.mimetype == "application/x-x509-ca-cert"
+    root.unlink()  # Caddy has not made it (yet): nothing to hand out
+    assert client.get("/phone").status_code == 404
+    assert client.get("/phone/root.crt").status_code == 404
+
+
+def test_the_qr_code_reads_the_same_in_colour_on_a_terminal():
+    from fieldapp.phone.services import terminal_qr
+
+    url = "http://192.168.1.20:8080/phone"
+    coloured = terminal_qr(url, colour=True)
+    assert "\x1b[" in coloured  # black on white, whatever the terminal's theme
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", coloured)
+    assert plain == terminal_qr(url, colour=False)
+    assert qr_in_terminal(plain) == url
+
+
+def test_the_laptop_finds_its_own_address_and_takes_ports_from_the_environment():
+    from fieldapp.phone.__main__ import StartFailed, announcement, site_from_environment
+    from fieldapp.phone.services import lan_address
+
+    address = lan_address()
+    assert ipaddress.ip_address(address).version == 4
+    site = site_from_environment({"PHONE_HTTPS_PORT": "9443"})
+    assert (site.host, site.https_port, site.http_port, site.app_port) == (
+        address,
+        9443,
+        8080,
+        5000,
+    )
+    with pytest.raises(StartFailed, match="PHONE_HTTP_PORT must be a port number"):
+        site_from_environment({"PHONE_HTTP_PORT": "eighty"})
+    quiet = announcement(
+        site_from_environment({"PHONE_HOST": "192.168.1.20"}), needs_setup=False, colour=False
+    )
+    assert "/setup" not in quiet and "no phone reaches it" not in quiet
+    assert "https://192.168.1.20:8443/" in quiet
+    alone = announcement(
+        site_from_environment({"PHONE_HOST": "127.0.0.1"}), needs_setup=True, colour=False
+    )
+    assert "no phone reaches it" in alone
+    assert alone.index("https://127.0.0.1:8443/setup") < alone.index("http://127.0.0.1:8080/phone")

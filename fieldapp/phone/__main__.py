@@ -15,6 +15,7 @@ Settings, from the environment (the Makefile passes its own):
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -38,6 +39,17 @@ from fieldapp.phone.services import (
 #: How long Caddy and the app each get to start, and to stop before they are killed.
 START_SECONDS = 30
 STOP_SECONDS = 10
+
+
+#: Linux's prctl(PR_SET_PDEATHSIG): the signal a child gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def _stop_with_us() -> None:
+    """In each child before it runs: SIGTERM it if run-phone itself dies without stopping it
+    (killed with SIGKILL), so that no Caddy keeps the ports and the next run can start."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class StartFailed(Exception):
@@ -89,9 +101,8 @@ class PhoneServers:
             self.caddy = subprocess.Popen(  # noqa: S603
                 [binary, "run", "--config", str(config), "--adapter", "caddyfile"],
                 env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                start_new_session=True,
+                start_new_session=True, preexec_fn=_stop_with_us,
             )  # fmt: skip
-        self._wait(self.caddy, self._caddy_serves_tls, "Caddy", self.folder / "caddy.log")
 
     def start_app(self) -> None:
         env = {
@@ -103,8 +114,15 @@ class PhoneServers:
         command = [sys.executable, "-m", "flask", "--app", "fieldapp", "run"]
         self.app = subprocess.Popen(  # noqa: S603 - this Python, fixed arguments
             [*command, "--host", "127.0.0.1", "--port", str(self.site.app_port)],
-            env=env, stdin=subprocess.DEVNULL, start_new_session=True,
+            env=env, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_stop_with_us,
         )  # fmt: skip
+
+    def start(self) -> None:
+        """Both at once (each takes seconds), then wait until both answer."""
+        self.start_caddy()
+        self.start_app()
+        assert self.caddy is not None and self.app is not None
+        self._wait(self.caddy, self._caddy_serves_tls, "Caddy", self.folder / "caddy.log")
         self._wait(self.app, self._app_answers, "The app", None)
 
     def _wait(self, process: subprocess.Popen, ready, name: str, log: Path | None) -> None:
@@ -173,6 +191,11 @@ def announcement(site: PhoneSite, *, needs_setup: bool, colour: bool) -> str:
     from fieldapp.first_run import notice
 
     parts = []
+    if site.host.startswith("127."):
+        parts.append(
+            f"\n{site.host} is this laptop's own address: no phone reaches it. Join the wifi and"
+            " start again,\nor name the laptop's address on it: make run-phone PHONE_HOST=...\n"
+        )
     if needs_setup:
         parts.append(notice(f"{site.https_url}/setup").rstrip("\n"))
         parts.append(
@@ -209,13 +232,13 @@ def main() -> int:
         return 1
     instance = Path(os.environ.get("PHONE_INSTANCE_DIR") or app.instance_path)
     servers = PhoneServers(site, instance)
-    # Ctrl-C and a plain `kill` both end the wait below and stop the servers in order (SIGINT
-    # even when whatever started us ignored it, as a shell does for its background jobs).
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C, a plain `kill` and a closed terminal all end the wait below and stop the servers
+    # in order (SIGINT even when whatever started us ignored it, as a shell does for its
+    # background jobs): they run in their own process groups, which the terminal does not reach.
+    for signal_number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signal_number, _interrupt)
     try:
-        servers.start_caddy()
-        servers.start_app()
+        servers.start()
         print(announcement(site, needs_setup=needs_setup(app), colour=sys.stdout.isatty()))
         sys.stdout.flush()
         return servers.wait()
