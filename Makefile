@@ -1,7 +1,9 @@
-# The two commands of the README: `make run` and `make test`. `make` alone lists the targets.
+# The commands of the README: `make run` (`make run-phone`) and `make test`. `make` alone lists
+# the targets.
 PYTHON ?= python3
 # Where `make run` listens: `make run PORT=5001`, or `make run HOST=0.0.0.0` for the phones
-# on the same wifi (open /setup first: see README.md).
+# on the same wifi (open /setup first: see README.md); over HTTPS, which a phone's installable
+# app needs: `make run-phone` (PORT= is then the app's own port behind Caddy).
 HOST ?= 127.0.0.1
 PORT ?= 5000
 VENV := .venv

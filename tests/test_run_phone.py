@@ -1,15 +1,17 @@
-"""`make run-phone`: the real program (`python -m fieldapp.phone`) with the real Caddy, as the
-artist's terminal and phone meet it.
+"""`make run-phone` with the real Caddy, as the artist's terminal and phone meet it.
 
-127.0.0.1 stands in for the laptop's address on the wifi (PHONE_HOST), every port is free, and
-the instance folder (Caddy's authority, its configuration) is a temp folder. Each test of it
-starts its own run-phone, so that under xdist no test finds a server another one stopped. The
-last tests run its pieces in this process, where coverage sees them.
+127.0.0.1 stands in for the laptop's address on the wifi (PHONE_HOST) and every port is free.
+The terminal test runs `make run-phone` itself in a throwaway checkout (tests/checkout.py: its
+own instance folder, secret key and database); the browser test runs the program alone
+(`python -m fieldapp.phone`) on a temp instance folder. Each test starts its own run-phone, so
+that under xdist no test finds a server another one stopped. The last tests run its pieces in
+this process, where coverage sees them.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import http.client
 import ipaddress
@@ -32,6 +34,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from PIL import Image
 from playwright.sync_api import expect
 
+from tests.checkout import KEEP_VENV, make_checkout, newcomer_env
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, watch_csp
 from tests.helpers import ROOT, decode_qr, free_port, no_sideways_scroll, shoot
 
@@ -39,18 +42,53 @@ from tests.helpers import ROOT, decode_qr, free_port, no_sideways_scroll, shoot
 #: (top, bottom) as below.
 QR_MODULES = {"\xa0": (0, 0), "▀": (1, 0), "▄": (0, 1), "█": (1, 1)}
 READY = "Ctrl-C stops Caddy and the app."
+MAKE = shutil.which("make")
 
 
 @dataclass
 class RunPhone:
-    """One `python -m fieldapp.phone`, its terminal output and its instance folder."""
+    """One run-phone (`make run-phone` in a checkout, or `python -m fieldapp.phone`), its
+    terminal output and its instance folder."""
 
-    root: Path
+    instance: Path
+    command: list[str]
+    cwd: Path
+    env: dict[str, str]
     https_port: int
     http_port: int
-    app_port: int
     process: subprocess.Popen | None = None
     lines: list[str] = field(default_factory=list)
+
+    @classmethod
+    def through_make(cls, checkout: Path) -> RunPhone:
+        """`make run-phone PORT=...` in a throwaway checkout, as the artist types it."""
+        if MAKE is None:
+            missing("GNU make")
+        https_port, http_port, app_port = free_port(), free_port(), free_port()
+        env = newcomer_env(
+            PHONE_HOST="127.0.0.1", PHONE_HTTPS_PORT=str(https_port), PHONE_HTTP_PORT=str(http_port)
+        )
+        command = [MAKE, "--no-print-directory", *KEEP_VENV, "run-phone", f"PORT={app_port}"]
+        return cls(checkout / "instance", command, checkout, env, https_port, http_port)
+
+    @classmethod
+    def program(cls, root: Path) -> RunPhone:
+        """`python -m fieldapp.phone` on the migrated database and instance folder `root`."""
+        https_port, http_port, app_port = free_port(), free_port(), free_port()
+        env = {
+            **newcomer_env(),
+            "FIELDAPP_DATABASE_URL": f"sqlite:///{root / 'fieldapp.sqlite3'}",
+            "FIELDAPP_MEDIA_DIR": str(root / "media"),
+            "FIELDAPP_C2PA_DIR": str(root / "c2pa"),
+            "FIELDAPP_SECRET_KEY": "run-phone test secret",
+            "PHONE_HOST": "127.0.0.1",
+            "PHONE_HTTPS_PORT": str(https_port),
+            "PHONE_HTTP_PORT": str(http_port),
+            "PHONE_APP_PORT": str(app_port),
+            "PHONE_INSTANCE_DIR": str(root),
+        }
+        command = [sys.executable, "-m", "fieldapp.phone"]
+        return cls(root, command, ROOT, env, https_port, http_port)
 
     @property
     def output(self) -> str:
@@ -58,7 +96,7 @@ class RunPhone:
 
     @property
     def authority(self) -> Path:
-        return self.root / "caddy" / "caddy" / "pki" / "authorities" / "local"
+        return self.instance / "caddy" / "caddy" / "pki" / "authorities" / "local"
 
     @property
     def root_certificate(self) -> Path:
@@ -73,30 +111,16 @@ class RunPhone:
         return f"http://127.0.0.1:{self.http_port}/phone"
 
     def start(self) -> None:
-        env = {
-            **os.environ,
-            "FIELDAPP_DATABASE_URL": f"sqlite:///{self.root / 'fieldapp.sqlite3'}",
-            "FIELDAPP_MEDIA_DIR": str(self.root / "media"),
-            "FIELDAPP_C2PA_DIR": str(self.root / "c2pa"),
-            "FIELDAPP_SECRET_KEY": "run-phone test secret",
-            "PHONE_HOST": "127.0.0.1",
-            "PHONE_HTTPS_PORT": str(self.https_port),
-            "PHONE_HTTP_PORT": str(self.http_port),
-            "PHONE_APP_PORT": str(self.app_port),
-            "PHONE_INSTANCE_DIR": str(self.root),
-        }
         if shutil.which("caddy") is None:
-            message = "Debian's caddy is not installed (apt-get install caddy; make test does)"
-            if os.environ.get("CI"):
-                pytest.fail(message)
-            pytest.skip(message)
+            missing("Debian's caddy (apt-get install caddy; make test does)")
+        # Its own session, as a terminal's foreground job: Ctrl-C goes to the whole group.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "fieldapp.phone"], cwd=ROOT, env=env,
+            self.command, cwd=self.cwd, env=self.env, start_new_session=True,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, encoding="utf-8",
         )  # fmt: skip
         threading.Thread(target=self._read, daemon=True).start()
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 120
         while READY not in self.output:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("run-phone did not start:\n" + self.output)
@@ -107,24 +131,39 @@ class RunPhone:
         for line in self.process.stdout:
             self.lines.append(line.rstrip("\n"))
 
+    def runner(self) -> int:
+        """The run-phone program's process: make's child (the recipe `exec`s it), or ours."""
+        assert self.process is not None
+        if self.command[0] == MAKE:
+            (child,) = children_of(self.process.pid)
+            return child
+        return self.process.pid
+
     def servers(self) -> list[int]:
         """The processes run-phone started (Caddy and the app), by their parent."""
-        assert self.process is not None
-        return children_of(self.process.pid)
+        return children_of(self.runner())
 
     def interrupt(self) -> int:
-        """Ctrl-C, as the terminal sends it to run-phone; its exit status."""
+        """Ctrl-C: SIGINT to the terminal's foreground group. The exit status."""
         assert self.process is not None
-        self.process.send_signal(signal.SIGINT)
-        return self.process.wait(timeout=30)
+        os.killpg(self.process.pid, signal.SIGINT)
+        return self.process.wait(timeout=60)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             servers = self.servers()
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
             for pid in servers:
-                os.killpg(pid, signal.SIGKILL)  # each runs in its own process group
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)  # each runs in its own process group
+
+
+def missing(what: str) -> None:
+    message = f"{what} is not installed"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def children_of(pid: int) -> list[int]:
@@ -148,16 +187,26 @@ def alive(pid: int) -> bool:
 
 
 @pytest.fixture
-def run_phone(tmp_path_factory, migrated_db):
-    root = tmp_path_factory.mktemp("run-phone")
-    shutil.copy(migrated_db, root / "fieldapp.sqlite3")  # as `make run-phone` migrates first
-    running = RunPhone(root, https_port=free_port(), http_port=free_port(), app_port=free_port())
+def run_phone(tmp_path):
+    """`make run-phone` in a fresh checkout: it makes the secret key and the database itself."""
+    running = RunPhone.through_make(make_checkout(tmp_path / "fieldapp"))
     try:
         running.start()
         yield running
     finally:
         running.stop()
-        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def phone_program(tmp_path, migrated_db):
+    """The run-phone program alone, on a migrated database (quicker than through make)."""
+    shutil.copy(migrated_db, tmp_path / "fieldapp.sqlite3")
+    running = RunPhone.program(tmp_path)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
 
 
 def qr_in_terminal(output: str) -> str:
@@ -242,16 +291,15 @@ def test_the_terminal_leads_the_phone_to_its_certificate_and_nothing_outlives_ru
 
     servers = run_phone.servers()
     assert len(servers) == 2  # Caddy and the app
-    assert run_phone.interrupt() == 0
+    # GNU make, interrupted itself, ends by the same signal; run-phone under it stops cleanly.
+    assert run_phone.interrupt() in (0, -signal.SIGINT)
     assert [pid for pid in servers if alive(pid)] == []
     assert "Stopping Caddy and the app." in run_phone.output
-    assert "Traceback" not in run_phone.output
+    assert "Traceback" not in run_phone.output and "make: ***" not in run_phone.output
 
     # The next run keeps the same authority (the phone trusted it once: no new steps); and if
     # run-phone itself is killed outright, Caddy and the app stop too, freeing the ports.
-    again = RunPhone(
-        run_phone.root, https_port=free_port(), http_port=free_port(), app_port=free_port()
-    )
+    again = RunPhone.through_make(run_phone.cwd)
     try:
         again.start()
         assert again.root_certificate.read_bytes() == served.body
@@ -259,9 +307,7 @@ def test_the_terminal_leads_the_phone_to_its_certificate_and_nothing_outlives_ru
         assert get("127.0.0.1", again.https_port, "/healthz", context=trusting).status == 200
         servers = again.servers()
         assert len(servers) == 2
-        assert again.process is not None
-        again.process.kill()
-        again.process.wait()
+        os.kill(again.runner(), signal.SIGKILL)
         deadline = time.monotonic() + 20
         while any(alive(pid) for pid in servers) and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -271,7 +317,7 @@ def test_the_terminal_leads_the_phone_to_its_certificate_and_nothing_outlives_ru
 
 
 @pytest.fixture
-def trusting_browser(playwright, run_phone):
+def trusting_browser(playwright, phone_program):
     """Chromium that accepts the chains run-phone's Caddy signs, as a phone that trusts its root
     does: the SPKI of Caddy's intermediate."""
     if not Path(CHROMIUM).exists():
@@ -279,7 +325,7 @@ def trusting_browser(playwright, run_phone):
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    spki = spki_hash(run_phone.authority / "intermediate.crt")
+    spki = spki_hash(phone_program.authority / "intermediate.crt")
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM,
         args=[*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={spki}"],
@@ -290,7 +336,7 @@ def trusting_browser(playwright, run_phone):
 
 
 def test_the_phone_reads_the_steps_then_installs_the_app_over_https(
-    playwright, run_phone, trusting_browser
+    playwright, phone_program, trusting_browser
 ):
     screens = {
         "run-phone-trust-360x640": {"viewport": {"width": 360, "height": 640}},
@@ -300,7 +346,7 @@ def test_the_phone_reads_the_steps_then_installs_the_app_over_https(
         context = trusting_browser.new_context(**device)
         violations = watch_csp(context)
         page = context.new_page()
-        page.goto(run_phone.trust_page_url)
+        page.goto(phone_program.trust_page_url)
         expect(page.get_by_role("heading", name="Trust this laptop")).to_be_visible()
         for button in ("iPhone: download", "Android: download", "Open fieldapp"):
             link = page.get_by_role("link", name=button)
@@ -315,17 +361,17 @@ def test_the_phone_reads_the_steps_then_installs_the_app_over_https(
     context = trusting_browser.new_context(**playwright.devices["Pixel 7"])
     violations = watch_csp(context)
     page = context.new_page()
-    page.goto(run_phone.trust_page_url)
+    page.goto(phone_program.trust_page_url)
     page.get_by_role("link", name="Open fieldapp").click()
     expect(page.get_by_role("heading", name="Welcome")).to_be_visible()  # /setup: no account
-    assert page.url == f"{run_phone.https_url}/setup"
+    assert page.url == f"{phone_program.https_url}/setup"
     page.get_by_label("Username").fill("max")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(f"{run_phone.https_url}/")
+    page.wait_for_url(f"{phone_program.https_url}/")
     scope = page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)")
-    assert scope == f"{run_phone.https_url}/"
+    assert scope == f"{phone_program.https_url}/"
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     context.close()
 
@@ -333,13 +379,13 @@ def test_the_phone_reads_the_steps_then_installs_the_app_over_https(
     context = trusting_browser.new_context(**playwright.devices["Pixel 7"])
     login_violations = watch_csp(context)
     page = context.new_page()
-    page.goto(f"{run_phone.https_url}/login")
+    page.goto(f"{phone_program.https_url}/login")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     context.close()
     assert violations == login_violations == []
 
 
-def test_no_trust_page_without_run_phone(client):
+def test_no_trust_page_without_phone_program(client):
     """Outside `make run-phone` (no FIELDAPP_PHONE_ROOT_CERT) the app hands out no certificate."""
     assert client.get("/phone").status_code == 404
     assert client.get("/phone/root.crt").status_code == 404
