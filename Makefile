@@ -1,7 +1,9 @@
-# The two commands of the README: `make run` and `make test`. `make` alone lists the targets.
+# The commands of the README: `make run` (`make run-phone`) and `make test`. `make` alone lists
+# the targets.
 PYTHON ?= python3
 # Where `make run` listens: `make run PORT=5001`, or `make run HOST=0.0.0.0` for the phones
-# on the same wifi (open /setup first: see README.md).
+# on the same wifi (open /setup first: see README.md); over HTTPS, which a phone's installable
+# app needs: `make run-phone` (PORT= is then the app's own port behind Caddy).
 HOST ?= 127.0.0.1
 PORT ?= 5000
 VENV := .venv
@@ -14,7 +16,7 @@ APT_GET := apt-get -o DPkg::Lock::Timeout=120
 APT_LOCK_WAIT := 120
 
 .DEFAULT_GOAL := help
-.PHONY: help run test system-packages bench lint typecheck clean translations messages
+.PHONY: help run run-phone test system-packages bench lint typecheck clean translations messages
 # The drawer's translations: gettext catalogues (.po, under version control) compiled to .mo.
 CATALOGUES := $(wildcard fieldapp/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
@@ -50,6 +52,15 @@ run: $(VENV)/.installed $(SECRET_FILE) translations
 	FIELDAPP_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/flask --app fieldapp db upgrade
 	@FIELDAPP_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/python -m fieldapp.first_run $(HOST) $(PORT)
 	FIELDAPP_SECRET_KEY=$$(cat $(SECRET_FILE)) exec $(BIN)/flask --app fieldapp run --host $(HOST) --port $(PORT)
+
+# The same, for the artist's phone on the same wifi: Caddy (Debian's `caddy`) serves the app
+# over HTTPS on this laptop's LAN address from its own certificate authority, kept in
+# instance/caddy/ so that a phone trusts it once. fieldapp/phone/ prints a QR code to the page
+# that installs that certificate on the phone; Ctrl-C stops Caddy and the app.
+## Serve the app to your phone on the same wifi over HTTPS (Caddy), with a QR code to scan.
+run-phone: $(VENV)/.installed $(SECRET_FILE) translations
+	FIELDAPP_SECRET_KEY=$$(cat $(SECRET_FILE)) $(BIN)/flask --app fieldapp db upgrade
+	FIELDAPP_SECRET_KEY=$$(cat $(SECRET_FILE)) PHONE_APP_PORT=$(PORT) exec $(BIN)/python -m fieldapp.phone
 
 ## Install the Debian packages the tests use (as root; else name the missing ones).
 ## Chromium (browser tests), WebKitGTK's WebKitWebDriver and Xvfb (the real-WebKit tests, see

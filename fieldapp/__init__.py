@@ -90,3 +90,8 @@ def _register_blueprints(app: Flask) -> None:
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    if app.config.get("PHONE_ROOT_CERT"):
+        # Only behind `make run-phone`: a public page that hands out its Caddy's root certificate.
+        from fieldapp.phone.views import bp as phone
+
+        app.register_blueprint(phone)

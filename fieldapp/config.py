@@ -57,6 +57,9 @@ def settings_from_environment(instance_path: str, environ: Mapping[str, str] | N
         "C2PA_DIR": env.get("FIELDAPP_C2PA_DIR") or str(instance / "c2pa"),
         "SECRET_KEY": env.get("FIELDAPP_SECRET_KEY") or _command_line_secret_key(instance, env),
         "PUBLIC_URL": (env.get("FIELDAPP_PUBLIC_URL") or "").rstrip("/") or None,
+        # The root certificate the phone trust page (/phone) hands out; `make run-phone` sets it
+        # to its Caddy's. Unset: no trust page (fieldapp/phone/views.py).
+        "PHONE_ROOT_CERT": env.get("FIELDAPP_PHONE_ROOT_CERT") or None,
         "MAX_PHOTO_BYTES": max_photo_bytes,
         "MAX_PHOTO_PIXELS": _positive_int(
             env, "FIELDAPP_MAX_PHOTO_PIXELS", DEFAULT_MAX_PHOTO_PIXELS
