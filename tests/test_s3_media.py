@@ -355,9 +355,16 @@ def test_a_store_that_does_not_answer_is_a_503_and_everything_recovers_by_itself
         assert "photo storage cannot be reached" in form.text
         assert (count_rows(app, Encounter), count_rows(app, Photo)) == (1, 1)  # the earlier one
 
-        image = client.get(f"/p/{token_of(app, earlier)}/drawing.jpg")
-        assert image.status_code == 503
-        assert image.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+        token = token_of(app, earlier)
+        images = [f"/p/{token}/drawing.jpg", f"/p/{token}/thumb.jpg"]
+        images += [f"/encounters/{earlier}/photo/archive", f"/encounters/{earlier}/photo/whole"]
+        for url in images:
+            image = client.get(url)
+            assert image.status_code == 503, url
+            assert image.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+        # The pages themselves need no file: they open, their images wait for the store.
+        assert client.get(f"/p/{token}").status_code == 200
+        assert client.get(f"/encounters/{earlier}").status_code == 200
         health = client.get("/healthz")
         assert health.status_code == 200
         assert health.get_json() == {"status": "ok", "database": "ok", "store": "unavailable"}
@@ -365,7 +372,8 @@ def test_a_store_that_does_not_answer_is_a_503_and_everything_recovers_by_itself
     retried = put_encounter(client, api_token, client_uuid, data, PHOTO)
     assert retried.status_code == 201, retried.get_json()
     assert client.get("/healthz").get_json()["store"] == "ok"
-    assert client.get(f"/p/{token_of(app, earlier)}/drawing.jpg").status_code == 200
+    for url in images:
+        assert client.get(url).status_code == 200, url
     photos = names_of(photo_row(app, earlier)) | names_of(photo_row(app, client_uuid))
     assert set(s3_media.names()) == photos
     assert not media_dir(app).exists()
