@@ -70,9 +70,10 @@ def register(app: Flask) -> None:
             redacted(str(error)),
         )
         db.session.rollback()
-        return error_response(
-            error.status, "Storage unavailable", error.message, {"Retry-After": "300"}
-        )
+        # The store's own wait: half a minute for one that does not answer (it comes back by
+        # itself), minutes for a full disk (someone must make room).
+        headers = {"Retry-After": str(error.retry_after)}
+        return error_response(error.status, "Storage unavailable", error.message, headers)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

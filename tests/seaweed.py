@@ -123,9 +123,10 @@ class SeaweedServer:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=20)
-        # weed leaves its Unix sockets in the system's temp folder, named by port: ours only.
+        # weed leaves its Unix sockets in the system's temp folder, named by port: ours only
+        # (the S3 gateway's and the filer's, and one per gRPC port).
         temp = tempfile.gettempdir()
-        for port in (self.s3, self.filer):
+        for port in (self.s3, self.filer, *self.grpc):
             for leftover in glob.glob(f"{temp}/seaweedfs-*-{port}.sock"):
                 Path(leftover).unlink(missing_ok=True)
 

@@ -36,6 +36,10 @@ READ_TIMEOUT = 10
 QUICK_TIMEOUT = 2
 #: Errors an S3 server answers for "this object is not there".
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+#: A 404 that is the store's fault, not the object's: the bucket itself is not there (a typo in
+#: FIELDAPP_MEDIA_URL, or deleted). A HEAD cannot tell the two apart (no body), so deletions
+#: ask check() first (media/services.py).
+_NO_BUCKET = "NoSuchBucket"
 #: Errors that mean "the bucket is full" (507, like a full disk).
 _FULL = {"QuotaExceeded", "EntityTooLarge", "InsufficientStorage", "507"}
 
@@ -166,7 +170,7 @@ def _unavailable_on_failure(missing: str | None = None) -> Iterator[None]:
     except ClientError as error:
         code = str(error.response.get("Error", {}).get("Code", ""))
         status = str(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
-        if missing is not None and (code in _MISSING or status == "404"):
+        if missing is not None and code != _NO_BUCKET and (code in _MISSING or status == "404"):
             raise FileNotFoundError(missing) from None
         raise StorageUnavailable(
             RuntimeError(f"the object store answered {code or status}"),

@@ -272,6 +272,11 @@ def _referenced(session: Session, name: str) -> bool:
 
 
 def _remove_existing(store: MediaStore, names: list[str]) -> int:
+    if not names:
+        return 0
+    # The store must answer first: a bucket that is not there says "no such object" of every
+    # name, which is no proof that a file is gone (StorageUnavailable queues them instead).
+    store.check()
     removed = 0
     for name in names:
         if store.exists(name):
