@@ -70,8 +70,13 @@ def register(app: Flask) -> None:
             redacted(str(error)),
         )
         db.session.rollback()
+        # The error's own wait: a store that cannot be reached is often back in seconds (30 s),
+        # a full one needs an administrator (300 s).
         return error_response(
-            error.status, "Storage unavailable", error.message, {"Retry-After": "300"}
+            error.status,
+            "Storage unavailable",
+            error.message,
+            {"Retry-After": str(error.retry_after)},
         )
 
     @app.errorhandler(HTTPException)
