@@ -349,7 +349,13 @@ class Gunicorn:
         workers: int = 1,
         app: str = "fieldapp:create_app()",
         database_url: str | None = None,
+        env: dict[str, str] | None = None,
+        token: str | None = None,
     ):
+        """`env`: more environment for the server (a bucket's FIELDAPP_MEDIA_URL...). `token`:
+        the collector's API token in a `database_url` that is ready already (the first server's,
+        for a second app server sharing it, or a copy of a prepared database): it is then
+        taken as it is, neither migrated nor given a second collector."""
         self.root = root
         self.db_path = root / "fieldapp.sqlite3"
         self.database_url = database_url or f"sqlite:///{self.db_path}"
@@ -368,9 +374,10 @@ class Gunicorn:
             "FIELDAPP_WORKERS": str(workers),
             "FIELDAPP_ACCESS_LOG": "off",
             "FIELDAPP_TEST_PAUSED_MARKER": str(root / "paused"),
+            **(env or {}),
         }
         self.process: subprocess.Popen | None = None
-        self.token = self._prepare()
+        self.token = token or self._prepare()
 
     def _migrate(self) -> None:
         subprocess.run(
@@ -405,7 +412,9 @@ class Gunicorn:
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=5):  # noqa: S310
                     return
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                # TimeoutError: a worker's first request (its database and store clients) can
+                # take over 5 s on a loaded machine; ask again.
                 time.sleep(0.1)
         pytest.fail("gunicorn never answered /healthz")
 

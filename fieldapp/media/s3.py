@@ -49,8 +49,11 @@ def client_config(*, quick: bool = False) -> Config:
     return Config(
         connect_timeout=QUICK_TIMEOUT if quick else CONNECT_TIMEOUT,
         read_timeout=QUICK_TIMEOUT if quick else READ_TIMEOUT,
-        # Two tries in all: a dropped connection is retried once, a dead store is 503 quickly.
-        retries={"max_attempts": 1 if quick else 2, "mode": "standard"},
+        # Two tries in all (one for a quick question): a dropped connection is retried once, a
+        # dead store is 503 quickly. `total_max_attempts`, not `max_attempts`: in a client's
+        # Config, botocore reads max_attempts as retries after the first try, so 1 made two
+        # tries of a quick question (4 s, not 2, on a store that hangs) and 2 made three.
+        retries={"total_max_attempts": 1 if quick else 2, "mode": "standard"},
         # Path-style URLs (endpoint/bucket/key) work on every server; virtual hosts need DNS.
         s3={"addressing_style": "path"},
         # Checksums only where the API requires them: newer boto3 adds CRC32 trailers that
