@@ -29,6 +29,8 @@ from botocore.config import Config
 ACCESS_KEY = "fieldapp-test"
 SECRET_KEY = "fieldapp-test-secret-key"  # noqa: S105 - a throwaway server's credential
 REGION = "us-east-1"
+#: A bucket of the server's own, where start() checks that an object goes in and out.
+PROBE_BUCKET = "ready-probe"
 
 
 def weed_binary() -> Path | None:
@@ -107,12 +109,25 @@ class SeaweedServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 pytest.fail("weed server stopped:\n" + self.log_tail())
-            try:
-                self.client().list_buckets()
+            if self._stores_an_object():
                 return
-            except Exception:  # noqa: BLE001 - not ready yet: refused, 503, timeouts
-                time.sleep(0.2)
-        pytest.fail("weed server's S3 never answered:\n" + self.log_tail())
+            time.sleep(0.2)
+        pytest.fail("weed server's S3 never stored an object:\n" + self.log_tail())
+
+    def _stores_an_object(self) -> bool:
+        """True once an object goes in and out. S3 lists buckets before its volume server has
+        registered (after a restart, for some seconds), and meanwhile reads and writes answer
+        InternalError: the store is ready only once it keeps an object."""
+        client = self.client()
+        try:
+            if not any(b["Name"] == PROBE_BUCKET for b in client.list_buckets()["Buckets"]):
+                client.create_bucket(Bucket=PROBE_BUCKET)
+            client.put_object(Bucket=PROBE_BUCKET, Key="probe", Body=b"ready")
+            answer = client.get_object(Bucket=PROBE_BUCKET, Key="probe")["Body"].read()
+            client.delete_object(Bucket=PROBE_BUCKET, Key="probe")
+        except Exception:  # noqa: BLE001 - not ready yet: refused, 500s, timeouts
+            return False
+        return answer == b"ready"
 
     def log_tail(self) -> str:
         path = self.root / "weed.log"

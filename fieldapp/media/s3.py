@@ -30,9 +30,10 @@ from fieldapp.media.storage import MediaStore, StorageUnavailable, StoredFile
 #: on the other end, and a store that does not answer soon is treated as down (503).
 CONNECT_TIMEOUT = 3
 READ_TIMEOUT = 10
-#: For small questions that must fail fast when the store hangs: does an object exist (asked
-#: before every write), /healthz's look, and deletions (a deletion the store does not take is
-#: queued and done later: media/services.py remove_unreferenced()). One try each.
+#: For what must fail fast when the store hangs: does an object exist (asked before every
+#: write), the images pages show (read()), /healthz's look, and deletions (a deletion the
+#: store does not take is queued and done later: media/services.py remove_unreferenced()).
+#: One try each.
 QUICK_TIMEOUT = 2
 #: Errors an S3 server answers for "this object is not there".
 _MISSING = {"404", "NoSuchKey", "NotFound"}
@@ -115,8 +116,13 @@ class S3Store(MediaStore):
             )
 
     def read(self, name: str) -> bytes:
+        """The object's bytes. Display images, thumbnails and their reduced copies are read
+        with the quick client: a page asks for dozens, each holding a server thread while it
+        waits, so a store that hangs must cost each 2 s, not 20, before its 503. An archive
+        (megabytes, read by exports, framing and migrations) gets the patient one."""
+        client = self.client if name.startswith("archive/") else self.quick_client
         with _unavailable_on_failure(missing=name):
-            answer = self.client.get_object(Bucket=self.bucket, Key=self.key(name))
+            answer = client.get_object(Bucket=self.bucket, Key=self.key(name))
             return answer["Body"].read()
 
     def exists(self, name: str) -> bool:
