@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import re
-import subprocess
 import threading
 import urllib.parse
 from datetime import timedelta
@@ -20,6 +19,7 @@ from fieldapp.auth.login_limit import Refusal, begin_attempt, limit_key
 from fieldapp.auth.models import LoginFailure
 from fieldapp.database import utcnow
 from fieldapp.extensions import db
+from tests.app_cluster import redis_server
 from tests.conftest import PASSWORD, app_config, csrf_token_from
 from tests.helpers import Gunicorn, attempt
 
@@ -301,32 +301,8 @@ def test_two_app_servers_sharing_postgresql_share_the_limit(tmp_path, postgres_s
 @pytest.fixture
 def redis_url(tmp_path):
     """A real Redis server of this test's own on 127.0.0.1 (Debian's redis-server), no disk."""
-    import shutil
-    import socket
-    import time
-
-    from tests.helpers import free_port
-
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (Debian: redis-server)")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with redis_server(tmp_path) as url:
+        yield url
 
 
 def test_two_app_servers_with_their_own_databases_share_the_limit_in_redis(tmp_path, redis_url):
