@@ -1,7 +1,8 @@
 """Several app servers that behave as one, for the tests: N gunicorn servers (the shipped
 gunicorn.conf.py, several workers each) sharing one PostgreSQL database and one bucket of a
 SeaweedFS server, the same FIELDAPP_SECRET_KEY, optionally counting failed logins in a Redis of
-their own, and optionally Caddy in front (HTTPS from its internal CA, round robin).
+their own, and optionally Caddy in front, with the docker/Caddyfile compose.yaml mounts (HTTPS
+from its internal CA, each request to the next server in turn).
 
 This is what docs/DEPLOY.md ("Two app servers") asks an operator to share; the tests that use
 it (test_two_servers.py, test_https_caddy.py) show that what a visitor sees does not depend on
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -36,15 +38,17 @@ from fieldapp import create_app
 from fieldapp.auth.models import Collector
 from fieldapp.auth.services import create_api_token, create_collector
 from fieldapp.extensions import db
-from tests.caddy import Caddy, proxy_site
+from tests.caddy import Caddy, caddy_binary
 from tests.conftest import app_config
-from tests.helpers import BOUNDARY, BROWSER_PASSWORD, Gunicorn, free_port
+from tests.helpers import BOUNDARY, BROWSER_PASSWORD, ROOT, Gunicorn, free_port
 from tests.seaweed import SeaweedServer
 
 #: One key for every server: a session cookie or CSRF token signed by one is read by the others.
 SECRET_KEY = "one secret for every app server"  # noqa: S105 - a test server's key
 #: Where photos go in the shared bucket.
 PREFIX = "photos"
+#: The proxy's configuration that compose.yaml mounts.
+CADDYFILE = ROOT / "docker" / "Caddyfile"
 
 
 # Redis ------------------------------------------------------------------------------------------
@@ -113,6 +117,51 @@ class ClusterServer(Gunicorn):
         return [line for line in lines if not line.startswith("GET /healthz ")]
 
 
+def caddy_version() -> tuple[int, int]:
+    """(major, minor) of the caddy on PATH (Debian 12: 2.6)."""
+    binary = caddy_binary()
+    if binary is None:
+        return (0, 0)  # Caddy.start() says it is missing
+    words = subprocess.run([binary, "version"], capture_output=True, text=True).stdout.split()
+    major, minor = re.match(r"v?(\d+)\.(\d+)", words[0]).groups()
+    return int(major), int(minor)
+
+
+def caddyfile_for(version: tuple[int, int]) -> str:
+    """docker/Caddyfile for this version of Caddy. compose.yaml runs the newest Caddy 2, whose
+    `request_buffers <size>` Caddy 2.6 (Debian's) calls `buffer_requests`: the one line that
+    differs."""
+    text = CADDYFILE.read_text()
+    if version < (2, 7):
+        assert "request_buffers 32MB" in text
+        text = text.replace("request_buffers 32MB", "buffer_requests")
+    return text
+
+
+class ShippedCaddy(Caddy):
+    """Caddy running the repository's own docker/Caddyfile, as compose.yaml runs it, for the
+    site 127.0.0.1:<https_port> in front of `upstreams`. Caddy serves an IP address with a
+    certificate from its internal CA by itself (no ACME), as with `tls internal`."""
+
+    def __init__(self, upstreams: list[str], *, root: Path):
+        https_port = free_port()
+        super().__init__(caddyfile_for(caddy_version()), https_port=https_port, root=root)
+        self.site_env = {
+            "FIELDAPP_DOMAIN": f"127.0.0.1:{https_port}",
+            "FIELDAPP_UPSTREAMS": " ".join(upstreams),
+        }
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), **self.site_env}
+
+    def access_log(self) -> list[dict]:
+        """The requests Caddy logged (its `log` block writes them as JSON lines to stdout, with
+        its own messages)."""
+        lines = (self.root / "caddy.log").read_text(errors="replace").splitlines()
+        entries = [json.loads(line) for line in lines if line.startswith("{")]
+        return [entry for entry in entries if "request" in entry]
+
+
 @dataclass
 class AppCluster:
     servers: list[ClusterServer]
@@ -120,7 +169,7 @@ class AppCluster:
     bucket: str
     database_url: str
     redis_url: str | None = None
-    caddy: Caddy | None = None
+    caddy: ShippedCaddy | None = None
 
     @property
     def public_url(self) -> str:
@@ -178,14 +227,9 @@ def app_cluster(
             cluster.servers.append(server)
         stack.callback(_stop_all, cluster.servers)
         if caddy:
-            https_port = free_port()
             (root / "caddy").mkdir(parents=True, exist_ok=True)
-            cluster.caddy = Caddy(
-                proxy_site(
-                    f"127.0.0.1:{https_port}", [f"127.0.0.1:{s.port}" for s in cluster.servers]
-                ),
-                https_port=https_port,
-                root=root / "caddy",
+            cluster.caddy = ShippedCaddy(
+                [f"127.0.0.1:{s.port}" for s in cluster.servers], root=root / "caddy"
             )
             stack.callback(cluster.caddy.stop)
             for server in cluster.servers:

@@ -1,6 +1,8 @@
-"""Real HTTPS in front: Debian's Caddy on 127.0.0.1 with its internal CA (`tls internal`)
-load-balances two app servers (one PostgreSQL database, one S3 bucket), which trust it as their
-one proxy (FIELDAPP_PROXY_HOPS=1) and know its address as their public URL.
+"""Real HTTPS in front: Debian's Caddy, with the docker/Caddyfile that compose.yaml mounts, on
+127.0.0.1 with certificates from its internal CA (what `tls internal` asks for; Caddy does it by
+itself for an IP address), load-balances two app servers (one PostgreSQL database, one S3
+bucket), which trust it as their one proxy (FIELDAPP_PROXY_HOPS=1) and know its address as their
+public URL.
 
 Chromium is told to accept the chain Caddy presents (`--ignore-certificate-errors-spki-list`
 with the key of Caddy's intermediate): the certificate then counts as valid, as on a phone
@@ -159,6 +161,12 @@ def test_the_capture_flow_in_chromium_over_https_through_caddy(
         )
     finally:
         drawer.close()
+
+    # The participant's token never reaches Caddy's log (docker/Caddyfile's filter).
+    token = link.rsplit("/", 1)[1]
+    logged = cluster.caddy.access_log()
+    assert "/p/…" in {entry["request"]["uri"] for entry in logged}
+    assert token not in (cluster.caddy.root / "caddy.log").read_text()
 
     # Caddy shared the visit out: each server answered some of its requests.
     after = [len(server.requests_served()) for server in cluster.servers]
