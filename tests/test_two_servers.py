@@ -19,26 +19,34 @@ What each process keeps, and why a second server cannot make it wrong:
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import re
+import shlex
+import shutil
+import subprocess
+import sys
 import uuid as uuidlib
 
 import pytest
 import requests
+import yaml
 
 from fieldapp.media.xmp import DMI_ALLOWED, DMI_PROHIBITED_AIMLTRAINING
-from tests.app_cluster import AppCluster, Visitor, app_cluster, multipart
+from tests.app_cluster import CADDYFILE, AppCluster, Visitor, app_cluster, multipart
 from tests.conftest import csrf_token_from
 from tests.factories import encounter_data
 from tests.helpers import (
     BROWSER_PASSWORD,
+    ROOT,
     assert_no_camera_metadata,
     jpeg_xmp,
     rights_in,
     taken_jpeg,
     withdraw_through_the_page,
 )
-from tests.seaweed import start_seaweed
+from tests.seaweed import SeaweedServer, start_seaweed
 
 LOGIN_LIMIT = 3
 
@@ -237,3 +245,63 @@ def test_the_login_limit_counts_failures_on_both_servers_together(counting_clust
     assert [log_in(index, BROWSER_PASSWORD) for index in (0, 1)] == [429, 429]
     in_database = counting_cluster.count("login_failures")
     assert in_database == (0 if counting_cluster.redis_url else LOGIN_LIMIT)
+
+
+# compose.yaml and docs/DEPLOY.md run what these tests run ---------------------------------------
+
+DEPLOY = (ROOT / "docs" / "DEPLOY.md").read_text()
+COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
+
+
+def test_compose_runs_two_servers_sharing_what_the_tests_share():
+    services = COMPOSE["services"]
+    app, app2, storage, proxy = (services[n] for n in ("app", "app2", "storage", "proxy"))
+    # One definition for both: the same database, bucket, keys, secret key and proxy.
+    assert app2["environment"] == app["environment"] and app2["build"] == app["build"]
+    assert app2["profiles"] == ["two-servers"] and set(storage["profiles"]) >= {"two-servers"}
+    assert app2["depends_on"]["app"] == {"condition": "service_healthy"}  # after the migrations
+    # Every variable the test servers are given is set by compose, and explained in the docs.
+    seaweed = SeaweedServer()
+    try:
+        shared = {"FIELDAPP_SECRET_KEY", "FIELDAPP_MEDIA_URL", "FIELDAPP_DATABASE_URL",
+                  "FIELDAPP_RATELIMIT_STORAGE_URI", "FIELDAPP_PROXY_HOPS", "FIELDAPP_PUBLIC_URL",
+                  *seaweed.env()}  # fmt: skip
+        s3_json = json.loads(seaweed.config.read_text())
+    finally:
+        shutil.rmtree(seaweed.root)
+    assert shared <= set(app["environment"])
+    for name in shared | {"FIELDAPP_UPSTREAMS", "FIELDAPP_C2PA_DIR"}:
+        assert f"`{name}" in DEPLOY, name
+    # The store: SeaweedFS as tests/seaweed.py runs it, its s3.json of the same shape.
+    assert storage["image"].startswith("chrislusf/seaweedfs:")
+    words = storage["command"].split()
+    (config,) = storage["configs"]
+    assert words[0] == "server" and {"-s3", "-filer", f"-s3.config={config['target']}"} <= set(
+        words
+    )
+    content = COMPOSE["configs"][config["source"]]["content"]
+    written = json.loads(re.sub(r"\$\{(\w+):-\}", r"\1", content))
+    assert written["identities"][0]["actions"] == s3_json["identities"][0]["actions"]
+    assert written["identities"][0]["credentials"] == [
+        {"accessKey": "AWS_ACCESS_KEY_ID", "secretKey": "AWS_SECRET_ACCESS_KEY"}
+    ]
+    # Caddy shares requests among FIELDAPP_UPSTREAMS, as in the docs' two-servers step.
+    assert proxy["environment"]["FIELDAPP_UPSTREAMS"] == "${FIELDAPP_UPSTREAMS:-app:8000}"
+    assert "reverse_proxy {$FIELDAPP_UPSTREAMS:app:8000}" in CADDYFILE.read_text()
+    assert 'FIELDAPP_UPSTREAMS="app:8000 app2:8000"' in DEPLOY
+    example = (ROOT / "docker" / "env.example").read_text()
+    for name in ("FIELDAPP_MEDIA_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        assert f"#{name}=" in example
+
+
+def test_the_docs_command_creates_the_bucket(seaweed):
+    """The bucket is created once, by the command of docs/DEPLOY.md, run as the app container
+    would run it (its environment, the app's own S3 client settings)."""
+    (command,) = re.findall(
+        r'docker compose exec app python -c ("[^"]*create_bucket[^"]*")', DEPLOY
+    )
+    environment = {**os.environ, **seaweed.env()}
+    subprocess.run(
+        [sys.executable, "-c", *shlex.split(command)], env=environment, check=True, timeout=60
+    )
+    assert "fieldapp" in {bucket["Name"] for bucket in seaweed.client().list_buckets()["Buckets"]}
