@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -42,13 +43,20 @@ def weed_binary() -> Path | None:
 
 
 def _free_ports(count: int) -> list[int]:
-    """`count` distinct free ports, none of them +10000 of another (weed's gRPC default)."""
+    """`count` distinct free ports, below the kernel's range of ephemeral ports (32768 and up
+    on Linux). A port the kernel handed out for a probe, once closed, can be taken by any
+    outgoing connection (weed's own among them) before weed listens on it: weed then stopped
+    at start with "bind: address already in use" (twice in about ten starts on a busy machine)."""
     sockets, ports = [], []
     while len(ports) < count:
+        port = random.randrange(20000, 32768)
         probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-        if port < 50000 and port not in ports:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            probe.close()
+            continue
+        if port not in ports:
             ports.append(port)
         sockets.append(probe)
     for probe in sockets:

@@ -171,3 +171,17 @@ def test_the_capture_flow_in_chromium_over_https_through_caddy(
     # Caddy shared the visit out: each server answered some of its requests.
     after = [len(server.requests_served()) for server in cluster.servers]
     assert all(now > then for now, then in zip(after, before, strict=True)), (before, after)
+
+
+def test_while_one_server_is_down_caddy_sends_every_request_to_the_other(cluster: AppCluster):
+    """Last in this module: it stops a server, and starts it again on the same port."""
+    visitor = through_caddy(cluster)
+    down, up = cluster.servers
+    served_before = up.requests_served().count("GET /pamphlet HTTP/1.1")
+    down.stop()
+    try:
+        statuses = [visitor.get("/pamphlet").status_code for _ in range(6)]
+    finally:
+        down.start()
+    assert statuses == [200] * 6  # the turns of the stopped server went to the other
+    assert up.requests_served().count("GET /pamphlet HTTP/1.1") == served_before + 6
