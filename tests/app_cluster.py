@@ -10,6 +10,7 @@ the server that answers.
 
     redis_server(root)  a Redis on a free port of 127.0.0.1, nothing on disk; yields its URL
     app_cluster(root, database_url=, seaweed=, ...)  the servers started; stopped on leaving
+    ShippedCaddy(upstreams, root=)  Caddy running docker/Caddyfile for 127.0.0.1:<port>
     Visitor(session, url)  one browser's cookies, pointed at one of the servers
     multipart(data, photo)  the body of the phone's upload
 """
