@@ -19,7 +19,7 @@ python -m fieldapp.wait_for_database "${FIELDAPP_DB_WAIT_SECONDS:-60}"
 echo "entrypoint: applying migrations"
 flask --app fieldapp db upgrade
 # Nothing serves yet, so any photo file without its row is a crash's leftover.
-flask --app fieldapp media sweep
+flask --app fieldapp media sweep || echo "entrypoint: media sweep did not finish (see above)" >&2
 # Photo files stored by older versions may hold a camera's comment or text: rewrite them
 # without it, once (a mark in the media folder says it finished). Served files never carry it,
 # so a file it cannot read is reported and the server starts all the same.

@@ -139,8 +139,15 @@ def tickets_sheet(out: Path, paper: str, pages: int) -> None:
 def media_sweep() -> None:
     """Delete photo files no drawing uses (left by a crash between writing and committing)."""
     from fieldapp.media.services import media_store, sweep_orphans
+    from fieldapp.media.storage import StorageUnavailable
 
-    removed = sweep_orphans(db.session(), media_store())
+    try:
+        removed = sweep_orphans(db.session(), media_store())
+    except StorageUnavailable as error:
+        raise click.ClickException(
+            f"The media store does not answer ({error.strerror}); nothing more was removed. "
+            "Run the same command again once it does."
+        ) from None
     click.echo(f"Removed {len(removed)} unused photo file(s).", err=True)
 
 

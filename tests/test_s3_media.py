@@ -52,7 +52,14 @@ from tests.factories import (
     token_of,
 )
 from tests.framing_photos import TILTED, no_sheet_photo
-from tests.helpers import ROOT, capture_form, jpeg_xmp, rights_in, withdraw_through_the_page
+from tests.helpers import (
+    ROOT,
+    capture_form,
+    free_port,
+    jpeg_xmp,
+    rights_in,
+    withdraw_through_the_page,
+)
 from tests.photo_corpus import camera_jpeg
 from tests.s3_app import (
     MEDIA_PREFIX,
@@ -327,6 +334,17 @@ def test_flask_media_sweep_removes_orphan_objects_and_keeps_those_in_use(
     assert "Removed 2 unused photo file(s)." in result.stderr
     assert set(media.names()) == kept
     assert not (tmp_path / "media").exists()
+
+    # The store does not answer (the container's entrypoint sweeps at every start): one line
+    # that says so, exit status 1, no traceback; the entrypoint goes on and the app starts.
+    env["FIELDAPP_S3_ENDPOINT_URL"] = f"http://127.0.0.1:{free_port()}"
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "fieldapp", "media", "sweep"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "The media store does not answer" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 # The store goes away, and comes back -----------------------------------------------------------
