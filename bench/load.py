@@ -17,25 +17,42 @@ moves by a few percent, so it tells whether a change made a page cheaper. Last, 
 CPU time the machine's host took away (steal) during the runs: when a virtual machine's host is
 busy, every p99 grows, the floor's too, by far more than that share.
 
-Needs Debian's `wrk` (apt-get install wrk).
+With --two-servers, then a second table: the set-up of several machines, run on this one. Two
+gunicorn servers share one PostgreSQL (started as the tests start it, tests/postgres.py: SQLite
+is one machine's database) and one SeaweedFS bucket (FIELDAPP_MEDIA_URL, tests/seaweed.py),
+behind Caddy with `tls internal` and round robin (tests/caddy.py; wrk speaks https and does not
+check the certificate). Measured against one server of the same database and bucket, reached
+over http without a proxy, in the same interleaved rounds: the participant page and the
+gallery, requests per second as a ratio to the one server, p99, errors, and the CPU time per
+request of the servers (and Caddy) answering. Goal: zero errors. On one machine the two servers
+share its cores, so the ratio is the price of the proxy and TLS, not the gain of a second
+machine. The database is seeded anew for it (same drawings and tickets, other tokens).
+
+Needs Debian's `wrk` (apt-get install wrk); --two-servers also PostgreSQL, SeaweedFS's `weed`
+and Caddy (as `make test` does).
 
     .venv/bin/python bench/load.py [--seconds 10] [--rounds 3] [--connections 50 200]
+                                   [--two-servers]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.client
 import io
 import os
 import random
 import re
 import shutil
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,13 +71,13 @@ class Target:
     base: str  # http://127.0.0.1:port
     paths: list[str]  # asked for in turn
     script: Path  # the wrk script that does so
-    server: int  # gunicorn's arbiter process id
+    servers: tuple[int, ...]  # who serves it: gunicorn arbiters (with their workers), Caddy
 
     @classmethod
-    def write(cls, root: Path, name: str, base: str, paths: list[str], server: int) -> Target:
-        script = root / f"{name.replace(' ', '-')}.lua"
+    def write(cls, root: Path, name: str, base: str, paths: list[str], *servers: int) -> Target:
+        script = root / f"{re.sub(r'[^a-z0-9]+', '-', name)}.lua"
         script.write_text(ROUND_ROBIN % ", ".join(f'"{path}"' for path in paths))
-        return cls(base, paths, script, server)
+        return cls(base, paths, script, servers)
 
 
 @dataclass
@@ -187,9 +204,9 @@ def wrk(name: str, target: Target, connections: int, seconds: int) -> Result:
     threads = min(2, connections)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     command += ["-s", str(target.script), target.base + target.paths[0]]
-    cpu_before = cpu_seconds(target.server)
+    cpu_before = sum(cpu_seconds(server) for server in target.servers)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
-    cpu = cpu_seconds(target.server) - cpu_before
+    cpu = sum(cpu_seconds(server) for server in target.servers) - cpu_before
     requests = int(re.search(r"(\d+) requests in", output).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
@@ -207,15 +224,215 @@ def wrk(name: str, target: Target, connections: int, seconds: int) -> Result:
     return Result(name, connections, rps, p99, errors, cpu / max(requests, 1) * 1e6)
 
 
+@dataclass(frozen=True)
+class Summary:
+    """A page's rounds at one number of connections, as the tables show them."""
+
+    requests_per_second: float
+    p99_ms: float
+    worst_p99_ms: float
+    errors: int
+    cpu_us: float
+
+    @classmethod
+    def of(cls, runs: list[Result]) -> Summary:
+        # Requests per second: the best round, since the other processes of a shared machine
+        # slow a run down, never speed it up. p99: the median round, since a round's p99
+        # depends on how wrk's connections, all opened at once, landed on the workers
+        # (gunicorn's own worker left 43 of 50 on one, seen with `ss`; ours take turns,
+        # fieldapp/web/workers.py, and still vary); the worst round is printed beside it.
+        return cls(
+            requests_per_second=max(run.requests_per_second for run in runs),
+            p99_ms=statistics.median(run.p99_ms for run in runs),
+            worst_p99_ms=max(run.p99_ms for run in runs),
+            errors=sum(run.errors for run in runs),
+            cpu_us=statistics.median(run.cpu_us for run in runs),
+        )
+
+
+def interleaved(
+    targets: dict[str, Target], connections: int, rounds: int, seconds: int
+) -> dict[str, Summary]:
+    """Every target in turn, `rounds` times over, so that drift of the machine affects all alike."""
+    runs: dict[str, list[Result]] = {name: [] for name in targets}
+    for _ in range(rounds):
+        for name, target in targets.items():
+            runs[name].append(wrk(name, target, connections, seconds))
+    return {name: Summary.of(page_runs) for name, page_runs in runs.items()}
+
+
+def print_steal(before: tuple[int, int]) -> None:
+    total_after, stolen_after = cpu_clock()
+    total, stolen = total_after - before[0], stolen_after - before[1]
+    if total:
+        # Ratios compare pages measured side by side; p99 is in milliseconds of a machine
+        # that ran slower while its host took time away.
+        share = 100 * stolen / total
+        slower = " (p99 is slower than this machine's own)" if share > 1 else ""
+        print(f"CPU time the host took away (steal) during the runs: {share:.1f} %{slower}")
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=40)
+
+
+def workers_per_server() -> str:
+    return os.environ.get("FIELDAPP_WORKERS") or f"{2 * os.cpu_count() + 1} (default)"
+
+
+def two_servers(root: Path, common: dict, args: argparse.Namespace) -> bool:
+    """The set-up of several machines, on this one: two gunicorn servers sharing one
+    PostgreSQL and one SeaweedFS bucket, behind Caddy (HTTPS from its internal CA, round robin),
+    against one server of the same database and bucket reached directly over http. Prints the
+    table; returns whether it met its goal (zero errors)."""
+    from bench import servers
+    from tests.caddy import proxy_site
+
+    with contextlib.ExitStack() as stack:
+        database = stack.enter_context(servers.postgres())
+        bucket_server = stack.enter_context(servers.seaweed())
+        caddy_port = free_port()
+        env = {
+            **common,
+            **bucket_server.env(),
+            "FIELDAPP_SECRET_KEY": "load bench",
+            "FIELDAPP_DATABASE_URL": database.create_database("fieldapp_load"),
+            "FIELDAPP_MEDIA_URL": f"s3://{bucket_server.new_bucket('load')}/media",
+            "FIELDAPP_MEDIA_DIR": str(root / "no-media-here"),  # the bucket holds them all
+            # As a deployment behind Caddy is configured (docs/DEPLOY.md): the scheme and the
+            # client's address come from Caddy's X-Forwarded-* headers.
+            "FIELDAPP_PROXY_HOPS": "1",
+            "FIELDAPP_PUBLIC_URL": f"https://127.0.0.1:{caddy_port}",
+        }
+        tokens = prepare_app(root, env)
+        gunicorns: list[subprocess.Popen] = []
+        stack.callback(stop, gunicorns)
+        ports = {}
+        for name in ("one", "a", "b"):  # the lone server, and the two behind Caddy
+            ports[name] = free_port()
+            log = root / f"server-{name}.log"
+            server_env = {**env, "FIELDAPP_ACCESS_LOG": str(root / f"access-{name}.log")}
+            gunicorns.append(start_gunicorn("fieldapp:create_app()", server_env, ports[name], log))
+        lone, first, second = gunicorns
+        upstreams = [f"127.0.0.1:{ports['a']}", f"127.0.0.1:{ports['b']}"]
+        proxy = stack.enter_context(
+            servers.caddy(proxy_site(f"127.0.0.1:{caddy_port}", upstreams), https_port=caddy_port)
+        )
+        assert proxy.process is not None
+        behind_caddy = (first.pid, second.pid, proxy.process.pid)
+        pages = {
+            "participant page": [f"/p/{token}" for token in tokens],
+            "gallery": ["/gallery"],
+        }
+        direct = f"http://127.0.0.1:{ports['one']}"
+        through_caddy = f"https://127.0.0.1:{caddy_port}"
+        targets: dict[str, Target] = {}
+        for page in args.pages:
+            targets[f"{page} (one server)"] = Target.write(
+                root, f"{page} one", direct, pages[page], lone.pid
+            )
+            targets[f"{page} (two + Caddy)"] = Target.write(
+                root, f"{page} two", through_caddy, pages[page], *behind_caddy
+            )
+        for target in targets.values():
+            # wrk counts a redirect as an answer: make sure each page is the page, over https
+            # that checks Caddy's certificate against its root (wrk does not check it).
+            check_answers(target.base + target.paths[0], proxy.ssl_context())
+        for target in targets.values():  # warm up, as above; also wrk's TLS through Caddy
+            wrk("warm-up", target, 10, 2)
+        served_before = [access_lines(root / f"access-{name}.log") for name in ("a", "b")]
+
+        print()
+        print(
+            "Two servers behind Caddy (https, tls internal, round robin) vs one server without "
+            "a proxy (http), same run; all three on one PostgreSQL (tests/postgres.py) and one "
+            f"SeaweedFS bucket (FIELDAPP_MEDIA_URL); {workers_per_server()} workers per server, "
+            "all on this machine's cores"
+        )
+        print(
+            f"{'page':<18}{'conns':>6}  {'set-up':<13}{'req/s':>7}{'ratio':>8}{'p99 ms':>8}"
+            f"{'worst':>7}{'errors':>7}  {'goal':<7}{'cpu us/req':>11}"
+        )
+        met = True
+        steal_before = cpu_clock()
+        for connections in args.connections:
+            summaries = interleaved(targets, connections, args.rounds, args.seconds)
+            for page in args.pages:
+                alone = summaries[f"{page} (one server)"].requests_per_second
+                for setup in ("one server", "two + Caddy"):
+                    result = summaries[f"{page} ({setup})"]
+                    verdict = "ok" if result.errors == 0 else "MISSED"
+                    met = met and result.errors == 0
+                    print(
+                        f"{page:<18}{connections:>6}  {setup:<13}"
+                        f"{result.requests_per_second:>7.0f}"
+                        f"{result.requests_per_second / alone:>7.2f}x{result.p99_ms:>8.1f}"
+                        f"{result.worst_p99_ms:>7.0f}{result.errors:>7}  {verdict:<7}"
+                        f"{result.cpu_us:>11.0f}"
+                    )
+        print_steal(steal_before)
+        served = [
+            access_lines(root / f"access-{name}.log") - before
+            for name, before in zip(("a", "b"), served_before, strict=True)
+        ]
+        print(
+            f"through Caddy, requests each server answered: {served[0]} and {served[1]} "
+            "(cpu us/req of two + Caddy counts both servers and Caddy)"
+        )
+        print(f"goal (0 errors, either set-up): {'met' if met else 'MISSED'}")
+        return met
+
+
+def check_answers(url: str, context: ssl.SSLContext) -> None:
+    """Exit unless `url` answers 200 itself (no redirect followed)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https":
+        connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+            parts.netloc, timeout=10, context=context
+        )
+    else:
+        connection = http.client.HTTPConnection(parts.netloc, timeout=10)
+    try:
+        connection.request("GET", parts.path)
+        status = connection.getresponse().status
+    finally:
+        connection.close()
+    if status != 200:
+        sys.exit(f"{url} answered {status}, not 200")
+
+
+def access_lines(log: Path) -> int:
+    """Requests a gunicorn server has answered so far, from its access log (Caddy's health
+    checks of /healthz included)."""
+    try:
+        with log.open("rb") as lines:
+            return sum(1 for _ in lines)
+    except FileNotFoundError:
+        return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="each wrk run (default 10)")
     parser.add_argument("--connections", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--rounds", type=int, default=3, help="best of N interleaved rounds")
     parser.add_argument("--pages", nargs="+", default=["participant page", "gallery"])
+    parser.add_argument(
+        "--two-servers",
+        action="store_true",
+        help="also: two servers on PostgreSQL and a bucket behind Caddy vs one server",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
+    if args.two_servers:
+        from bench import servers
+
+        if needs := servers.missing():
+            sys.exit(f"--two-servers needs {', '.join(needs)}")
 
     root = Path(tempfile.mkdtemp(prefix="fieldapp-load-"))
     processes: list[subprocess.Popen] = []
@@ -257,9 +474,8 @@ def main() -> int:
         for target in targets.values():  # warm up: imports, template caches, page cache
             wrk("warm-up", target, 10, 2)
 
-        workers = os.environ.get("FIELDAPP_WORKERS") or f"{2 * os.cpu_count() + 1} (default)"
         print(
-            f"gunicorn.conf.py: {workers} workers; wrk {args.seconds} s per run, "
+            f"gunicorn.conf.py: {workers_per_server()} workers; wrk {args.seconds} s per run, "
             f"{args.rounds} interleaved rounds: req/s the best round, p99 the median round "
             "(and the worst), errors all rounds, CPU per request the median round; 127.0.0.1"
         )
@@ -268,52 +484,35 @@ def main() -> int:
             f"{'errors':>7}  {'goal':<7}{'cpu us/req':>11}{'cpu ratio':>10}"
         )
         met = True
-        total_before, stolen_before = cpu_clock()
+        steal_before = cpu_clock()
         for connections in args.connections:
-            runs: dict[str, list[Result]] = {name: [] for name in targets}
-            for _ in range(args.rounds):
-                for name, target in targets.items():
-                    runs[name].append(wrk(name, target, connections, args.seconds))
-            # Requests per second: the best round, since the other processes of a shared machine
-            # slow a run down, never speed it up. p99: the median round, since a round's p99
-            # depends on how wrk's connections, all opened at once, landed on the workers
-            # (gunicorn's own worker left 43 of 50 on one, seen with `ss`; ours take turns,
-            # fieldapp/web/workers.py, and still vary); the worst round is printed beside it.
-            floor = max(run.requests_per_second for run in runs["floor"])
-            floor_cpu = statistics.median(run.cpu_us for run in runs["floor"])
-            for name, page_runs in runs.items():
-                rps = max(run.requests_per_second for run in page_runs)
-                p99 = statistics.median(run.p99_ms for run in page_runs)
-                worst = max(run.p99_ms for run in page_runs)
-                errors = sum(run.errors for run in page_runs)
-                cpu = statistics.median(run.cpu_us for run in page_runs)
-                checks = [errors == 0]
+            summaries = interleaved(targets, connections, args.rounds, args.seconds)
+            floor = summaries["floor"]
+            for name, result in summaries.items():
+                rps = result.requests_per_second
+                checks = [result.errors == 0]
                 if name != "floor":
-                    checks.append(rps / floor >= GOAL_RATIO)
+                    checks.append(rps / floor.requests_per_second >= GOAL_RATIO)
                     if connections <= 50:
-                        checks.append(p99 < GOAL_P99_MS)
+                        checks.append(result.p99_ms < GOAL_P99_MS)
                 verdict = "ok" if all(checks) else "MISSED"
                 met = met and all(checks)
                 print(
-                    f"{name:<18}{connections:>6}{rps:>8.0f}{rps / floor:>7.2f}x{p99:>8.1f}"
-                    f"{worst:>7.0f}{errors:>7}  {verdict:<7}{cpu:>11.0f}{floor_cpu / cpu:>9.2f}x"
+                    f"{name:<18}{connections:>6}{rps:>8.0f}"
+                    f"{rps / floor.requests_per_second:>7.2f}x{result.p99_ms:>8.1f}"
+                    f"{result.worst_p99_ms:>7.0f}{result.errors:>7}  {verdict:<7}"
+                    f"{result.cpu_us:>11.0f}{floor.cpu_us / result.cpu_us:>9.2f}x"
                 )
-        total_after, stolen_after = cpu_clock()
-        total, stolen = total_after - total_before, stolen_after - stolen_before
-        if total:
-            # Ratios compare pages measured side by side; p99 is in milliseconds of a machine
-            # that ran slower while its host took time away.
-            share = 100 * stolen / total
-            slower = " (p99 is slower than this machine's own)" if share > 1 else ""
-            print(f"CPU time the host took away (steal) during the runs: {share:.1f} %{slower}")
+        print_steal(steal_before)
         print(f"goals (0 errors, >= {GOAL_RATIO}x floor, p99 < {GOAL_P99_MS:.0f} ms at 50): "
               f"{'met' if met else 'MISSED'}")  # fmt: skip
+        if args.two_servers:
+            stop(processes)  # their workers would only wait, but they hold memory
+            processes.clear()
+            met = two_servers(root, common, args) and met
         return 0 if met else 1
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=40)
+        stop(processes)
         shutil.rmtree(root, ignore_errors=True)
 
 
