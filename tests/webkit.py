@@ -44,6 +44,10 @@ What WebKitGTK 2.50 (Debian 12) does here, found by trying:
 - ``send_keys(path)`` on ``<input type=file>`` works, even on an ``opacity: 0`` input inside a
   label or inside a ``display: none`` step, and fires ``change``. Clicking such an input (or its
   label) opens nothing: the automation session cancels the chooser, no ``change``.
+- Certificates: an untrusted one makes a load fail silently (no page to click through).
+  ``start_webkit(accept_insecure_certs=True)`` loads it as a secure context (service workers
+  register); trusting a CA as a phone does needs GnuTLS's system bundle itself, which a driver
+  in a private mount namespace can be given (tests/test_phone_webkit.py).
 - ``execute_script`` is not subject to the page's Content-Security-Policy (no ``unsafe-eval``
   needed); ``execute_async_script``'s callback is its **last** argument.
 """
@@ -197,22 +201,33 @@ def _webkit_environment(tmp_path_factory):
 # The browser --------------------------------------------------------------------------------
 
 
-def start_webkit(environment: WebKitEnvironment, profile: Path, size=IPHONE_13):
+def start_webkit(
+    environment: WebKitEnvironment,
+    profile: Path,
+    size=IPHONE_13,
+    *,
+    accept_insecure_certs: bool = False,
+    driver_path: str = WEBKIT_DRIVER,
+):
     """A new WebKitGTK session (a fresh ephemeral profile) whose viewport is `size` CSS px.
-    Quit it with ``driver.quit()``. Its driver's log is ``profile / "webkitwebdriver.log"``."""
+    `accept_insecure_certs` is WebDriver's capability; `driver_path` may be a wrapper that execs
+    WebKitWebDriver with the arguments it is given. Quit it with ``driver.quit()``. Its driver's log is
+    ``profile / "webkitwebdriver.log"``."""
     from selenium import webdriver
     from selenium.webdriver.webkitgtk.options import Options
     from selenium.webdriver.webkitgtk.service import Service
 
     profile.mkdir(parents=True, exist_ok=True)
     service = Service(
-        WEBKIT_DRIVER,
+        driver_path,
         env=environment.env(profile),
         log_output=str(profile / "webkitwebdriver.log"),
     )
     # No browser arguments: WebKitWebDriver adds --automation itself, and --headless does not
     # exist here (see the module's docstring).
     options = Options()
+    if accept_insecure_certs:
+        options.accept_insecure_certs = True
 
     def give_up() -> None:
         if getattr(service, "process", None) is not None:
