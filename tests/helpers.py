@@ -325,6 +325,9 @@ def shoot(page, name: str) -> None:
 
 
 def no_sideways_scroll(page) -> bool:
+    """True when the page is no wider than the screen. Asked once the page has loaded: before
+    its stylesheets arrive (a slow, loaded machine), an image is laid out at its own size."""
+    page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 

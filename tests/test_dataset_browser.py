@@ -15,14 +15,10 @@ from fieldapp.auth.services import create_collector
 from fieldapp.dataset.images import INK_RED, extract_ink
 from fieldapp.extensions import db
 from tests.dataset_fixtures import drawing_photo, make_collection
-from tests.helpers import shoot
+from tests.helpers import no_sideways_scroll, shoot
 
 PASSWORD = "a long field password"
 SCREENS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screens"
-
-
-def no_sideways_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 @pytest.mark.browser
