@@ -41,7 +41,7 @@ from fieldapp.auth.services import create_api_token, create_collector
 from fieldapp.extensions import db
 from tests.caddy import Caddy, caddy_binary
 from tests.conftest import app_config
-from tests.helpers import BOUNDARY, BROWSER_PASSWORD, ROOT, Gunicorn, free_port
+from tests.helpers import BROWSER_PASSWORD, ROOT, Gunicorn, free_port
 from tests.seaweed import SeaweedServer
 
 #: One key for every server: a session cookie or CSRF token signed by one is read by the others.
@@ -279,17 +279,3 @@ class Visitor:
         return self.session.post(
             self.url + path, allow_redirects=False, verify=self.verify, timeout=60, **kwargs
         )
-
-
-def multipart(data: dict, photo: bytes) -> bytes:
-    """The body the phone sends: a `data` JSON part and a `photo` part."""
-    return b"".join(
-        [
-            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="data"\r\n\r\n'.encode(),
-            json.dumps(data).encode(),
-            f'\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name="photo"; '
-            'filename="drawing.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode(),
-            photo,
-            f"\r\n--{BOUNDARY}--\r\n".encode(),
-        ]
-    )

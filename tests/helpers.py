@@ -336,6 +336,20 @@ def no_sideways_scroll(page) -> bool:
 BOUNDARY = "fieldapp-test-boundary"
 
 
+def multipart(data: dict, photo: bytes) -> bytes:
+    """The body the phone sends: a `data` JSON part and a `photo` part."""
+    return b"".join(
+        [
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="data"\r\n\r\n'.encode(),
+            json.dumps(data).encode(),
+            f'\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name="photo"; '
+            'filename="drawing.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode(),
+            photo,
+            f"\r\n--{BOUNDARY}--\r\n".encode(),
+        ]
+    )
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

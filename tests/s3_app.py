@@ -121,6 +121,13 @@ def seaweed() -> Iterator[SeaweedServer]:
 
 
 @pytest.fixture
+def s3_credentials(seaweed, monkeypatch) -> None:
+    """The process reaches the bucket with the standard AWS_* variables, as a server does."""
+    for name, value in seaweed.env().items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
 def s3_media(app, seaweed) -> Iterator[S3Media]:
     """The session's `app` keeps this test's photos in a fresh bucket, under MEDIA_PREFIX.
 

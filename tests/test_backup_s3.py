@@ -11,24 +11,14 @@ import tarfile
 
 import pytest
 
+from tests import s3_app
 from tests.helpers import free_port
 from tests.media_instances import Instance, plain_photo, store_contents
-from tests.seaweed import start_seaweed
 
-
-@pytest.fixture(scope="module")
-def seaweed():
-    server = start_seaweed()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _s3_credentials(seaweed, monkeypatch):
-    for name, value in seaweed.env().items():
-        monkeypatch.setenv(name, value)
+# One SeaweedFS for the module (tests/s3_app.py); every test reaches it with the AWS_* variables.
+seaweed = s3_app.seaweed
+s3_credentials = s3_app.s3_credentials
+pytestmark = pytest.mark.usefixtures("s3_credentials")
 
 
 def on_s3(seaweed, root, migrated_db=None, prefix: str = "media") -> Instance:

@@ -7,7 +7,6 @@ PostgreSQL database) and media folder, and kill it with SIGKILL at the worst mom
 from __future__ import annotations
 
 import http.client
-import json
 import socket
 import threading
 import time
@@ -18,23 +17,9 @@ import pytest
 from fieldapp.extensions import db
 from fieldapp.media.images import process_photo
 from tests.factories import encounter_data, small_jpeg
-from tests.helpers import BOUNDARY, Gunicorn
+from tests.helpers import Gunicorn, multipart
 from tests.photo_corpus import camera_jpeg
 from tests.small_disk import small_disk
-
-
-def multipart(data: dict, photo: bytes) -> bytes:
-    """The body the phone sends: a `data` JSON part and a `photo` part."""
-    return b"".join(
-        [
-            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="data"\r\n\r\n'.encode(),
-            json.dumps(data).encode(),
-            f'\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name="photo"; '
-            'filename="drawing.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode(),
-            photo,
-            f"\r\n--{BOUNDARY}--\r\n".encode(),
-        ]
-    )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

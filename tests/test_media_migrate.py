@@ -13,27 +13,17 @@ import pytest
 
 from fieldapp.cli import SCRUBBED_MARK
 from fieldapp.media.storage import FolderStore
+from tests import s3_app
 from tests.media_instances import Instance, pixels, plain_photo, store_contents
 from tests.netproxy import NetProxy
-from tests.seaweed import start_seaweed
 
 PHOTOS = 4
 
 
-@pytest.fixture(scope="module")
-def seaweed():
-    server = start_seaweed()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _s3_credentials(seaweed, monkeypatch):
-    """The commands reach the bucket with the standard AWS_* variables, as on a server."""
-    for name, value in seaweed.env().items():
-        monkeypatch.setenv(name, value)
+# One SeaweedFS for the module (tests/s3_app.py); every test reaches it with the AWS_* variables.
+seaweed = s3_app.seaweed
+s3_credentials = s3_app.s3_credentials
+pytestmark = pytest.mark.usefixtures("s3_credentials")
 
 
 @pytest.fixture

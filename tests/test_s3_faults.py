@@ -34,7 +34,7 @@ from fieldapp.media.services import sized_name
 from fieldapp.media.storage import RETRY_AFTER_SECONDS
 from tests.conftest import app_config, csrf_token_from
 from tests.factories import encounter_data
-from tests.helpers import BOUNDARY, Gunicorn
+from tests.helpers import Gunicorn, multipart
 from tests.netproxy import NetProxy
 from tests.photo_corpus import camera_jpeg
 from tests.seaweed import SeaweedServer, start_seaweed
@@ -111,20 +111,6 @@ def app_servers(
         weed.resume()  # a paused store would hold up the servers' graceful stop
     for server in started:
         server.stop()
-
-
-def multipart(data: dict, photo: bytes) -> bytes:
-    """The body the phone sends: a `data` JSON part and a `photo` part."""
-    return b"".join(
-        [
-            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="data"\r\n\r\n'.encode(),
-            json.dumps(data).encode(),
-            f'\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name="photo"; '
-            'filename="drawing.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode(),
-            photo,
-            f"\r\n--{BOUNDARY}--\r\n".encode(),
-        ]
-    )
 
 
 def photo(variant: int = 0, size: tuple[int, int] = (1600, 1200)) -> bytes:
