@@ -1,7 +1,8 @@
 """The run-phone program (`make run-phone`, or `python -m fieldapp.phone` alone) started as the
 artist starts it, for the tests that meet it in a browser (tests/test_run_phone.py in Chromium,
-tests/test_phone_webkit.py in WebKit). 127.0.0.1 stands in for the laptop's address on the wifi
-(PHONE_HOST) and every port is free.
+tests/test_phone_webkit.py in WebKit). The program finds this machine's address on its network
+itself, as on the artist's laptop (`LAN`: 127.0.0.1 only on a machine with no network), and
+the browsers reach Caddy there; every port is a free one.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from pathlib import Path
 
 import pytest
 
+from fieldapp.phone.services import lan_address
 from tests.checkout import KEEP_VENV, newcomer_env
 from tests.helpers import ROOT, free_port
 
 READY = "Ctrl-C stops Caddy and the app."
+#: Where Caddy listens: the address run-phone finds for itself, as a phone on the wifi reaches it.
+LAN = lan_address()
 MAKE = shutil.which("make")
 
 
@@ -46,9 +50,7 @@ class RunPhone:
         if MAKE is None:
             missing("GNU make")
         https_port, http_port, app_port = free_port(), free_port(), free_port()
-        env = newcomer_env(
-            PHONE_HOST="127.0.0.1", PHONE_HTTPS_PORT=str(https_port), PHONE_HTTP_PORT=str(http_port)
-        )
+        env = newcomer_env(PHONE_HTTPS_PORT=str(https_port), PHONE_HTTP_PORT=str(http_port))
         command = [MAKE, "--no-print-directory", *KEEP_VENV, "run-phone", f"PORT={app_port}"]
         return cls(checkout / "instance", command, checkout, env, https_port, http_port)
 
@@ -62,7 +64,6 @@ class RunPhone:
             "FIELDAPP_MEDIA_DIR": str(root / "media"),
             "FIELDAPP_C2PA_DIR": str(root / "c2pa"),
             "FIELDAPP_SECRET_KEY": "run-phone test secret",
-            "PHONE_HOST": "127.0.0.1",
             "PHONE_HTTPS_PORT": str(https_port),
             "PHONE_HTTP_PORT": str(http_port),
             "PHONE_APP_PORT": str(app_port),
@@ -85,11 +86,11 @@ class RunPhone:
 
     @property
     def https_url(self) -> str:
-        return f"https://127.0.0.1:{self.https_port}"
+        return f"https://{LAN}:{self.https_port}"
 
     @property
     def trust_page_url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}/phone"
+        return f"http://{LAN}:{self.http_port}/phone"
 
     def start(self) -> None:
         if shutil.which("caddy") is None:

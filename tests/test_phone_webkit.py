@@ -1,7 +1,7 @@
 """`make run-phone` in real WebKit (WebKitGTK, Safari's engine: the artist's phone is an iPhone).
 
-One run-phone program (tests/phone_run.py: Caddy's internal CA in front of the app, 127.0.0.1
-standing in for the laptop's wifi address) serves the module. The trust page is read at 360×640
+One run-phone program (tests/phone_run.py: Caddy's internal CA in front of the app, on the
+address run-phone finds for this machine on its network) serves the module. The trust page is read at 360×640
 in a WebKit that does not trust the laptop, as the phone first meets it; the app is then used
 over Caddy's HTTPS by a WebKit that trusts Caddy's root, as the phone does once the trust page's
 steps are done, and by one that was told to accept any certificate.
@@ -40,7 +40,7 @@ from fieldapp import create_app
 from fieldapp.auth.services import create_collector
 from fieldapp.extensions import db
 from tests.conftest import PASSWORD, app_config
-from tests.phone_run import RunPhone
+from tests.phone_run import LAN, RunPhone
 from tests.webkit import SMALL_PHONE, WEBKIT_DRIVER, WebKitPhone, start_webkit, unavailable
 
 pytestmark = [pytest.mark.browser, pytest.mark.webkit]
@@ -120,7 +120,7 @@ def test_webkit_at_360x640_reads_the_trust_page_and_downloads_the_laptops_root(
 ):
     driver = start_webkit(webkit_environment, tmp_path / "webkit-profile", size=SMALL_PHONE)
     try:
-        phone = WebKitPhone(driver, f"http://127.0.0.1:{run_phone.http_port}")
+        phone = WebKitPhone(driver, f"http://{LAN}:{run_phone.http_port}")
         phone.go("/phone")
         assert driver.title.startswith("Trust this laptop")
         for text in ("iPhone: download", "Open fieldapp"):
@@ -136,7 +136,7 @@ def test_webkit_at_360x640_reads_the_trust_page_and_downloads_the_laptops_root(
 
         # What Safari would hand to Settings is Caddy's root itself.
         href = phone.evaluate("return arguments[0].href", link(phone, "iPhone: download"))
-        assert href == f"http://127.0.0.1:{run_phone.http_port}/phone/root.crt"
+        assert href == f"http://{LAN}:{run_phone.http_port}/phone/root.crt"
         with urllib.request.urlopen(href, timeout=15) as response:  # noqa: S310 - our own page
             assert response.read() == run_phone.root_certificate.read_bytes()
 

@@ -1,6 +1,7 @@
 """`make run-phone` with the real Caddy, as the artist's terminal and phone meet it.
 
-127.0.0.1 stands in for the laptop's address on the wifi (PHONE_HOST) and every port is free.
+run-phone finds this machine's address on its network itself (`LAN`, as on the artist's laptop)
+and the clients reach Caddy there; every port is free.
 The terminal test runs `make run-phone` itself in a throwaway checkout (tests/checkout.py: its
 own instance folder, secret key and database); the browser test runs the program alone
 (`python -m fieldapp.phone`) on a temp instance folder. Each test starts its own run-phone, so
@@ -32,7 +33,7 @@ from playwright.sync_api import expect
 from tests.checkout import make_checkout
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, watch_csp
 from tests.helpers import decode_qr, no_sideways_scroll, shoot
-from tests.phone_run import RunPhone, alive
+from tests.phone_run import LAN, RunPhone, alive
 
 #: The characters of qrcode's print_ascii: two rows of modules per character, dark on
 #: (top, bottom) as below.
@@ -112,13 +113,13 @@ def test_the_terminal_leads_the_phone_to_its_certificate_and_nothing_outlives_ru
     assert f"{run_phone.https_url}/" in output  # for a phone that trusts the laptop already
 
     # Over plain http: the trust page and the root certificate, and nothing else of the app.
-    page = get("127.0.0.1", run_phone.http_port, "/phone")
+    page = get(LAN, run_phone.http_port, "/phone")
     assert page.status == 200
     text = page.body.decode()
     for step in ("Download the certificate", "iPhone", "Android", "Open fieldapp"):
         assert step in text
     assert f'href="{run_phone.https_url}/"' in text
-    served = get("127.0.0.1", run_phone.http_port, "/phone/root.crt")
+    served = get(LAN, run_phone.http_port, "/phone/root.crt")
     assert served.status == 200
     assert served.getheader("Content-Type") == "application/x-x509-ca-cert"
     assert 'filename="fieldapp-laptop.crt"' in served.getheader("Content-Disposition")
@@ -131,16 +132,16 @@ def test_the_terminal_leads_the_phone_to_its_certificate_and_nothing_outlives_ru
     shown = certificate.fingerprint(hashes.SHA256()).hex().upper()
     assert ":".join(shown[i : i + 2] for i in range(0, len(shown), 2)) in text
     for path in ("/", "/setup", "/login", "/healthz"):
-        elsewhere = get("127.0.0.1", run_phone.http_port, path)
+        elsewhere = get(LAN, run_phone.http_port, path)
         assert (elsewhere.status, elsewhere.getheader("Location")) == (302, "/phone"), path
 
     # Over https, trusting that root and nothing else: the app, with HSTS.
     trusting = ssl.create_default_context(cafile=str(run_phone.root_certificate))
-    health = get("127.0.0.1", run_phone.https_port, "/healthz", context=trusting)
+    health = get(LAN, run_phone.https_port, "/healthz", context=trusting)
     assert health.status == 200
     assert health.getheader("Strict-Transport-Security") == "max-age=63072000"
     with pytest.raises(ssl.SSLCertVerificationError):
-        get("127.0.0.1", run_phone.https_port, "/healthz", context=ssl.create_default_context())
+        get(LAN, run_phone.https_port, "/healthz", context=ssl.create_default_context())
 
     servers = run_phone.servers()
     assert len(servers) == 2  # Caddy and the app
@@ -157,7 +158,7 @@ def test_the_terminal_leads_the_phone_to_its_certificate_and_nothing_outlives_ru
         again.start()
         assert again.root_certificate.read_bytes() == served.body
         trusting = ssl.create_default_context(cafile=str(again.root_certificate))
-        assert get("127.0.0.1", again.https_port, "/healthz", context=trusting).status == 200
+        assert get(LAN, again.https_port, "/healthz", context=trusting).status == 200
         servers = again.servers()
         assert len(servers) == 2
         os.kill(again.runner(), signal.SIGKILL)
