@@ -22,10 +22,10 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests import photo_corpus as corpus
-from tests.app_cluster import AppCluster, Visitor, app_cluster, multipart
+from tests.app_cluster import AppCluster, Visitor, app_cluster
 from tests.conftest import watch_csp
 from tests.factories import encounter_data, small_jpeg
-from tests.helpers import SCREENS, answer_consent, decode_qr, log_in
+from tests.helpers import SCREENS, answer_consent, decode_qr, log_in, multipart
 from tests.seaweed import start_seaweed
 
 HSTS = "max-age=63072000"

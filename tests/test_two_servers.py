@@ -34,7 +34,7 @@ import requests
 import yaml
 
 from fieldapp.media.xmp import DMI_ALLOWED, DMI_PROHIBITED_AIMLTRAINING
-from tests.app_cluster import CADDYFILE, AppCluster, Visitor, app_cluster, multipart
+from tests.app_cluster import CADDYFILE, AppCluster, Visitor, app_cluster
 from tests.conftest import csrf_token_from
 from tests.factories import encounter_data
 from tests.helpers import (
@@ -42,6 +42,7 @@ from tests.helpers import (
     ROOT,
     assert_no_camera_metadata,
     jpeg_xmp,
+    multipart,
     rights_in,
     taken_jpeg,
     withdraw_through_the_page,
