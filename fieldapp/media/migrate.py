@@ -28,13 +28,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapp.media.images import SIZED_WIDTHS
-from fieldapp.media.models import Photo
 from fieldapp.media.s3 import S3Store
-from fieldapp.media.services import SIZED, VARIANTS, sized_name
+from fieldapp.media.services import SIZED, VARIANTS, is_referenced, referenced_names
 from fieldapp.media.storage import (
     FolderStore,
     MediaStore,
@@ -132,22 +129,13 @@ def _real_path(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def referenced_names(session: Session) -> set[str]:
-    """Every file a photo row names, and every reduced copy such a display file may have."""
-    names: set[str] = set()
-    for row in session.execute(select(Photo.archive_name, Photo.display_name, Photo.thumb_name)):
-        names.update(row)
-        names.update(sized_name(row.display_name, width) for width in SIZED_WIDTHS)
-    session.commit()  # a read only: hold no transaction (a SQLite lock) while copying
-    return names
-
-
 def plan_migration(
     session: Session, source: MediaStore, marks: Iterable[str] = ()
 ) -> MigrationPlan:
     """The files to copy (see the module), sorted by folder then name; `marks` are files the
     commands leave in the store's top folder (SCRUBBED_MARK), copied when present."""
     referenced = referenced_names(session)
+    session.commit()  # a read only: hold no transaction (a SQLite lock) while copying
     present = [name for folder in (*VARIANTS, SIZED) for name in source.names(folder)]
     wanted = [name for name in present if name in referenced]
     # A row whose file is missing from the source is listed too: the run reports it.
@@ -185,7 +173,9 @@ def migrate_media(
             report.problems.append(f"{name}: {error.strerror}")
             outcome = None
         except FileNotFoundError:
-            if name not in referenced_names(session):
+            still_named = is_referenced(session, name)
+            session.commit()  # a read only, as above
+            if not still_named:
                 report.gone += 1  # withdrawn since the plan was made: nothing to copy
             else:
                 report.problems.append(f"{name}: missing from {source.location}")

@@ -241,7 +241,7 @@ def remove_unreferenced(session: Session, store: MediaStore, names: list[str]) -
     """
     # A display file's reduced copies go with it, whether they were made or not.
     sized = [sized_name(n, w) for n in names if n.startswith("display/") for w in SIZED_WIDTHS]
-    doomed = [name for name in [*names, *sized] if not _referenced(session, name)]
+    doomed = [name for name in [*names, *sized] if not is_referenced(session, name)]
     try:
         removed = _remove_existing(store, doomed)
     except StorageUnavailable as error:
@@ -253,7 +253,7 @@ def remove_unreferenced(session: Session, store: MediaStore, names: list[str]) -
     return removed + retry_removals(session, store)
 
 
-def _referenced(session: Session, name: str) -> bool:
+def is_referenced(session: Session, name: str) -> bool:
     """True while a photo row names the file (for a reduced copy: the display file it came
     from): content-addressed, a file may be shared, and a shared file is kept."""
     name_in_row = _display_of_sized(name) if name.startswith(f"{SIZED}/") else name
@@ -297,7 +297,7 @@ def retry_removals(session: Session, store: MediaStore) -> int:
     pending = list(session.scalars(select(PendingRemoval.name).order_by(PendingRemoval.name)))
     if not pending:
         return 0
-    doomed = [name for name in pending if not _referenced(session, name)]
+    doomed = [name for name in pending if not is_referenced(session, name)]
     try:
         removed = _remove_existing(store, doomed)
     except StorageUnavailable:
@@ -305,6 +305,15 @@ def retry_removals(session: Session, store: MediaStore) -> int:
     with write_transaction(session):
         session.execute(delete(PendingRemoval).where(PendingRemoval.name.in_(pending)))
     return removed
+
+
+def referenced_names(session: Session) -> set[str]:
+    """Every file a photo row names, and every reduced copy such a display file may have."""
+    names: set[str] = set()
+    for row in session.execute(select(Photo.archive_name, Photo.display_name, Photo.thumb_name)):
+        names.update(row)
+        names.update(sized_name(row.display_name, width) for width in SIZED_WIDTHS)
+    return names
 
 
 def sweep_orphans(session: Session, store: MediaStore) -> list[str]:
@@ -317,12 +326,7 @@ def sweep_orphans(session: Session, store: MediaStore) -> list[str]:
     """
     removed: list[str] = []
     with write_transaction(session):
-        referenced: set[str] = set()
-        for names in session.execute(
-            select(Photo.archive_name, Photo.display_name, Photo.thumb_name)
-        ):
-            referenced.update(names)
-            referenced.update(sized_name(names.display_name, w) for w in SIZED_WIDTHS)
+        referenced = referenced_names(session)
         for variant in (*VARIANTS, SIZED):
             for name in store.names(variant):
                 if name not in referenced:
