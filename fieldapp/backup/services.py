@@ -92,14 +92,11 @@ def backup(engine: Engine, store: MediaStore, out: Path) -> BackupSummary:
                 member, snapshot, names = _snapshot_postgres(engine, scratch)
             else:
                 raise BackupError(f"Backups of {engine.dialect.name} databases are not supported.")
+            encounters = _count_encounters(engine, snapshot, member)
             try:
-                missing = [name for name in names if not store.exists(name)]
-                if missing:
-                    continue  # a withdrawal removed a file after the snapshot: take it again
-                encounters = _count_encounters(engine, snapshot, member)
                 return _write_tar(out, member, snapshot, store, names, engine, encounters)
             except FileNotFoundError:
-                continue  # ...or while it was being copied
+                continue  # a withdrawal removed a file after the snapshot: take it again
             except StorageUnavailable as error:
                 raise BackupError(
                     f"The media store {store.location} cannot be reached or read "
