@@ -405,11 +405,7 @@ def webkit_drag(phone, i: int, target) -> str:
 @pytest.mark.parametrize("webkit_driver", [(360, 640)], indirect=True)
 def test_webkit_drags_a_corner_and_saves(webkit_phone, live_server, drawing):
     phone = webkit_phone
-    phone.go("/login")
-    phone.fill_label("Username", "max")
-    phone.fill_label("Password", PASSWORD)
-    phone.click_text("Log in")
-    phone.until("location.pathname === '/'")
+    phone.log_in(PASSWORD)
     phone.go(f"/encounters/{drawing}#framing")
     phone.until("document.querySelector('#framing-editor').open")
     phone.until("document.querySelector('.framing-photo').complete")

@@ -79,11 +79,7 @@ def test_webkit_finds_the_drawings_that_need_framing_from_the_log(
     framed = make_encounter(live_app, photo=sheet_photo(seed=33))
     unframed = make_encounter(live_app, photo=no_sheet_photo(seed=34))
     phone = webkit_phone
-    phone.go("/login")
-    phone.fill_label("Username", "max")
-    phone.fill_label("Password", PASSWORD)
-    phone.click_text("Log in")
-    phone.until("location.pathname === '/'")
+    phone.log_in(PASSWORD)
     phone.go("/encounters")
     assert phone.text("#needs-framing") == "1 drawing needs framing"
     phone.click("#needs-framing")

@@ -490,6 +490,14 @@ class WebKitPhone:
         element.clear()
         element.send_keys(text)
 
+    def log_in(self, password: str, username: str = "max") -> None:
+        """Log in through the real /login form and wait for the home screen."""
+        self.go("/login")
+        self.fill_label("Username", username)
+        self.fill_label("Password", password)
+        self.click_text("Log in")
+        self.until("location.pathname === '/'")
+
     def set_file(self, css: str, path: Path | str, timeout: float = 5.0) -> None:
         """Choose `path` in the file input matching `css` (hidden or not), as the camera or the
         file chooser would, and check that its `change` event fired."""
