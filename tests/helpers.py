@@ -324,6 +324,24 @@ def shoot(page, name: str) -> None:
     page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
 
 
+def fail_the_write_commit(session, monkeypatch, error: Exception, on_failing=None) -> None:
+    """Make the session's commit of a write transaction raise `error` (its first commit, which
+    write_transaction makes to end any read transaction, goes through): the files are written
+    by then. `on_failing()` runs just before, to see what the store holds at that moment."""
+    real_commit = session.commit
+    commits = []
+
+    def commit_fails_after_the_files_are_written():
+        commits.append(1)
+        if len(commits) == 1:
+            return real_commit()
+        if on_failing is not None:
+            on_failing()
+        raise error
+
+    monkeypatch.setattr(session, "commit", commit_fails_after_the_files_are_written)
+
+
 def no_sideways_scroll(page) -> bool:
     """True when the page is no wider than the screen. Asked once the page has loaded: before
     its stylesheets arrive (a slow, loaded machine), an image is laid out at its own size."""

@@ -15,6 +15,7 @@ from fieldapp.media.images import process_photo
 from fieldapp.media.models import Photo
 from fieldapp.media.services import media_store
 from tests.factories import count_rows, encounter_data, put_encounter, small_jpeg, stored_files
+from tests.helpers import fail_the_write_commit
 from tests.postgres import live_on_both_databases
 
 
@@ -57,17 +58,7 @@ def test_a_failed_commit_leaves_no_file_behind(live_app, monkeypatch):
     processed = process_photo(small_jpeg(), max_pixels=52_000_000)
     with live_app.app_context():
         data = parse_encounter_data(encounter_data())
-        session = db.session()
-        real_commit = session.commit
-        commits = []
-
-        def commit_fails_after_the_files_are_written():
-            commits.append(1)
-            if len(commits) == 1:
-                return real_commit()  # write_transaction first ends any read transaction
-            raise OSError("disk full during commit")
-
-        monkeypatch.setattr(session, "commit", commit_fails_after_the_files_are_written)
+        fail_the_write_commit(db.session(), monkeypatch, OSError("disk full during commit"))
         with pytest.raises(OSError, match="disk full"):
             record_encounter(
                 db.session,

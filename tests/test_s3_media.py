@@ -55,6 +55,7 @@ from tests.framing_photos import TILTED, no_sheet_photo
 from tests.helpers import (
     ROOT,
     capture_form,
+    fail_the_write_commit,
     free_port,
     jpeg_xmp,
     rights_in,
@@ -281,18 +282,12 @@ def test_a_failed_commit_removes_the_objects_it_wrote(app, s3_media: S3Media, mo
     written: list[list[str]] = []
     with app.app_context():
         data = parse_encounter_data(encounter_data())
-        session = db.session()
-        real_commit = session.commit
-        commits = []
-
-        def commit_fails_after_the_objects_are_written():
-            commits.append(1)
-            if len(commits) == 1:
-                return real_commit()  # write_transaction first ends any read transaction
-            written.append(s3_media.keys())  # what the store held when the commit failed
-            raise OSError("the database's disk failed during the commit")
-
-        monkeypatch.setattr(session, "commit", commit_fails_after_the_objects_are_written)
+        fail_the_write_commit(
+            db.session(),
+            monkeypatch,
+            OSError("the database's disk failed during the commit"),
+            on_failing=lambda: written.append(s3_media.keys()),  # what the store held then
+        )
         with pytest.raises(OSError, match="during the commit"):
             record_encounter(
                 db.session, media_store(), uuid=str(uuidlib.uuid4()), data=data,
